@@ -1,0 +1,1 @@
+"""serviceops: ITIL Service Operation as code, on Prefect."""

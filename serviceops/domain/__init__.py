@@ -1,0 +1,1 @@
+"""Pure service-desk rules: pydantic and the standard library only, no I/O."""

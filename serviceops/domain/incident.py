@@ -1,0 +1,261 @@
+"""The incident record, its lifecycle as a transition table, and the rules applied on logging.
+
+Legal moves are data (TRANSITIONS); `transition()` is the only way a state changes, so the
+flows, the CLI and the gateway cannot disagree about what is allowed.
+"""
+
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from pydantic import BaseModel, Field
+
+from serviceops.domain.priority import Impact, Priority, Urgency
+from serviceops.domain.sla import SlaClock
+
+
+class IncidentState(StrEnum):
+    NEW = "new"
+    ASSIGNED = "assigned"
+    IN_PROGRESS = "in_progress"
+    PENDING = "pending"
+    RESOLVED = "resolved"
+    CLOSED = "closed"
+
+
+OPEN_STATES = frozenset(
+    {IncidentState.NEW, IncidentState.ASSIGNED, IncidentState.IN_PROGRESS, IncidentState.PENDING}
+)
+
+
+class IncidentAction(StrEnum):
+    ASSIGN = "assign"
+    ACKNOWLEDGE = "acknowledge"
+    START_WORK = "start_work"
+    PEND = "pend"
+    RESUME = "resume"
+    ESCALATE_FUNCTIONAL = "escalate_functional"
+    ESCALATE_HIERARCHIC = "escalate_hierarchic"
+    RESOLVE = "resolve"
+    CLOSE = "close"
+    REOPEN = "reopen"
+
+
+class Source(StrEnum):
+    SERVICE_DESK = "service_desk"
+    USER = "user"
+    MONITORING = "monitoring"
+    WEBHOOK = "webhook"
+    CLI = "cli"
+
+
+class ResolutionCode(StrEnum):
+    FIXED = "fixed"
+    WORKAROUND = "workaround"
+    NO_FAULT_FOUND = "no_fault_found"
+    DUPLICATE = "duplicate"
+    USER_ERROR = "user_error"
+    CHANGE_ROLLED_BACK = "change_rolled_back"
+
+
+S, A = IncidentState, IncidentAction
+TRANSITIONS: dict[tuple[IncidentState, IncidentAction], IncidentState] = {
+    (S.NEW, A.ASSIGN): S.ASSIGNED,
+    (S.ASSIGNED, A.ASSIGN): S.ASSIGNED,
+    (S.ASSIGNED, A.ACKNOWLEDGE): S.ASSIGNED,
+    (S.ASSIGNED, A.START_WORK): S.IN_PROGRESS,
+    (S.IN_PROGRESS, A.PEND): S.PENDING,
+    (S.PENDING, A.RESUME): S.IN_PROGRESS,
+    (S.NEW, A.ESCALATE_FUNCTIONAL): S.ASSIGNED,
+    (S.ASSIGNED, A.ESCALATE_FUNCTIONAL): S.ASSIGNED,
+    (S.IN_PROGRESS, A.ESCALATE_FUNCTIONAL): S.ASSIGNED,
+    (S.PENDING, A.ESCALATE_FUNCTIONAL): S.ASSIGNED,
+    (S.NEW, A.ESCALATE_HIERARCHIC): S.NEW,
+    (S.ASSIGNED, A.ESCALATE_HIERARCHIC): S.ASSIGNED,
+    (S.IN_PROGRESS, A.ESCALATE_HIERARCHIC): S.IN_PROGRESS,
+    (S.PENDING, A.ESCALATE_HIERARCHIC): S.PENDING,
+    (S.ASSIGNED, A.RESOLVE): S.RESOLVED,
+    (S.IN_PROGRESS, A.RESOLVE): S.RESOLVED,
+    (S.PENDING, A.RESOLVE): S.RESOLVED,
+    (S.RESOLVED, A.CLOSE): S.CLOSED,
+    (S.RESOLVED, A.REOPEN): S.IN_PROGRESS,
+}
+del S, A
+
+
+class IllegalTransition(ValueError):
+    """The action is not allowed from the incident's current state; nothing was changed."""
+
+    def __init__(self, number: str, state: IncidentState, action: IncidentAction) -> None:
+        allowed = sorted(a.value for (s, a) in TRANSITIONS if s == state)
+        super().__init__(
+            f"{number}: cannot {action.value} an incident that is {state.value}; "
+            f"allowed from {state.value}: {', '.join(allowed) or 'nothing'}"
+        )
+        self.number, self.state, self.action = number, state, action
+
+
+class ReopenWindowClosed(ValueError):
+    """A resolved incident may be reopened only within the policy's window."""
+
+
+def next_state(number: str, state: IncidentState, action: IncidentAction) -> IncidentState:
+    try:
+        return TRANSITIONS[(state, action)]
+    except KeyError:
+        raise IllegalTransition(number, state, action) from None
+
+
+class IncidentDraft(BaseModel):
+    """What is known when an incident is identified, before any rule is applied."""
+
+    title: str = Field(min_length=3, max_length=200, title="Title", description="One line.")
+    description: str = Field(
+        "", max_length=20_000, title="Description", description="What is seen, since when."
+    )
+    service: str = Field(
+        min_length=1, max_length=100, title="Service (CI)", description="Affected service or CI."
+    )
+    category: str = Field(
+        min_length=1,
+        max_length=100,
+        title="Category",
+        description="Multi-level, e.g. network/vpn; unknown top levels are filed under other/.",
+    )
+    impact: Impact = Field(title="Impact", description="How much of the business is affected.")
+    urgency: Urgency = Field(title="Urgency", description="How fast the business needs it back.")
+    reporter: str = Field(
+        min_length=1, max_length=200, title="Reporter", description="Who reported it."
+    )
+    source: Source = Field(Source.SERVICE_DESK, title="Source", description="How it came in.")
+    major: bool = Field(
+        False, title="Major incident", description="Take the major path whatever the priority."
+    )
+
+
+class KnownErrorMatch(BaseModel):
+    """The known error that initial diagnosis matched, with the workaround offered."""
+
+    number: str
+    title: str
+    workaround: str
+
+
+class Incident(BaseModel):
+    """An incident as the service desk sees it; numbers are INC-000123."""
+
+    number: str
+    title: str
+    description: str
+    service: str
+    category: str
+    impact: Impact
+    urgency: Urgency
+    priority: Priority | None = None
+    reporter: str
+    source: Source
+    state: IncidentState
+    major: bool = False
+    category_corrected: bool = False
+    support_group: str | None = None
+    assignee: str | None = None
+    known_error: KnownErrorMatch | None = None
+    resolution_code: ResolutionCode | None = None
+    resolution_notes: str | None = None
+    pending_reason: str | None = None
+    response_sla: SlaClock | None = None
+    resolution_sla: SlaClock | None = None
+    created_at: datetime
+    updated_at: datetime
+    acknowledged_at: datetime | None = None
+    resolved_at: datetime | None = None
+    closed_at: datetime | None = None
+    reopen_count: int = 0
+    escalation_count: int = 0
+    major_channel: str | None = None
+    last_status_update_at: datetime | None = None
+
+    @property
+    def is_open(self) -> bool:
+        return self.state in OPEN_STATES
+
+
+class AuditEntry(BaseModel):
+    """One state change: who, when, from, to, why, and which flow run did it."""
+
+    record: str
+    action: str
+    actor: str
+    at: datetime
+    from_state: str | None
+    to_state: str
+    reason: str = ""
+    flow_run_id: str | None = None
+
+
+def check_reopen_window(incident: Incident, at: datetime, window: timedelta) -> None:
+    if incident.resolved_at is not None and at - incident.resolved_at > window:
+        raise ReopenWindowClosed(
+            f"{incident.number} was resolved at {incident.resolved_at.isoformat()}; "
+            f"the reopen window of {window} has passed: log a new incident instead"
+        )
+
+
+class IncidentCommand(BaseModel):
+    """What every transition form asks: which incident, and who acts."""
+
+    number: str = Field(
+        pattern=r"^INC-\d{6,}$", title="Incident number", description="e.g. INC-000123"
+    )
+    actor: str = Field(min_length=1, max_length=200, title="Actor", description="Who acts.")
+
+
+class AcknowledgeIncident(IncidentCommand):
+    """The support group owns the incident: the response clock stops."""
+
+
+class StartIncidentWork(IncidentCommand):
+    """Investigation and diagnosis start."""
+
+
+class PendIncident(IncidentCommand):
+    """Waiting on someone outside the group: the SLA clocks pause."""
+
+    reason: str = Field(min_length=3, max_length=2000, title="Reason", description="Waiting on?")
+
+
+class ResumeIncident(IncidentCommand):
+    """Back from pending: the SLA clocks run again."""
+
+
+class EscalationKind(StrEnum):
+    FUNCTIONAL = "functional"
+    HIERARCHIC = "hierarchic"
+
+
+class EscalateIncident(IncidentCommand):
+    """Functional: hand to another group. Hierarchic: tell management."""
+
+    kind: EscalationKind = Field(title="Escalation", description="functional or hierarchic")
+    to_group: str | None = Field(
+        None, title="To group", description="Required for a functional escalation."
+    )
+    reason: str = Field(min_length=3, max_length=2000, title="Reason")
+
+
+class ResolveIncident(IncidentCommand):
+    """Service restored: the resolution clock stops."""
+
+    code: ResolutionCode = Field(title="Resolution code")
+    notes: str = Field(min_length=3, max_length=20_000, title="Resolution notes")
+
+
+class CloseIncident(IncidentCommand):
+    """Resolution confirmed with the user."""
+
+    note: str = Field("", max_length=2000, title="Closing note")
+
+
+class ReopenIncident(IncidentCommand):
+    """The fix did not hold: back to work, within the reopen window."""
+
+    reason: str = Field(min_length=3, max_length=2000, title="Reason")

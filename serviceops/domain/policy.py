@@ -1,0 +1,50 @@
+"""The incident policy an operator tunes: priorities, calendar, routing, reopen window, cadence."""
+
+from datetime import timedelta
+
+from pydantic import BaseModel, Field
+
+from serviceops.domain.priority import Priority, PriorityPolicy
+from serviceops.domain.routing import Route
+from serviceops.domain.sla import BusinessCalendar
+
+
+class IncidentPolicy(BaseModel):
+    priorities: PriorityPolicy = Field(default_factory=PriorityPolicy)
+    calendar: BusinessCalendar = Field(default_factory=BusinessCalendar)
+    round_the_clock: set[Priority] = Field(
+        default_factory=lambda: {Priority.CRITICAL},
+        description="Priorities whose SLA clock runs 24x7 instead of on business hours.",
+    )
+    categories: list[str] = Field(
+        default_factory=lambda: [
+            "hardware",
+            "software",
+            "network",
+            "database",
+            "access",
+            "security",
+            "other",
+        ],
+        description="Top-level categories; a category is 'top' or 'top/sub/...'.",
+    )
+    group_routes: list[Route] = Field(default_factory=list)
+    default_group: str = "service-desk"
+    reopen_window: timedelta = timedelta(days=7)
+    major_update_cadence: timedelta = Field(
+        timedelta(minutes=30), description="How often a major incident posts a status update."
+    )
+
+    def calendar_for(self, priority: Priority) -> BusinessCalendar:
+        if priority in self.round_the_clock:
+            return self.calendar.model_copy(update={"always_open": True})
+        return self.calendar
+
+    def normalise_category(self, category: str) -> tuple[str, bool]:
+        """Lower-case, trimmed 'a/b/c'; (category, True) when its top level is not known,
+        in which case it becomes 'other/<given>' so nothing typed by a person is lost."""
+        parts = [p.strip().lower() for p in category.split("/") if p.strip()]
+        clean = "/".join(parts) or "other"
+        if not self.categories or (parts[:1] and parts[0] in self.categories):
+            return clean, False
+        return f"other/{clean}", True

@@ -1,0 +1,66 @@
+"""Process settings from the environment (prefix SERVICEOPS_) or a .env file.
+
+Nothing is read at import time: call `get_settings()` where a value is needed, so tests and
+subprocesses can change the environment first.
+"""
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="SERVICEOPS_", env_file=".env", extra="ignore")
+
+    state_dir: Path = Field(Path(".serviceops"), description="Where local state lives.")
+    database_url: str | None = Field(
+        None, description="SQLAlchemy URL of the serviceops database; default SQLite in state_dir."
+    )
+    gateway_host: str = "127.0.0.1"
+    gateway_port: int = 8080
+    api_token: SecretStr | None = Field(None, description="Bearer token of the read API.")
+    webhook_secrets: Annotated[dict[str, list[SecretStr]], NoDecode] = Field(default_factory=dict)
+    alertmanager_token: SecretStr | None = None
+    slack_token: SecretStr | None = None
+    slack_base_url: str = "https://slack.com/api/"
+    slack_signing_secret: SecretStr | None = None
+
+    @field_validator("webhook_secrets", mode="before")
+    @classmethod
+    def _parse_pairs(cls, value: object) -> object:
+        """`source=secret,source=secret2` -> {source: [secret, secret2]} (rotation)."""
+        if not isinstance(value, str):
+            return value
+        pairs: dict[str, list[str]] = {}
+        for item in filter(None, (p.strip() for p in value.split(","))):
+            source, sep, secret = item.partition("=")
+            if not sep or not source or not secret:
+                raise ValueError(f"expected source=secret, got {item!r}")
+            pairs.setdefault(source.strip(), []).append(secret.strip())
+        return pairs
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.state_dir / 'serviceops.db').resolve()}"
+
+    @property
+    def api_token_file(self) -> Path:
+        return self.state_dir / "api-token"
+
+    def read_api_token(self) -> str | None:
+        """The configured token, else the one `make up` generated into the state dir."""
+        if self.api_token is not None:
+            return self.api_token.get_secret_value()
+        if self.api_token_file.exists():
+            return self.api_token_file.read_text().strip() or None
+        return None
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

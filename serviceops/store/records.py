@@ -1,0 +1,148 @@
+"""ORM classes: one table per kind of record. They never leave serviceops.store."""
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, DateTime, Index, String, Text, TypeDecorator, text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes on every backend (SQLite drops the offset, so it is put back)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the store")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {datetime: UTCDateTime()}  # noqa: RUF012
+
+
+class IncidentRecord(Base):
+    __tablename__ = "incidents"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str | None] = mapped_column(String(20), unique=True)
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    service: Mapped[str] = mapped_column(String(100), index=True)
+    category: Mapped[str] = mapped_column(String(100))
+    category_corrected: Mapped[bool] = mapped_column(default=False)
+    impact: Mapped[str] = mapped_column(String(10))
+    urgency: Mapped[str] = mapped_column(String(10))
+    priority: Mapped[int | None] = mapped_column(index=True)
+    reporter: Mapped[str] = mapped_column(String(200))
+    source: Mapped[str] = mapped_column(String(20))
+    state: Mapped[str] = mapped_column(String(20), index=True)
+    major: Mapped[bool] = mapped_column(default=False)
+    support_group: Mapped[str | None] = mapped_column(String(100))
+    assignee: Mapped[str | None] = mapped_column(String(200))
+    known_error_number: Mapped[str | None] = mapped_column(String(20))
+    known_error_title: Mapped[str | None] = mapped_column(String(200))
+    workaround: Mapped[str | None] = mapped_column(Text)
+    resolution_code: Mapped[str | None] = mapped_column(String(30))
+    resolution_notes: Mapped[str | None] = mapped_column(Text)
+    pending_reason: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    acknowledged_at: Mapped[datetime | None]
+    resolved_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+    reopen_count: Mapped[int] = mapped_column(default=0)
+    escalation_count: Mapped[int] = mapped_column(default=0)
+    major_channel: Mapped[str | None] = mapped_column(String(80))
+    last_status_update_at: Mapped[datetime | None]
+
+    response_target_s: Mapped[int | None]
+    response_started_at: Mapped[datetime | None]
+    response_due_at: Mapped[datetime | None]
+    response_warn_at: Mapped[datetime | None] = mapped_column(index=True)
+    response_remaining_s: Mapped[int | None]
+    response_paused_at: Mapped[datetime | None]
+    response_stopped_at: Mapped[datetime | None]
+    response_warning_notified_at: Mapped[datetime | None]
+    response_breach_notified_at: Mapped[datetime | None]
+
+    resolution_target_s: Mapped[int | None]
+    resolution_started_at: Mapped[datetime | None]
+    resolution_due_at: Mapped[datetime | None]
+    resolution_warn_at: Mapped[datetime | None] = mapped_column(index=True)
+    resolution_remaining_s: Mapped[int | None]
+    resolution_paused_at: Mapped[datetime | None]
+    resolution_stopped_at: Mapped[datetime | None]
+    resolution_warning_notified_at: Mapped[datetime | None]
+    resolution_breach_notified_at: Mapped[datetime | None]
+
+
+class AuditRecord(Base):
+    """Append-only trail of every state change of every record."""
+
+    __tablename__ = "audit_trail"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    record: Mapped[str] = mapped_column(String(20), index=True)
+    action: Mapped[str] = mapped_column(String(40))
+    actor: Mapped[str] = mapped_column(String(200))
+    at: Mapped[datetime]
+    from_state: Mapped[str | None] = mapped_column(String(20))
+    to_state: Mapped[str] = mapped_column(String(20))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    flow_run_id: Mapped[str | None] = mapped_column(String(36), index=True)
+
+
+class KnownErrorRecord(Base):
+    __tablename__ = "known_errors"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str | None] = mapped_column(String(20), unique=True)
+    title: Mapped[str] = mapped_column(String(200))
+    service: Mapped[str | None] = mapped_column(String(100), index=True)
+    category: Mapped[str | None] = mapped_column(String(100))
+    symptom: Mapped[str] = mapped_column(Text, default="")
+    root_cause: Mapped[str] = mapped_column(Text, default="")
+    workaround: Mapped[str] = mapped_column(Text)
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime]
+
+
+class NotificationRecord(Base):
+    """The outbox: a Slack call recorded first and delivered after, at most once.
+
+    `key` makes enqueueing idempotent (a retried task does not queue twice); `delivered_at` and
+    `slack_ts` make delivery idempotent (a delivered row is never sent again).
+    """
+
+    __tablename__ = "notifications"
+    __table_args__ = (
+        Index(
+            "ix_notifications_undelivered",
+            "id",
+            sqlite_where=text("delivered_at IS NULL"),
+            postgresql_where=text("delivered_at IS NULL"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    record: Mapped[str | None] = mapped_column(String(20), index=True)
+    method: Mapped[str] = mapped_column(String(60))
+    channel: Mapped[str] = mapped_column(String(80))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime]
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_attempt_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    delivered_at: Mapped[datetime | None]
+    slack_ts: Mapped[str | None] = mapped_column(String(40))
