@@ -121,7 +121,8 @@ class NotificationRecord(Base):
     """The outbox: a Slack call recorded first and delivered after, at most once.
 
     `key` makes enqueueing idempotent (a retried task does not queue twice); `delivered_at` and
-    `slack_ts` make delivery idempotent (a delivered row is never sent again).
+    `slack_ts` make delivery idempotent (a delivered row is never sent again). `slack_channel`
+    is the channel id Slack answered (for conversations.create: the new channel).
     """
 
     __tablename__ = "notifications"
@@ -146,3 +147,4 @@ class NotificationRecord(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     delivered_at: Mapped[datetime | None]
     slack_ts: Mapped[str | None] = mapped_column(String(40))
+    slack_channel: Mapped[str | None] = mapped_column(String(40))
