@@ -93,12 +93,19 @@ class IllegalTransition(ValueError):
         )
         self.number, self.state, self.action = number, state, action
 
+    def __reduce__(
+        self,
+    ) -> tuple[type["IllegalTransition"], tuple[str, IncidentState, IncidentAction]]:
+        """Prefect pickles a failed run's exception; keep the constructor's arguments."""
+        return (type(self), (self.number, self.state, self.action))
+
 
 class ReopenWindowClosed(ValueError):
     """A resolved incident may be reopened only within the policy's window."""
 
 
 def next_state(number: str, state: IncidentState, action: IncidentAction) -> IncidentState:
+    state, action = IncidentState(state), IncidentAction(action)
     try:
         return TRANSITIONS[(state, action)]
     except KeyError:

@@ -4,6 +4,7 @@ from datetime import timedelta
 
 from pydantic import BaseModel, Field
 
+from serviceops.domain.categories import clean_category
 from serviceops.domain.priority import Priority, PriorityPolicy
 from serviceops.domain.routing import Route
 from serviceops.domain.sla import BusinessCalendar
@@ -43,8 +44,10 @@ class IncidentPolicy(BaseModel):
     def normalise_category(self, category: str) -> tuple[str, bool]:
         """Lower-case, trimmed 'a/b/c'; (category, True) when its top level is not known,
         in which case it becomes 'other/<given>' so nothing typed by a person is lost."""
-        parts = [p.strip().lower() for p in category.split("/") if p.strip()]
-        clean = "/".join(parts) or "other"
-        if not self.categories or (parts[:1] and parts[0] in self.categories):
+        clean = clean_category(category)
+        if not clean:
+            return "other", True
+        known = {clean_category(c) for c in self.categories}
+        if not known or clean.split("/")[0] in known:
             return clean, False
         return f"other/{clean}", True

@@ -7,7 +7,7 @@ without a release.
 from datetime import timedelta
 from enum import IntEnum, StrEnum
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 
 class Impact(StrEnum):
@@ -72,6 +72,23 @@ class PriorityPolicy(BaseModel):
     critical_services: set[str] = Field(
         default_factory=set, description="Services whose incidents are raised one priority."
     )
+
+    @model_validator(mode="after")
+    def _complete(self) -> "PriorityPolicy":
+        # A custom policy (JSON in a block) with a hole would otherwise fail with a KeyError
+        # in the middle of a flow, on the first incident that falls into the hole.
+        missing = [
+            f"{impact.value}/{urgency.value}"
+            for impact in Impact
+            for urgency in Urgency
+            if urgency not in self.matrix.get(impact, {})
+        ]
+        if missing:
+            raise ValueError(f"priority matrix has no cell for impact/urgency {', '.join(missing)}")
+        no_target = [f"P{p.value}" for p in Priority if p not in self.targets]
+        if no_target:
+            raise ValueError(f"no target for {', '.join(no_target)}")
+        return self
 
     def priority_for(
         self, impact: Impact, urgency: Urgency, *, service: str = "", reporter: str = ""

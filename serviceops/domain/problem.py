@@ -4,7 +4,10 @@ import re
 
 from pydantic import BaseModel, Field
 
-_WORD = re.compile(r"[a-z0-9]{3,}")
+from serviceops.domain.categories import CategoryFilter, ServiceFilter, in_category
+
+# Letters and digits of any script ("échec", "réseau"), three or more.
+_WORD = re.compile(r"[^\W_]{3,}")
 
 
 class KnownError(BaseModel):
@@ -12,8 +15,8 @@ class KnownError(BaseModel):
 
     number: str
     title: str
-    service: str | None = Field(None, description="Service (CI) it affects; None: any.")
-    category: str | None = Field(None, description="Category (or prefix) it belongs to.")
+    service: ServiceFilter = Field(None, description="Service (CI) it affects; None: any.")
+    category: CategoryFilter = Field(None, description="Category (or prefix) it belongs to.")
     symptom: str = ""
     root_cause: str = ""
     workaround: str
@@ -32,9 +35,7 @@ def match_known_errors(
     def fits(ke: KnownError) -> bool:
         if ke.service is not None and ke.service != service:
             return False
-        return (
-            ke.category is None or category == ke.category or category.startswith(ke.category + "/")
-        )
+        return ke.category is None or in_category(category, ke.category)
 
     def rank(ke: KnownError) -> tuple[int, int, int]:
         symptom_words = set(_WORD.findall(ke.symptom.lower()))

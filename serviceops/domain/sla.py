@@ -5,11 +5,11 @@ or resumes. The sweep then only compares instants (an indexed SQL filter), which
 it look at 100,000 open incidents in well under a second.
 """
 
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 
 WARNING_RATIO = 0.75
 
@@ -36,25 +36,42 @@ class BusinessCalendar(BaseModel):
     @field_validator("timezone")
     @classmethod
     def _known_timezone(cls, value: str) -> str:
-        ZoneInfo(value)
+        # ZoneInfoNotFoundError is a KeyError, which pydantic would not turn into a
+        # ValidationError: a typo in a block would then crash instead of being reported.
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown timezone {value!r}; use an IANA name") from None
         return value
 
+    @model_validator(mode="after")
+    def _opens_before_closes(self) -> "BusinessCalendar":
+        # Otherwise no day has open hours and add() would search for one forever.
+        if not self.always_open and self.opens >= self.closes:
+            raise ValueError("opens must be before closes (overnight hours are not supported)")
+        return self
+
     def _window(self, day: date) -> tuple[datetime, datetime] | None:
-        """The open hours of a local date as aware instants, or None when closed that day."""
+        """The open hours of a local date as UTC instants, or None when closed that day.
+
+        UTC, so that arithmetic on them is real elapsed time: Python adds and subtracts
+        datetimes sharing one ZoneInfo as wall-clock times, which is wrong across a DST change.
+        """
         if day.weekday() not in self.workdays or day in self.holidays:
             return None
         zone = ZoneInfo(self.timezone)
         return (
-            datetime.combine(day, self.opens, zone),
-            datetime.combine(day, self.closes, zone),
+            datetime.combine(day, self.opens, zone).astimezone(UTC),
+            datetime.combine(day, self.closes, zone).astimezone(UTC),
         )
 
     def _local_date(self, instant: datetime) -> date:
         return instant.astimezone(ZoneInfo(self.timezone)).date()
 
     def add(self, start: datetime, duration: timedelta) -> datetime:
-        """The instant at which `duration` of business time has elapsed after `start`."""
+        """The instant (in UTC) at which `duration` of business time has elapsed after `start`."""
         _require_aware(start)
+        start = start.astimezone(UTC)
         if self.always_open:
             return start + duration
         remaining = duration
@@ -76,6 +93,7 @@ class BusinessCalendar(BaseModel):
         """Business time between two instants (zero when end is not after start)."""
         _require_aware(start)
         _require_aware(end)
+        start, end = start.astimezone(UTC), end.astimezone(UTC)
         if end <= start:
             return timedelta(0)
         if self.always_open:
@@ -127,8 +145,16 @@ class SlaClock(BaseModel):
         return self.stopped_at is None and self.paused_at is None
 
     def level(self, now: datetime) -> BreachLevel:
-        """Where the clock stands at `now` (a stopped clock is judged at its stop)."""
+        """Where the clock stands at `now` (a stopped clock is judged at its stop).
+
+        A paused clock has no instants: it is judged by the business time it has left, so a
+        clock paused (or stopped while paused) after its due time stays breached.
+        """
         if self.due_at is None or self.warn_at is None:
+            if self.remaining <= timedelta(0):
+                return BreachLevel.BREACHED
+            if self.remaining <= self.target * (1 - WARNING_RATIO):
+                return BreachLevel.WARNING
             return BreachLevel.OK
         moment = self.stopped_at or now
         if moment >= self.due_at:
@@ -149,6 +175,7 @@ def start_clock(
 
 def pause_clock(clock: SlaClock, calendar: BusinessCalendar, at: datetime) -> SlaClock:
     """Stop counting: keep the business time that was left, forget the instants."""
+    _require_aware(at)
     if not clock.running or clock.due_at is None:
         return clock
     if at < clock.due_at:
@@ -162,6 +189,7 @@ def pause_clock(clock: SlaClock, calendar: BusinessCalendar, at: datetime) -> Sl
 
 def resume_clock(clock: SlaClock, calendar: BusinessCalendar, at: datetime) -> SlaClock:
     """Count again from `at` with the business time that was left when paused."""
+    _require_aware(at)
     if clock.paused_at is None or clock.stopped_at is not None:
         return clock
     due, warn = _due_and_warning(calendar, at, clock.remaining, clock.target)
@@ -170,6 +198,7 @@ def resume_clock(clock: SlaClock, calendar: BusinessCalendar, at: datetime) -> S
 
 def stop_clock(clock: SlaClock, at: datetime) -> SlaClock:
     """The target is met (or missed) at `at`; a paused clock stops where it was paused."""
+    _require_aware(at)
     if clock.stopped_at is not None:
         return clock
     return clock.model_copy(update={"stopped_at": clock.paused_at or at})

@@ -1,0 +1,341 @@
+"""What each step of the incident procedure does to the record.
+
+Every function takes an incident and returns a `Change`: the new incident and the audit entry
+that explains it. Nothing here reads a clock or a database; callers pass `at` and the inputs.
+"""
+
+from collections.abc import Callable
+from datetime import datetime
+
+from pydantic import BaseModel
+
+from serviceops.domain.incident import (
+    AuditEntry,
+    EscalationKind,
+    Incident,
+    IncidentAction,
+    IncidentState,
+    KnownErrorMatch,
+    ResolutionCode,
+    check_reopen_window,
+    next_state,
+)
+from serviceops.domain.policy import IncidentPolicy
+from serviceops.domain.priority import Priority
+from serviceops.domain.problem import KnownError, match_known_errors
+from serviceops.domain.routing import route
+from serviceops.domain.sla import (
+    BreachLevel,
+    SlaClock,
+    SlaKind,
+    pause_clock,
+    resume_clock,
+    start_clock,
+    stop_clock,
+)
+
+SYSTEM_ACTOR = "serviceops"
+
+
+class Change(BaseModel):
+    incident: Incident
+    audit: AuditEntry
+
+
+class SlaAlert(BaseModel):
+    """A threshold the sweep found crossed and not yet notified."""
+
+    kind: SlaKind
+    level: BreachLevel
+    due_at: datetime
+
+
+def _change(
+    before: Incident, after: Incident, action: str, actor: str, at: datetime, reason: str = ""
+) -> Change:
+    after = after.model_copy(update={"updated_at": at})
+    entry = AuditEntry(
+        record=before.number,
+        action=action,
+        actor=actor,
+        at=at,
+        from_state=before.state,
+        to_state=after.state,
+        reason=reason,
+    )
+    return Change(incident=after, audit=entry)
+
+
+def logged(incident: Incident) -> AuditEntry:
+    """The first audit row of every incident: where it came from and who reported it."""
+    return AuditEntry(
+        record=incident.number,
+        action="log",
+        actor=incident.reporter,
+        at=incident.created_at,
+        from_state=None,
+        to_state=incident.state,
+        reason=f"logged from {incident.source.value}",
+    )
+
+
+def categorize(incident: Incident, policy: IncidentPolicy, at: datetime) -> Change:
+    category, corrected = policy.normalise_category(incident.category)
+    after = incident.model_copy(
+        update={
+            "category": category,
+            "category_corrected": incident.category_corrected or corrected,
+        }
+    )
+    reason = f"category {category}"
+    if category != incident.category:
+        reason += f" (given {incident.category!r})"
+    return _change(incident, after, "categorize", SYSTEM_ACTOR, at, reason)
+
+
+def prioritize(incident: Incident, policy: IncidentPolicy, at: datetime) -> Change:
+    priority = policy.priorities.priority_for(
+        incident.impact, incident.urgency, service=incident.service, reporter=incident.reporter
+    )
+    major = incident.major or priority == Priority.CRITICAL
+    after = incident.model_copy(update={"priority": priority, "major": major})
+    reason = (
+        f"{incident.impact.value} impact x {incident.urgency.value} urgency -> {priority.label}"
+    )
+    return _change(incident, after, "prioritize", SYSTEM_ACTOR, at, reason + (", major" * major))
+
+
+def diagnose(incident: Incident, known_errors: list[KnownError], at: datetime) -> Change:
+    """Initial diagnosis: attach the best-matching known error's workaround, if any."""
+    matches = match_known_errors(
+        known_errors,
+        service=incident.service,
+        category=incident.category,
+        text=f"{incident.title} {incident.description}",
+    )
+    if not matches:
+        return _change(incident, incident, "diagnose", SYSTEM_ACTOR, at, "no known error matched")
+    best = matches[0]
+    found = KnownErrorMatch(number=best.number, title=best.title, workaround=best.workaround)
+    after = incident.model_copy(update={"known_error": found})
+    return _change(incident, after, "diagnose", SYSTEM_ACTOR, at, f"matches {best.number}")
+
+
+def assign(incident: Incident, policy: IncidentPolicy, at: datetime) -> Change:
+    """Route to a support group by service and category (first matching rule wins)."""
+    group = route(
+        policy.group_routes,
+        policy.default_group,
+        service=incident.service,
+        category=incident.category,
+        priority=_priority(incident),
+    )
+    state = next_state(incident.number, incident.state, IncidentAction.ASSIGN)
+    after = incident.model_copy(update={"state": state, "support_group": group})
+    return _change(incident, after, IncidentAction.ASSIGN, SYSTEM_ACTOR, at, f"to {group}")
+
+
+def start_slas(incident: Incident, policy: IncidentPolicy, at: datetime) -> Change:
+    """Start the response and resolution clocks from the moment the incident was logged."""
+    priority = _priority(incident)
+    target = policy.priorities.target_for(priority)
+    calendar = policy.calendar_for(priority)
+    clocks: dict[str, SlaClock | None] = {"response_sla": None, "resolution_sla": None}
+    if target.response is not None:
+        clocks["response_sla"] = start_clock(
+            SlaKind.RESPONSE, calendar, incident.created_at, target.response
+        )
+    if target.resolution is not None:
+        clocks["resolution_sla"] = start_clock(
+            SlaKind.RESOLUTION, calendar, incident.created_at, target.resolution
+        )
+    after = incident.model_copy(update=clocks)
+    dues = ", ".join(
+        f"{k.split('_')[0]} due {c.due_at:%Y-%m-%d %H:%M %Z}" for k, c in clocks.items() if c
+    )
+    return _change(incident, after, "set_sla", SYSTEM_ACTOR, at, dues or "planned: no target")
+
+
+def acknowledge(incident: Incident, actor: str, at: datetime) -> Change:
+    state = next_state(incident.number, incident.state, IncidentAction.ACKNOWLEDGE)
+    after = _owned(incident, actor, at).model_copy(update={"state": state})
+    return _change(incident, after, IncidentAction.ACKNOWLEDGE, actor, at)
+
+
+def start_work(incident: Incident, actor: str, at: datetime) -> Change:
+    state = next_state(incident.number, incident.state, IncidentAction.START_WORK)
+    after = _owned(incident, actor, at).model_copy(update={"state": state})
+    return _change(incident, after, IncidentAction.START_WORK, actor, at)
+
+
+def pend(
+    incident: Incident, policy: IncidentPolicy, actor: str, at: datetime, reason: str
+) -> Change:
+    state = next_state(incident.number, incident.state, IncidentAction.PEND)
+    calendar = policy.calendar_for(_priority(incident))
+    after = incident.model_copy(
+        update={
+            "state": state,
+            "pending_reason": reason,
+            **_both_clocks(incident, lambda c: pause_clock(c, calendar, at)),
+        }
+    )
+    return _change(incident, after, IncidentAction.PEND, actor, at, reason)
+
+
+def resume(incident: Incident, policy: IncidentPolicy, actor: str, at: datetime) -> Change:
+    state = next_state(incident.number, incident.state, IncidentAction.RESUME)
+    calendar = policy.calendar_for(_priority(incident))
+    after = incident.model_copy(
+        update={
+            "state": state,
+            "pending_reason": None,
+            **_both_clocks(incident, lambda c: resume_clock(c, calendar, at)),
+        }
+    )
+    return _change(incident, after, IncidentAction.RESUME, actor, at)
+
+
+def escalate(
+    incident: Incident,
+    policy: IncidentPolicy,
+    kind: EscalationKind,
+    actor: str,
+    at: datetime,
+    reason: str,
+    to_group: str | None = None,
+) -> Change:
+    """Functional: another group takes it (ownership is cleared). Hierarchic: management told."""
+    if kind is EscalationKind.FUNCTIONAL:
+        if not to_group:
+            raise ValueError(f"{incident.number}: a functional escalation needs to_group")
+        state = next_state(incident.number, incident.state, IncidentAction.ESCALATE_FUNCTIONAL)
+        update = {"state": state, "support_group": to_group, "assignee": None}
+        action = IncidentAction.ESCALATE_FUNCTIONAL
+        reason = f"to {to_group}: {reason}"
+    else:
+        state = next_state(incident.number, incident.state, IncidentAction.ESCALATE_HIERARCHIC)
+        update = {"state": state}
+        action = IncidentAction.ESCALATE_HIERARCHIC
+    update["escalation_count"] = incident.escalation_count + 1
+    after = incident.model_copy(update=update)
+    if incident.state == IncidentState.PENDING and state != IncidentState.PENDING:
+        # Handed on from pending: the wait is over, so the clocks run again.
+        calendar = policy.calendar_for(_priority(incident))
+        after = after.model_copy(
+            update={
+                "pending_reason": None,
+                **_both_clocks(after, lambda c: resume_clock(c, calendar, at)),
+            }
+        )
+    return _change(incident, after, action, actor, at, reason)
+
+
+def resolve(
+    incident: Incident, actor: str, at: datetime, code: ResolutionCode, notes: str
+) -> Change:
+    state = next_state(incident.number, incident.state, IncidentAction.RESOLVE)
+    after = incident.model_copy(
+        update={
+            "state": state,
+            "resolution_code": code,
+            "resolution_notes": notes,
+            "resolved_at": at,
+            "pending_reason": None,
+            **_both_clocks(incident, lambda c: stop_clock(c, at)),
+        }
+    )
+    return _change(incident, after, IncidentAction.RESOLVE, actor, at, f"{code.value}: {notes}")
+
+
+def close(incident: Incident, actor: str, at: datetime, note: str = "") -> Change:
+    state = next_state(incident.number, incident.state, IncidentAction.CLOSE)
+    after = incident.model_copy(update={"state": state, "closed_at": at})
+    return _change(incident, after, IncidentAction.CLOSE, actor, at, note)
+
+
+def reopen(
+    incident: Incident, policy: IncidentPolicy, actor: str, at: datetime, reason: str
+) -> Change:
+    """Back to work within the window; the resolution clock runs on from where it stopped."""
+    state = next_state(incident.number, incident.state, IncidentAction.REOPEN)
+    check_reopen_window(incident, at, policy.reopen_window)
+    calendar = policy.calendar_for(_priority(incident))
+
+    def restart(clock: SlaClock) -> SlaClock:
+        if clock.stopped_at is None:
+            return clock
+        running = clock.model_copy(update={"stopped_at": None})
+        return resume_clock(pause_clock(running, calendar, clock.stopped_at), calendar, at)
+
+    after = incident.model_copy(
+        update={
+            "state": state,
+            "resolved_at": None,
+            "resolution_code": None,
+            "reopen_count": incident.reopen_count + 1,
+            "resolution_sla": _map(incident.resolution_sla, restart),
+        }
+    )
+    return _change(incident, after, IncidentAction.REOPEN, actor, at, reason)
+
+
+def sla_alerts(incident: Incident, now: datetime) -> list[SlaAlert]:
+    """Thresholds crossed and not yet notified: at most one alert per clock, the worst one."""
+    alerts = []
+    for clock in (incident.response_sla, incident.resolution_sla):
+        if clock is None or not clock.running or clock.due_at is None:
+            continue
+        level = clock.level(now)
+        told = {
+            BreachLevel.BREACHED: clock.breach_notified_at,
+            BreachLevel.WARNING: clock.warning_notified_at,
+        }
+        if level is not BreachLevel.OK and told[level] is None:
+            alerts.append(SlaAlert(kind=clock.kind, level=level, due_at=clock.due_at))
+    return alerts
+
+
+def mark_notified(incident: Incident, alerts: list[SlaAlert], at: datetime) -> Incident:
+    """Remember each threshold told, so the next sweep is silent; a breach implies its warning."""
+    update: dict[str, SlaClock] = {}
+    for alert in alerts:
+        field = f"{alert.kind.value}_sla"
+        clock: SlaClock = update.get(field) or getattr(incident, field)
+        marks = {"warning_notified_at": clock.warning_notified_at or at}
+        if alert.level is BreachLevel.BREACHED:
+            marks["breach_notified_at"] = at
+        update[field] = clock.model_copy(update=marks)
+    return incident.model_copy(update=update)
+
+
+def _owned(incident: Incident, actor: str, at: datetime) -> Incident:
+    """Taking ownership answers the response target (once)."""
+    if incident.acknowledged_at is not None:
+        return incident.model_copy(update={"assignee": incident.assignee or actor})
+    return incident.model_copy(
+        update={
+            "assignee": actor,
+            "acknowledged_at": at,
+            "response_sla": _map(incident.response_sla, lambda c: stop_clock(c, at)),
+        }
+    )
+
+
+def _priority(incident: Incident) -> Priority:
+    if incident.priority is None:
+        raise ValueError(f"{incident.number} has not been prioritized yet")
+    return incident.priority
+
+
+def _map(clock: SlaClock | None, change: Callable[[SlaClock], SlaClock]) -> SlaClock | None:
+    return None if clock is None else change(clock)
+
+
+def _both_clocks(
+    incident: Incident, change: Callable[[SlaClock], SlaClock]
+) -> dict[str, SlaClock | None]:
+    return {
+        "response_sla": _map(incident.response_sla, change),
+        "resolution_sla": _map(incident.resolution_sla, change),
+    }
