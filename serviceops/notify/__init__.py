@@ -1,0 +1,1 @@
+"""Slack messages and reports: templates, rendering with escaping, the client, the outbox."""

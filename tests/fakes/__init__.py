@@ -1,0 +1,1 @@
+"""Loopback fakes of outside services, driven by the real client libraries."""
