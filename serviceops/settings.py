@@ -21,6 +21,8 @@ class Settings(BaseSettings):
     )
     gateway_host: str = "127.0.0.1"
     gateway_port: int = 8080
+    prefect_host: str = Field("127.0.0.1", description="Where `make up` starts the Prefect server.")
+    prefect_port: int = 4200
     api_token: SecretStr | None = Field(None, description="Bearer token of the read API.")
     webhook_secrets: Annotated[dict[str, list[SecretStr]], NoDecode] = Field(default_factory=dict)
     alertmanager_token: SecretStr | None = None
@@ -47,6 +49,10 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.state_dir / 'serviceops.db').resolve()}"
+
+    @property
+    def prefect_api_url(self) -> str:
+        return f"http://{self.prefect_host}:{self.prefect_port}/api"
 
     @property
     def api_token_file(self) -> Path:

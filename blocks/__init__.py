@@ -1,0 +1,1 @@
+"""Prefect blocks: the configuration and credentials operators manage in the Prefect UI."""

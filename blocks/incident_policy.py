@@ -1,0 +1,33 @@
+"""The incident policy as a block, so an operator can retune priorities, calendar and routing
+in the Prefect UI without a release."""
+
+from prefect.blocks.core import Block
+from pydantic import Field
+
+from serviceops.domain.policy import IncidentPolicy
+
+DOCUMENT = "default"
+
+
+class IncidentPolicyBlock(Block):
+    """Priority matrix and targets, business calendar, support-group routing, reopen window."""
+
+    _block_type_name = "ServiceOps Incident Policy"
+    _block_type_slug = "serviceops-incident-policy"
+    _description = "How serviceops prioritizes, times and routes incidents."
+
+    policy: IncidentPolicy = Field(
+        default_factory=IncidentPolicy, description="The ITIL default tables unless changed."
+    )
+
+    def get_policy(self) -> IncidentPolicy:
+        return self.policy
+
+
+def load_policy() -> IncidentPolicy:
+    """The operator's policy block if one is saved, else the ITIL defaults."""
+    try:
+        block = IncidentPolicyBlock.load(DOCUMENT)
+    except ValueError:
+        return IncidentPolicy()
+    return block.get_policy()

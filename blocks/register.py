@@ -1,0 +1,30 @@
+"""`python -m blocks.register`: register serviceops's block types and save their default
+documents (only where none exists, so an operator's edits in the UI survive `make up`)."""
+
+import logging
+
+from blocks.incident_policy import IncidentPolicyBlock
+from blocks.slack import SlackBlock
+
+logger = logging.getLogger(__name__)
+
+BLOCKS = (IncidentPolicyBlock, SlackBlock)
+DEFAULT_DOCUMENT = "default"
+
+
+def register_blocks() -> list[str]:
+    created = []
+    for block_class in BLOCKS:
+        block_class.register_type_and_schema()
+        try:
+            block_class.load(DEFAULT_DOCUMENT)
+        except ValueError:
+            block_class().save(DEFAULT_DOCUMENT)
+            created.append(block_class.get_block_type_slug())
+    return created
+
+
+if __name__ == "__main__":
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    made = register_blocks()
+    logger.info("blocks registered; default documents created: %s", ", ".join(made) or "none")

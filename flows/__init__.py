@@ -1,0 +1,1 @@
+"""Prefect flows: they orchestrate tasks and subflows, one flow per ITIL procedure."""

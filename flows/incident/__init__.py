@@ -1,0 +1,1 @@
+"""Incident management (ITIL SO 4.2) as flows."""

@@ -1,0 +1,37 @@
+"""log-incident: identification through notification, each ITIL step a task in the run graph."""
+
+from prefect import flow
+
+from flows.incident.artifacts import publish_summary
+from flows.incident.major_incident import major_incident_procedure
+from serviceops.domain.incident import IncidentDraft
+from tasks.incident import (
+    assign_incident,
+    categorize_incident,
+    diagnose_incident,
+    notify_incident_logged,
+    prioritize_incident,
+    record_incident,
+    set_sla_due_times,
+)
+from tasks.notifications import deliver_notifications
+
+
+@flow(name="log-incident", log_prints=False)
+def log_incident(incident: IncidentDraft) -> str:
+    """Log, categorize, prioritize, diagnose, assign, time and announce a new incident.
+
+    Returns the incident number. Priority 1, or the major flag, takes the major path.
+    """
+    number = record_incident(incident).number
+    categorize_incident(number)
+    prioritized = prioritize_incident(number)
+    diagnose_incident(number)
+    assign_incident(number)
+    set_sla_due_times(number)
+    notify_incident_logged(number)
+    if prioritized.major:
+        major_incident_procedure(number)
+    deliver_notifications()
+    publish_summary(number)
+    return number

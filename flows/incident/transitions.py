@@ -1,0 +1,86 @@
+"""One deployment per transition, each with its own form; all share one shape."""
+
+from prefect import flow
+
+from flows.incident.artifacts import publish_summary
+from serviceops.domain.incident import (
+    AcknowledgeIncident,
+    CloseIncident,
+    EscalateIncident,
+    IncidentCommand,
+    PendIncident,
+    ReopenIncident,
+    ResolveIncident,
+    ResumeIncident,
+    StartIncidentWork,
+)
+from tasks.incident import change_incident
+from tasks.notifications import deliver_notifications
+
+
+def _transition(command: IncidentCommand) -> str:
+    """Change (or fail with the reason and change nothing), tell Slack, update the summary."""
+    incident = change_incident(command)
+    deliver_notifications()
+    publish_summary(incident.number)
+    return incident.state.value
+
+
+@flow(name="acknowledge-incident")
+def acknowledge_incident(command: AcknowledgeIncident) -> str:
+    """The support group owns the incident; the response clock stops."""
+    return _transition(command)
+
+
+@flow(name="start-incident-work")
+def start_incident_work(command: StartIncidentWork) -> str:
+    """Investigation and diagnosis begin."""
+    return _transition(command)
+
+
+@flow(name="pend-incident")
+def pend_incident(command: PendIncident) -> str:
+    """Waiting on someone outside the group; the SLA clocks pause."""
+    return _transition(command)
+
+
+@flow(name="resume-incident")
+def resume_incident(command: ResumeIncident) -> str:
+    """Back from pending; the SLA clocks run on with the time that was left."""
+    return _transition(command)
+
+
+@flow(name="escalate-incident")
+def escalate_incident(command: EscalateIncident) -> str:
+    """Functional: to another support group. Hierarchic: management is told."""
+    return _transition(command)
+
+
+@flow(name="resolve-incident")
+def resolve_incident(command: ResolveIncident) -> str:
+    """Service restored, with a resolution code and notes."""
+    return _transition(command)
+
+
+@flow(name="close-incident")
+def close_incident(command: CloseIncident) -> str:
+    """The user confirmed the resolution."""
+    return _transition(command)
+
+
+@flow(name="reopen-incident")
+def reopen_incident(command: ReopenIncident) -> str:
+    """The fix did not hold: back to work, within the reopen window."""
+    return _transition(command)
+
+
+TRANSITION_FLOWS = (
+    acknowledge_incident,
+    start_incident_work,
+    pend_incident,
+    resume_incident,
+    escalate_incident,
+    resolve_incident,
+    close_incident,
+    reopen_incident,
+)

@@ -1,0 +1,436 @@
+"""`serviceops`: the operator's command line.
+
+Reads (`incident show/list`, `outbox list`) go straight to the serviceops database. Changes
+(`incident open/ack/...`) run the deployed flow and wait for it, so that a change made from a
+terminal is the same audited, retried, visible-in-the-UI flow run as one made from Slack or a
+webhook. Every input is validated with the domain model before anything runs: a bad value is
+one line naming the option and exit code 2. `--json` prints the stable documents of
+serviceops.domain.views; the human text may change.
+"""
+
+import json
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Annotated, Any, NoReturn, TypeVar
+
+import typer
+from pydantic import BaseModel, ValidationError
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from serviceops import cli_output, cli_runs
+from serviceops.domain.incident import (
+    AcknowledgeIncident,
+    CloseIncident,
+    EscalateIncident,
+    IncidentCommand,
+    IncidentDraft,
+    IncidentState,
+    PendIncident,
+    ReopenIncident,
+    ResolveIncident,
+    ResumeIncident,
+    StartIncidentWork,
+)
+from serviceops.domain.views import (
+    AuditView,
+    IncidentDocument,
+    IncidentList,
+    IncidentView,
+    RunDocument,
+)
+from serviceops.settings import Settings, get_settings
+from serviceops.store.db import migrate, sessions_for
+from serviceops.store.repositories import AuditRepository, IncidentRepository, RecordNotFound
+
+# Locals in a traceback could hold tokens: never show them.
+app = typer.Typer(
+    help="ITIL Service Operation as Prefect flows.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+)
+db_app = typer.Typer(help="The serviceops database.", no_args_is_help=True)
+incident_app = typer.Typer(help="Incidents: log, move through the lifecycle, read.")
+outbox_app = typer.Typer(help="Notifications recorded for Slack.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(incident_app, name="incident", no_args_is_help=True)
+app.add_typer(outbox_app, name="outbox")
+
+Model = TypeVar("Model", bound=BaseModel)
+
+# Exit codes: 1 = the operation failed (run failed, record missing, service down);
+# 2 = the input is wrong (same as click's own usage errors).
+EXIT_FAILED, EXIT_USAGE = 1, 2
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print a stable JSON document.")]
+NumberArg = Annotated[str, typer.Argument(metavar="NUMBER", help="e.g. INC-000123")]
+ActorOpt = Annotated[str, typer.Option(help="Who acts (recorded in the audit trail).")]
+TimeoutOpt = Annotated[
+    float, typer.Option(min=0, help="Seconds to wait for the flow run to finish.")
+]
+
+
+# --------------------------------------------------------------------------- plumbing
+
+
+def _fail(message: str, code: int = EXIT_FAILED) -> NoReturn:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def _option_name(field: str) -> str:
+    """The CLI spelling of a model field, so the error names what the user typed."""
+    return "NUMBER" if field == "number" else f"--{field.replace('_', '-')}"
+
+
+def _validated(model: type[Model], **values: Any) -> Model:
+    """Build a domain model from CLI options; a bad value exits 2 with one line per field."""
+    try:
+        return model(**values)
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            field = ".".join(str(part) for part in error["loc"]) or "input"
+            given = error.get("input")
+            shown = f" (got {given!r})" if isinstance(given, str | int | float) else ""
+            problems.append(f"invalid {_option_name(field)}: {error['msg']}{shown}")
+        _fail("; ".join(problems), EXIT_USAGE)
+
+
+@contextmanager
+def _transaction(settings: Settings) -> Iterator[Session]:
+    """One read transaction; a database that cannot be used is one line, not a traceback."""
+    try:
+        with sessions_for(settings.resolved_database_url).begin() as session:
+            yield session
+    except SQLAlchemyError as exc:
+        url = make_url(settings.resolved_database_url).render_as_string(hide_password=True)
+        reason = str(exc.orig if getattr(exc, "orig", None) else exc).splitlines()[0]
+        _fail(f"database {url}: {reason} (run `serviceops db upgrade`?)")
+
+
+def _echo_json(document: BaseModel | dict[str, Any]) -> None:
+    if isinstance(document, BaseModel):
+        typer.echo(document.model_dump_json(indent=2))
+    else:
+        typer.echo(json.dumps(document, indent=2, default=str))
+
+
+def _load_document(session: Session, number: str) -> IncidentDocument:
+    try:
+        incident = IncidentRepository(session).get(number)
+    except RecordNotFound as exc:
+        _fail(str(exc))
+    audit = [AuditView.of(entry) for entry in AuditRepository(session).for_record(number)]
+    return IncidentDocument(incident=IncidentView.of(incident, datetime.now(UTC)), audit=audit)
+
+
+# --------------------------------------------------------------------------- db, gateway
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Create or migrate the serviceops database to the latest schema."""
+    settings = get_settings()
+    url = settings.resolved_database_url
+    shown = make_url(url).render_as_string(hide_password=True)
+    try:
+        migrate(url)
+    except SQLAlchemyError as exc:
+        _fail(f"database {shown}: {str(exc).splitlines()[0]}")
+    typer.echo(f"database {shown} is at the latest schema")
+
+
+@app.command("gateway")
+def gateway(
+    host: Annotated[str | None, typer.Option(help="Default: SERVICEOPS_GATEWAY_HOST.")] = None,
+    port: Annotated[int | None, typer.Option(help="Default: SERVICEOPS_GATEWAY_PORT.")] = None,
+) -> None:
+    """Serve the HTTP gateway (read API, webhooks) until interrupted."""
+    from serviceops.gateway.app import run
+
+    settings = get_settings()
+    overrides = {"gateway_host": host, "gateway_port": port}
+    settings = settings.model_copy(update={k: v for k, v in overrides.items() if v is not None})
+    if settings.read_api_token() is None:
+        typer.echo(
+            "warning: no API token configured (SERVICEOPS_API_TOKEN or "
+            f"{settings.api_token_file}): the read API will answer 503",
+            err=True,
+        )
+    run(settings)
+
+
+# --------------------------------------------------------------------------- the stack
+
+
+@app.command("up")
+def up() -> None:
+    """Migrate, start the Prefect server, register blocks, serve deployments, start the gateway."""
+    from serviceops.stack import Stack, StackError
+
+    logging.basicConfig(level=logging.INFO, format="  %(message)s")
+    settings = get_settings()
+    try:
+        Stack(settings).up()
+    except StackError as exc:
+        _fail(str(exc))
+    ui = settings.prefect_api_url.removesuffix("/api")
+    gateway = f"http://{settings.gateway_host}:{settings.gateway_port}"
+    token = "SERVICEOPS_API_TOKEN" if settings.api_token else settings.api_token_file
+    typer.echo(
+        "serviceops is up\n"
+        f"  Prefect UI      {ui}\n"
+        f"  read API        {gateway}/api/v1/incidents\n"
+        f"  API token in    {token}\n"
+        f"  logs            {settings.state_dir}/logs/\n"
+        "  stop with       make down"
+    )
+
+
+@app.command("down")
+def down() -> None:
+    """Stop what `up` started; serve stops only once no flow run is in flight."""
+    from serviceops.stack import Stack
+
+    logging.basicConfig(level=logging.INFO, format="  %(message)s")
+    Stack(get_settings()).down()
+    typer.echo("serviceops is down")
+
+
+# --------------------------------------------------------------------------- incident reads
+
+
+@incident_app.command("show")
+def incident_show(number: NumberArg, as_json: JsonOpt = False) -> None:
+    """One incident with its history."""
+    with _transaction(get_settings()) as session:
+        document = _load_document(session, number)
+    if as_json:
+        _echo_json(document)
+    else:
+        typer.echo(cli_output.incident_detail(document.incident, document.audit))
+
+
+@incident_app.command("list")
+def incident_list(
+    state: Annotated[IncidentState | None, typer.Option(help="Lifecycle state.")] = None,
+    priority: Annotated[int | None, typer.Option(min=1, max=5, help="1 .. 5")] = None,
+    service: Annotated[str | None, typer.Option(help="Exact service name.")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=500)] = 100,
+    offset: Annotated[int, typer.Option(min=0)] = 0,
+    as_json: JsonOpt = False,
+) -> None:
+    """Incidents, newest first."""
+    now = datetime.now(UTC)
+    with _transaction(get_settings()) as session:
+        incidents = IncidentRepository(session).list(
+            state=state, priority=priority, service=service, limit=limit, offset=offset
+        )
+        views = [IncidentView.of(incident, now) for incident in incidents]
+    if as_json:
+        _echo_json(IncidentList(incidents=views, count=len(views), limit=limit, offset=offset))
+    else:
+        typer.echo(cli_output.incident_table(views))
+
+
+# --------------------------------------------------------------------------- incident changes
+
+
+def _run(call: cli_runs.FlowCall, timeout: float, as_json: bool) -> str:
+    """Run the flow; return the flow run id when it completed, else explain and exit 1."""
+    try:
+        outcome = cli_runs.run_and_wait(call, timeout)
+    except cli_runs.PrefectUnavailable as exc:
+        _fail(str(exc))
+    if outcome.completed:
+        return outcome.flow_run_id
+    if outcome.final:
+        problem = f"flow run {outcome.flow_run_id} {outcome.state_name}: {outcome.message}"
+    else:
+        problem = (
+            f"flow run {outcome.flow_run_id} still {outcome.state_name} after {timeout:g}s; "
+            "it carries on: follow it in the Prefect UI"
+        )
+    if as_json:
+        _echo_json(
+            {"flow_run_id": outcome.flow_run_id, "state": outcome.state_type, "error": problem}
+        )
+    _fail(problem)
+
+
+def _print_run(number: str, flow_run_id: str, as_json: bool) -> None:
+    with _transaction(get_settings()) as session:
+        document = _load_document(session, number)
+    if as_json:
+        _echo_json(RunDocument(incident=document.incident, flow_run_id=flow_run_id))
+    else:
+        typer.echo(cli_output.incident_detail(document.incident))
+        typer.echo(f"\nflow run {flow_run_id}")
+
+
+def _change(command: IncidentCommand, timeout: float, as_json: bool) -> None:
+    """Run the command's flow and print the incident as it is afterwards."""
+    flow_run_id = _run(cli_runs.command_call(command), timeout, as_json)
+    _print_run(command.number, flow_run_id, as_json)
+
+
+@incident_app.command("open")
+def incident_open(
+    title: Annotated[str, typer.Option(help="One line.")],
+    service: Annotated[str, typer.Option(help="Affected service (CI).")],
+    category: Annotated[str, typer.Option(help="e.g. network/vpn")],
+    impact: Annotated[str, typer.Option(help="high, medium or low")],
+    urgency: Annotated[str, typer.Option(help="high, medium or low")],
+    reporter: Annotated[str, typer.Option(help="Who reported it.")],
+    description: Annotated[str, typer.Option(help="What is seen, since when.")] = "",
+    source: Annotated[str, typer.Option(help="How it came in.")] = "cli",
+    major: Annotated[bool, typer.Option("--major", help="Take the major-incident path.")] = False,
+    timeout: TimeoutOpt = 120,
+    as_json: JsonOpt = False,
+) -> None:
+    """Log an incident (runs log-incident) and print it with its number."""
+    draft = _validated(
+        IncidentDraft,
+        title=title,
+        service=service,
+        category=category,
+        impact=impact,
+        urgency=urgency,
+        reporter=reporter,
+        description=description,
+        source=source,
+        major=major,
+    )
+    flow_run_id = _run(cli_runs.log_incident_call(draft), timeout, as_json)
+    with _transaction(get_settings()) as session:
+        touched = AuditRepository(session).records_of_flow_run(flow_run_id)
+    number = next((record for record in touched if record.startswith("INC-")), None)
+    if number is None:
+        _fail(f"flow run {flow_run_id} completed but recorded no incident in this database")
+    _print_run(number, flow_run_id, as_json)
+
+
+@incident_app.command("ack")
+def incident_ack(
+    number: NumberArg, actor: ActorOpt, timeout: TimeoutOpt = 120, as_json: JsonOpt = False
+) -> None:
+    """Acknowledge: the support group owns it; the response clock stops."""
+    _change(_validated(AcknowledgeIncident, number=number, actor=actor), timeout, as_json)
+
+
+@incident_app.command("start")
+def incident_start(
+    number: NumberArg, actor: ActorOpt, timeout: TimeoutOpt = 120, as_json: JsonOpt = False
+) -> None:
+    """Start investigation and diagnosis."""
+    _change(_validated(StartIncidentWork, number=number, actor=actor), timeout, as_json)
+
+
+@incident_app.command("pend")
+def incident_pend(
+    number: NumberArg,
+    actor: ActorOpt,
+    reason: Annotated[str, typer.Option(help="Waiting on whom or what.")],
+    timeout: TimeoutOpt = 120,
+    as_json: JsonOpt = False,
+) -> None:
+    """Wait on someone outside the group: the SLA clocks pause."""
+    command = _validated(PendIncident, number=number, actor=actor, reason=reason)
+    _change(command, timeout, as_json)
+
+
+@incident_app.command("resume")
+def incident_resume(
+    number: NumberArg, actor: ActorOpt, timeout: TimeoutOpt = 120, as_json: JsonOpt = False
+) -> None:
+    """Back from pending: the SLA clocks run again."""
+    _change(_validated(ResumeIncident, number=number, actor=actor), timeout, as_json)
+
+
+@incident_app.command("escalate")
+def incident_escalate(
+    number: NumberArg,
+    actor: ActorOpt,
+    kind: Annotated[str, typer.Option(help="functional (another group) or hierarchic.")],
+    reason: Annotated[str, typer.Option(help="Why it is escalated.")],
+    to_group: Annotated[str | None, typer.Option(help="Target group (functional).")] = None,
+    timeout: TimeoutOpt = 120,
+    as_json: JsonOpt = False,
+) -> None:
+    """Escalate: functional hands it to another group, hierarchic tells management."""
+    command = _validated(
+        EscalateIncident, number=number, actor=actor, kind=kind, to_group=to_group, reason=reason
+    )
+    _change(command, timeout, as_json)
+
+
+@incident_app.command("resolve")
+def incident_resolve(
+    number: NumberArg,
+    actor: ActorOpt,
+    code: Annotated[str, typer.Option(help="fixed, workaround, no_fault_found, ...")],
+    notes: Annotated[str, typer.Option(help="What restored the service.")],
+    timeout: TimeoutOpt = 120,
+    as_json: JsonOpt = False,
+) -> None:
+    """Service restored: the resolution clock stops."""
+    command = _validated(ResolveIncident, number=number, actor=actor, code=code, notes=notes)
+    _change(command, timeout, as_json)
+
+
+@incident_app.command("close")
+def incident_close(
+    number: NumberArg,
+    actor: ActorOpt,
+    note: Annotated[str, typer.Option(help="Closing note.")] = "",
+    timeout: TimeoutOpt = 120,
+    as_json: JsonOpt = False,
+) -> None:
+    """Close: the user confirmed the resolution."""
+    _change(_validated(CloseIncident, number=number, actor=actor, note=note), timeout, as_json)
+
+
+@incident_app.command("reopen")
+def incident_reopen(
+    number: NumberArg,
+    actor: ActorOpt,
+    reason: Annotated[str, typer.Option(help="Why the fix did not hold.")],
+    timeout: TimeoutOpt = 120,
+    as_json: JsonOpt = False,
+) -> None:
+    """Reopen a resolved incident (within the reopen window)."""
+    command = _validated(ReopenIncident, number=number, actor=actor, reason=reason)
+    _change(command, timeout, as_json)
+
+
+# --------------------------------------------------------------------------- outbox
+
+
+@outbox_app.command("list")
+def outbox_list(
+    show_all: Annotated[bool, typer.Option("--all", help="Delivered ones too.")] = False,
+    limit: Annotated[int, typer.Option(min=1, max=1000)] = 100,
+    as_json: JsonOpt = False,
+) -> None:
+    """Notifications not yet delivered to Slack (all of them with --all)."""
+    from serviceops.notify.outbox import Outbox
+
+    with _transaction(get_settings()) as session:
+        notifications = Outbox(session).list(undelivered_only=not show_all, limit=limit)
+    if as_json:
+        _echo_json(
+            {
+                "notifications": [n.model_dump(mode="json") for n in notifications],
+                "count": len(notifications),
+            }
+        )
+    else:
+        typer.echo(cli_output.notification_table(notifications))
+
+
+if __name__ == "__main__":
+    app()

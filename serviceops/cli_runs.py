@@ -1,0 +1,138 @@
+"""The CLI's only contact with Prefect: start a deployment's flow run and wait for its end.
+
+Changes of state go through the deployed flows, never straight to the database, so a change
+made from a terminal shows in the Prefect UI, is retried and audited like any other. Prefect is
+imported inside the functions: `serviceops incident show` should not pay its import time.
+"""
+
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel
+
+from serviceops.domain.incident import (
+    AcknowledgeIncident,
+    CloseIncident,
+    EscalateIncident,
+    IncidentCommand,
+    IncidentDraft,
+    PendIncident,
+    ReopenIncident,
+    ResolveIncident,
+    ResumeIncident,
+    StartIncidentWork,
+)
+from serviceops.settings import get_settings
+
+LOG_INCIDENT = "log-incident"
+# What Prefect puts before the exception in a failed run's state message; the rest (e.g.
+# "IllegalTransition: INC-000001: cannot close ...") is what the operator needs to read.
+_FAILED_PREFIX = "Flow run encountered an exception: "
+
+# Each command model has exactly one flow; its deployment has the flow's name too.
+FLOW_OF_COMMAND: dict[type[IncidentCommand], str] = {
+    AcknowledgeIncident: "acknowledge-incident",
+    StartIncidentWork: "start-incident-work",
+    PendIncident: "pend-incident",
+    ResumeIncident: "resume-incident",
+    EscalateIncident: "escalate-incident",
+    ResolveIncident: "resolve-incident",
+    CloseIncident: "close-incident",
+    ReopenIncident: "reopen-incident",
+}
+
+
+class PrefectUnavailable(RuntimeError):
+    """The run could not be started: no API configured or reachable, or no such deployment."""
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    """How a flow run ended (or stood when the wait ran out)."""
+
+    flow_run_id: str
+    state_type: str  # COMPLETED, FAILED, CRASHED, CANCELLED ... or SCHEDULED/RUNNING on timeout
+    state_name: str
+    message: str
+    final: bool
+
+    @property
+    def completed(self) -> bool:
+        return self.state_type == "COMPLETED"
+
+
+@dataclass(frozen=True)
+class FlowCall:
+    """Which deployment to run and with what parameters (JSON-ready, as the server wants)."""
+
+    flow: str
+    parameters: dict[str, Any]
+
+    @property
+    def deployment(self) -> str:
+        return f"{self.flow}/{self.flow}"
+
+
+def log_incident_call(draft: IncidentDraft) -> FlowCall:
+    return FlowCall(LOG_INCIDENT, {"incident": _json(draft)})
+
+
+def command_call(command: IncidentCommand) -> FlowCall:
+    return FlowCall(FLOW_OF_COMMAND[type(command)], {"command": _json(command)})
+
+
+def _json(model: BaseModel) -> dict[str, Any]:
+    """Plain JSON values: the server validates them against the flow's parameter schema."""
+    return model.model_dump(mode="json")
+
+
+def run_and_wait(call: FlowCall, timeout: float, poll_interval: float = 1.0) -> RunOutcome:
+    """Create the run, wait up to `timeout` seconds for a final state, say how it stands.
+
+    Raises PrefectUnavailable when nothing could be started. Without a configured API URL
+    Prefect would start a throw-away local server that knows no deployment, so the CLI falls
+    back to the server `make up` starts (SERVICEOPS_PREFECT_HOST/PORT).
+    """
+    import httpx
+    from prefect.deployments import run_deployment
+    from prefect.exceptions import ObjectNotFound, PrefectHTTPStatusError
+    from prefect.settings import PREFECT_API_URL, get_current_settings, temporary_settings
+
+    api_url = get_current_settings().api.url or get_settings().prefect_api_url
+    try:
+        with temporary_settings(updates={PREFECT_API_URL: api_url}):
+            flow_run = run_deployment(
+                name=call.deployment,
+                parameters=call.parameters,
+                timeout=timeout,
+                poll_interval=poll_interval,
+                as_subflow=False,
+            )
+    except ObjectNotFound:
+        raise PrefectUnavailable(
+            f"deployment {call.deployment} not found at {api_url}: are the deployments served "
+            "(make up)?"
+        ) from None
+    except PrefectHTTPStatusError as exc:
+        raise PrefectUnavailable(
+            f"Prefect API refused the run of {call.deployment}: {_detail(exc.response)}"
+        ) from None
+    except httpx.HTTPError as exc:
+        raise PrefectUnavailable(f"cannot reach the Prefect API at {api_url}: {exc}") from None
+    state = flow_run.state
+    return RunOutcome(
+        flow_run_id=str(flow_run.id),
+        state_type=state.type.value if state else "UNKNOWN",
+        state_name=state.name if state else "unknown",
+        message=(state.message or "").removeprefix(_FAILED_PREFIX) if state else "",
+        final=bool(state and state.is_final()),
+    )
+
+
+def _detail(response: Any) -> str:
+    """The server's own explanation (e.g. the parameter that failed its schema), else status."""
+    try:
+        detail = response.json().get("detail")
+    except (ValueError, AttributeError):
+        detail = None
+    return str(detail or f"HTTP {response.status_code}")

@@ -1,0 +1,113 @@
+"""The gateway application: `create_app(settings)` builds it, `run(settings)` serves it.
+
+Errors never leave with a stack trace: an unexpected exception becomes `{"detail": "internal
+error"}` with status 500 and goes to the log; a database that cannot be reached becomes 503,
+which tells a client to retry rather than to give up.
+"""
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request, status
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from serviceops.gateway import incidents
+from serviceops.settings import Settings, get_settings
+from serviceops.store.db import sessions_for
+
+logger = logging.getLogger(__name__)
+
+
+class CatchAll:
+    """Outermost guard: an unhandled exception is logged once and answered as a JSON 500.
+
+    A plain `Exception` handler in Starlette answers but then re-raises to the server, which
+    logs the traceback a second time; this middleware keeps it to one log line per failure.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception:
+            logger.exception("unhandled error on %s %s", scope.get("method"), scope.get("path"))
+            if started:  # the status line is gone; nothing better can be sent
+                raise
+            response = JSONResponse(
+                {"detail": "internal error"}, status_code=status.HTTP_500_INTERNAL_SERVER_ERROR
+            )
+            await response(scope, receive, send)
+
+
+async def _database_unavailable(request: Request, exc: Exception) -> JSONResponse:
+    """A database that cannot be reached (or is locked, or not migrated) is the operator's to
+    fix and a client's to retry: 503, logged with its cause, never with the SQL or the URL."""
+    logger.error("database error on %s %s: %s", request.method, request.url.path, exc)
+    return JSONResponse(
+        {"detail": "database unavailable"}, status_code=status.HTTP_503_SERVICE_UNAVAILABLE
+    )
+
+
+def create_app(
+    settings: Settings | None = None, *, sessions: sessionmaker[Session] | None = None
+) -> FastAPI:
+    """A gateway bound to `settings` (default: the process settings); nothing connects yet.
+
+    `sessions` replaces the per-process cached sessionmaker of the settings' database URL,
+    for callers (tests) that own an engine and dispose of it themselves.
+    """
+    settings = settings or get_settings()
+    app = FastAPI(
+        title="serviceops gateway",
+        version="1",
+        description="Read API for service-desk records; webhooks and alerts start flow runs.",
+    )
+    app.state.settings = settings
+    app.state.sessions = sessions or sessions_for(settings.resolved_database_url)
+    for unreachable in (OperationalError, InterfaceError):
+        app.add_exception_handler(unreachable, _database_unavailable)
+    app.add_middleware(CatchAll)
+    app.include_router(incidents.router)
+
+    @app.get("/healthz", tags=["health"])
+    def healthz() -> JSONResponse:
+        """Liveness and readiness in one: the process answers and the database does too."""
+        try:
+            with app.state.sessions() as session:
+                session.execute(text("SELECT 1"))
+        except SQLAlchemyError as exc:
+            logger.warning("health check: database unavailable: %s", exc)
+            return JSONResponse(
+                {"status": "unavailable", "detail": "database unavailable"},
+                status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
+            )
+        return JSONResponse({"status": "ok"})
+
+    return app
+
+
+def run(settings: Settings | None = None, **uvicorn_options: Any) -> None:
+    """Serve the gateway on settings.gateway_host:gateway_port until interrupted."""
+    import uvicorn
+
+    settings = settings or get_settings()
+    options: dict[str, Any] = {"log_level": "info"} | uvicorn_options
+    app = create_app(settings)
+    uvicorn.run(app, host=settings.gateway_host, port=settings.gateway_port, **options)

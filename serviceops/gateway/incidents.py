@@ -1,0 +1,48 @@
+"""Read API for incidents: `GET /api/v1/incidents` and `GET /api/v1/incidents/{number}`."""
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, status
+
+from serviceops.domain.incident import IncidentState
+from serviceops.domain.views import AuditView, IncidentDocument, IncidentList, IncidentView
+from serviceops.gateway.auth import require_token
+from serviceops.gateway.deps import SessionDep
+from serviceops.store.repositories import AuditRepository, IncidentRepository, RecordNotFound
+
+router = APIRouter(
+    prefix="/api/v1/incidents", tags=["incidents"], dependencies=[Depends(require_token)]
+)
+
+
+@router.get("", response_model=IncidentList)
+def list_incidents(
+    session: SessionDep,
+    state: Annotated[IncidentState | None, Query(description="Lifecycle state")] = None,
+    priority: Annotated[int | None, Query(ge=1, le=5, description="1 (critical) .. 5")] = None,
+    service: Annotated[str | None, Query(max_length=100, description="Exact service")] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> IncidentList:
+    """One page of incidents, newest first, filtered on any of state, priority, service."""
+    incidents = IncidentRepository(session).list(
+        state=state, priority=priority, service=service, limit=limit, offset=offset
+    )
+    now = datetime.now(UTC)
+    views = [IncidentView.of(incident, now) for incident in incidents]
+    return IncidentList(incidents=views, count=len(views), limit=limit, offset=offset)
+
+
+@router.get("/{number}", response_model=IncidentDocument)
+def get_incident(
+    session: SessionDep,
+    number: Annotated[str, Path(pattern=r"^INC-\d{6,}$", description="e.g. INC-000123")],
+) -> IncidentDocument:
+    """One incident with its audit trail; 404 when no such incident exists."""
+    try:
+        incident = IncidentRepository(session).get(number)
+    except RecordNotFound:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no incident {number}") from None
+    audit = [AuditView.of(entry) for entry in AuditRepository(session).for_record(number)]
+    return IncidentDocument(incident=IncidentView.of(incident, datetime.now(UTC)), audit=audit)

@@ -1,0 +1,248 @@
+"""The embedded stack `make up` starts: Prefect server, the serve process, the gateway.
+
+Each runs as its own process group with a pid file and a log under the state dir, so
+`make down` can stop exactly what `make up` started, and only after in-flight runs finish
+(stopping `serve` cancels the runs it is executing).
+"""
+
+import logging
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+
+from serviceops.settings import Settings
+from serviceops.store.db import migrate
+
+logger = logging.getLogger(__name__)
+
+ROOT = Path(__file__).resolve().parent.parent
+QUIET_BEFORE_STOP = timedelta(seconds=5)
+
+
+class StackError(RuntimeError):
+    """A component did not come up; the message says which and where its log is."""
+
+
+@dataclass(frozen=True)
+class Component:
+    name: str
+    argv: list[str]
+    ready: Callable[[], bool]
+    timeout_s: float
+
+
+class Stack:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.state = settings.state_dir.resolve()
+        self.run_dir = self.state / "run"
+        self.log_dir = self.state / "logs"
+
+    # -- environment -------------------------------------------------------------------------
+
+    def env(self) -> dict[str, str]:
+        """What every component shares: one Prefect home and API, serviceops logs in runs."""
+        env = dict(os.environ)
+        env.setdefault("PREFECT_HOME", str(self.state / "prefect"))
+        env["PREFECT_API_URL"] = self.settings.prefect_api_url
+        env.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+        env.setdefault("PREFECT_RUNNER_POLL_FREQUENCY", "1")
+        env.setdefault("PREFECT_LOGGING_EXTRA_LOGGERS", "serviceops")
+        env.setdefault("PREFECT_UI_API_URL", self.settings.prefect_api_url)
+        env["SERVICEOPS_STATE_DIR"] = str(self.state)
+        return env
+
+    def components(self) -> list[Component]:
+        python = sys.executable
+        s = self.settings
+        return [
+            Component(
+                "prefect-server",
+                [
+                    python, "-m", "prefect", "server", "start",
+                    "--host", s.prefect_host, "--port", str(s.prefect_port),
+                ],
+                lambda: _http_ok(f"{s.prefect_api_url}/health"),
+                120,
+            ),
+            Component(
+                "serve",
+                [python, "-m", "deployments.serve"],
+                self._deployments_registered,
+                120,
+            ),
+            Component(
+                "gateway",
+                [python, "-m", "serviceops.gateway"],
+                lambda: _http_ok(f"http://{s.gateway_host}:{s.gateway_port}/healthz"),
+                60,
+            ),
+        ]  # fmt: skip
+
+    # -- up ------------------------------------------------------------------------------------
+
+    def up(self) -> None:
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        migrate(self.settings.resolved_database_url)
+        self._ensure_api_token()
+        server, serve, gateway = self.components()
+        self._start(server)
+        subprocess.run(
+            [sys.executable, "-m", "blocks.register"], cwd=ROOT, env=self.env(), check=True
+        )
+        self._start(serve)
+        self._start(gateway)
+
+    def _ensure_api_token(self) -> None:
+        if self.settings.api_token is not None or self.settings.api_token_file.exists():
+            return
+        self.settings.api_token_file.write_text(secrets.token_urlsafe(32) + "\n")
+        self.settings.api_token_file.chmod(0o600)
+
+    def _start(self, component: Component) -> None:
+        if self.pid(component.name) is not None:
+            logger.info("%s already running", component.name)
+        else:
+            log = self._log(component.name).open("ab")
+            process = subprocess.Popen(
+                component.argv,
+                cwd=ROOT,
+                env=self.env(),
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+            (self.run_dir / f"{component.name}.pid").write_text(str(process.pid))
+        deadline = time.monotonic() + component.timeout_s
+        while not component.ready():
+            if self.pid(component.name) is None:
+                raise StackError(
+                    f"{component.name} exited; see {self.log_dir}/{component.name}.log"
+                )
+            if time.monotonic() > deadline:
+                raise StackError(
+                    f"{component.name} not ready after {component.timeout_s:.0f} s; "
+                    f"see {self._log(component.name)}"
+                )
+            time.sleep(0.5)
+        logger.info("%s ready", component.name)
+
+    def _log(self, name: str) -> Path:
+        return self.log_dir / f"{name}.log"
+
+    def _deployments_registered(self) -> bool:
+        from deployments.definitions import ON_DEMAND, SCHEDULED
+
+        try:
+            response = httpx.post(
+                f"{self.settings.prefect_api_url}/deployments/count",
+                json={"deployments": {"tags": {"all_": ["serviceops"]}}},
+                timeout=5,
+            )
+        except httpx.HTTPError:
+            return False
+        return response.status_code == 200 and response.json() >= len(ON_DEMAND + SCHEDULED)
+
+    # -- down ----------------------------------------------------------------------------------
+
+    def down(self, wait_s: float = 120) -> None:
+        """Gateway first (no new work), then serve once no run is in flight, then the server."""
+        self._stop("gateway")
+        if self.pid("serve") is not None:
+            self._wait_until_quiet(wait_s)
+            self._stop("serve")
+        self._stop("prefect-server")
+
+    def _wait_until_quiet(self, wait_s: float) -> None:
+        deadline = time.monotonic() + wait_s
+        while time.monotonic() < deadline:
+            busy = self._runs_in_flight()
+            if busy is None or busy == 0:
+                return
+            logger.info("waiting for %d flow run(s) to finish before stopping serve", busy)
+            time.sleep(1)
+        logger.warning("runs still in flight after %.0f s; stopping serve anyway", wait_s)
+
+    def _runs_in_flight(self) -> int | None:
+        """Running or pending runs, counting scheduled ones about to start; None if no API."""
+        soon = (datetime.now(UTC) + QUIET_BEFORE_STOP).isoformat()
+        api = self.settings.prefect_api_url
+        try:
+            active = httpx.post(
+                f"{api}/flow_runs/count",
+                json={"flow_runs": {"state": {"type": {"any_": ["RUNNING", "PENDING"]}}}},
+                timeout=5,
+            )
+            starting = httpx.post(
+                f"{api}/flow_runs/count",
+                json={
+                    "flow_runs": {
+                        "state": {"type": {"any_": ["SCHEDULED"]}},
+                        "next_scheduled_start_time": {"before_": soon},
+                    },
+                    "deployments": {"tags": {"all_": ["serviceops", "schedule"]}},
+                },
+                timeout=5,
+            )
+        except httpx.HTTPError:
+            return None
+        if active.status_code != 200 or starting.status_code != 200:
+            return None
+        # Late runs (scheduled in the past) are not picked up while we wait, so only those
+        # due in the next few seconds count.
+        return int(active.json()) + int(starting.json())
+
+    def _stop(self, name: str, grace_s: float = 20) -> None:
+        pid = self.pid(name)
+        pid_file = self.run_dir / f"{name}.pid"
+        if pid is None:
+            pid_file.unlink(missing_ok=True)
+            return
+        os.killpg(pid, signal.SIGTERM)
+        deadline = time.monotonic() + grace_s
+        while _alive(pid) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        if _alive(pid):
+            os.killpg(pid, signal.SIGKILL)
+        pid_file.unlink(missing_ok=True)
+        logger.info("%s stopped", name)
+
+    def pid(self, name: str) -> int | None:
+        """The component's pid if it is still running."""
+        pid_file = self.run_dir / f"{name}.pid"
+        if not pid_file.exists():
+            return None
+        pid = int(pid_file.read_text())
+        return pid if _alive(pid) else None
+
+
+def _alive(pid: int) -> bool:
+    try:
+        finished, _ = os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:
+        finished = 0
+    if finished == pid:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def _http_ok(url: str) -> bool:
+    try:
+        return httpx.get(url, timeout=2).status_code == 200
+    except httpx.HTTPError:
+        return False

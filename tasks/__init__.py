@@ -1,0 +1,1 @@
+"""Prefect tasks: thin wrappers that load configuration, open one transaction, call the domain."""

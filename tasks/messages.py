@@ -1,0 +1,116 @@
+"""Which Slack messages a change produces and where they go, queued in the caller's transaction.
+
+Keys are derived from the change itself (record, action, time), so a retried task queues
+nothing twice.
+"""
+
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from blocks.slack import SlackBlock
+from serviceops.domain.incident import AuditEntry, Incident, IncidentAction
+from serviceops.domain.lifecycle import SlaAlert
+from serviceops.domain.priority import Priority
+from serviceops.domain.sla import BreachLevel
+from serviceops.notify.outbox import Outbox
+from serviceops.notify.render import render_message
+from serviceops.store.repositories import AuditRepository
+
+SLA_TEMPLATES = {BreachLevel.WARNING: "sla_warning", BreachLevel.BREACHED: "sla_breach"}
+STATUS_NOTES = 3
+
+
+def incident_channel(slack: SlackBlock, incident: Incident) -> str:
+    return slack.channel_for(
+        service=incident.service,
+        category=incident.category,
+        priority=incident.priority or Priority.PLANNING,
+    )
+
+
+def queue_logged(session: Session, slack: SlackBlock, incident: Incident, at: datetime) -> None:
+    Outbox(session).post(
+        key=f"{incident.number}:logged",
+        channel=incident_channel(slack, incident),
+        message=render_message("incident_logged", incident=incident),
+        record=incident.number,
+        at=at,
+    )
+
+
+def queue_change(
+    session: Session, slack: SlackBlock, incident: Incident, entry: AuditEntry
+) -> None:
+    """The routed channel hears every change; management also hears hierarchic escalations."""
+    outbox = Outbox(session)
+    key = f"{incident.number}:{entry.action}:{entry.at.isoformat()}"
+    template = "escalation" if entry.action.startswith("escalate") else "incident_changed"
+    message = render_message(template, incident=incident, change=entry)
+    channel = incident_channel(slack, incident)
+    outbox.post(key=key, channel=channel, message=message, record=incident.number, at=entry.at)
+    if entry.action == IncidentAction.ESCALATE_HIERARCHIC or (
+        incident.major and entry.action == IncidentAction.RESOLVE
+    ):
+        outbox.post(
+            key=f"{key}:management",
+            channel=slack.management_channel,
+            message=message,
+            record=incident.number,
+            at=entry.at,
+        )
+
+
+def queue_sla_alert(
+    session: Session, slack: SlackBlock, incident: Incident, alert: SlaAlert, at: datetime
+) -> None:
+    Outbox(session).post(
+        key=f"{incident.number}:sla:{alert.kind}:{alert.level}",
+        channel=incident_channel(slack, incident),
+        message=render_message(SLA_TEMPLATES[alert.level], incident=incident, alert=alert),
+        record=incident.number,
+        at=at,
+    )
+
+
+def major_channel_name(incident: Incident) -> str:
+    return f"major-{incident.number.lower()}"
+
+
+def queue_major_opened(
+    session: Session, slack: SlackBlock, incident: Incident, at: datetime
+) -> str:
+    """Open the incident's own channel, invite the team, tell management at once."""
+    outbox = Outbox(session)
+    channel = major_channel_name(incident)
+    outbox.open_channel(
+        key=f"{incident.number}:major:open-channel",
+        name=channel,
+        members=slack.major_incident_members,
+        topic=f"{incident.number} {incident.title}",
+        record=incident.number,
+        at=at,
+    )
+    message = render_message("major_opened", incident=incident, channel=channel)
+    for target, suffix in ((slack.management_channel, "management"), (f"#{channel}", "channel")):
+        outbox.post(
+            key=f"{incident.number}:major:notice:{suffix}",
+            channel=target,
+            message=message,
+            record=incident.number,
+            at=at,
+        )
+    return channel
+
+
+def queue_major_status(session: Session, incident: Incident, at: datetime) -> None:
+    """The latest notes are the reasons of the latest audited changes, newest first."""
+    trail = AuditRepository(session).for_record(incident.number)
+    notes = [f"{e.actor}: {e.reason}" for e in reversed(trail) if e.reason][:STATUS_NOTES]
+    Outbox(session).post(
+        key=f"{incident.number}:major:status:{at.isoformat()}",
+        channel=f"#{incident.major_channel or major_channel_name(incident)}",
+        message=render_message("major_status", incident=incident, now=at, notes=notes),
+        record=incident.number,
+        at=at,
+    )
