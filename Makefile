@@ -12,8 +12,17 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	touch $(STAMP)
 
+up: $(STAMP)
+	$(BIN)/serviceops up
+
+down:
+	@if [ -x $(BIN)/serviceops ]; then $(BIN)/serviceops down; else echo "nothing to stop"; fi
+
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+bench: $(STAMP)
+	$(BIN)/python -m bench
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

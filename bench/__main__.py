@@ -1,0 +1,7 @@
+"""`python -m bench`: every benchmark, one after the other."""
+
+from bench import log_incident_latency, sla_sweep_scale
+
+if __name__ == "__main__":
+    sla_sweep_scale.main()
+    log_incident_latency.main()

@@ -1,0 +1,138 @@
+"""`make up` in a temporary clone: a deployment run through Prefect's REST API, the record
+through the read API, the CLI, the UI in a browser, then `make down` cancelling nothing.
+
+The tests share one running stack and run in file order; the last one stops it.
+"""
+
+import json
+import os
+import shutil
+import sqlite3
+import subprocess
+import tempfile
+import time
+
+import httpx
+import pytest
+
+from tests.e2e.conftest import RunningStack
+
+pytestmark = pytest.mark.e2e
+
+DEPLOYMENTS = [
+    "log-incident", "acknowledge-incident", "start-incident-work", "pend-incident",
+    "resume-incident", "escalate-incident", "resolve-incident", "close-incident",
+    "reopen-incident", "sla-sweep", "post-major-updates", "deliver-notifications",
+]  # fmt: skip
+FINAL = {"COMPLETED", "FAILED", "CRASHED", "CANCELLED"}
+
+
+def run_deployment(stack: RunningStack, name: str, parameters: dict) -> dict:
+    """create_flow_run from the deployment over REST, polled until it is final."""
+    with httpx.Client(base_url=stack.api_url, timeout=10) as api:
+        deployment = api.get(f"/deployments/name/{name}/{name}").raise_for_status().json()
+        run = api.post(
+            f"/deployments/{deployment['id']}/create_flow_run", json={"parameters": parameters}
+        ).raise_for_status()
+        run_id = run.json()["id"]
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            state = api.get(f"/flow_runs/{run_id}").raise_for_status().json()["state"]
+            if state["type"] in FINAL:
+                return state
+            time.sleep(0.5)
+    raise AssertionError(f"{name} run {run_id} did not finish in 90 s")
+
+
+def test_make_up_prints_where_things_are(stack: RunningStack) -> None:
+    assert stack.ui_url in stack.up_output
+    assert ".serviceops/api-token" in stack.up_output
+    assert len(stack.token) >= 32
+
+
+def test_log_incident_through_rest_then_read_api(stack: RunningStack) -> None:
+    state = run_deployment(
+        stack,
+        "log-incident",
+        {
+            "incident": {
+                "title": "Checkout returns 502",
+                "service": "shop",
+                "category": "software/web",
+                "impact": "high",
+                "urgency": "medium",
+                "reporter": "dave",
+            }
+        },
+    )
+    assert state["type"] == "COMPLETED", state
+    headers = {"Authorization": f"Bearer {stack.token}"}
+    listed = httpx.get(f"{stack.gateway_url}/api/v1/incidents", headers=headers, timeout=10)
+    assert listed.status_code == 200
+    incidents = listed.json()["incidents"]
+    mine = [i for i in incidents if i["title"] == "Checkout returns 502"]
+    assert len(mine) == 1
+    number = mine[0]["number"]
+    one = httpx.get(f"{stack.gateway_url}/api/v1/incidents/{number}", headers=headers, timeout=10)
+    assert one.status_code == 200
+    assert one.json()["priority"] == 2 and one.json()["state"] == "assigned"
+    assert httpx.get(f"{stack.gateway_url}/api/v1/incidents", timeout=10).status_code == 401
+
+
+def test_cli_runs_the_same_deployments(stack: RunningStack) -> None:
+    opened = stack.cli(
+        "incident", "open", "--title", "Printer queue stuck", "--service", "printing",
+        "--category", "hardware/printer", "--impact", "low", "--urgency", "low",
+        "--reporter", "erin", "--json",
+    )  # fmt: skip
+    assert opened.returncode == 0, opened.stderr
+    document = json.loads(opened.stdout)
+    number = document["incident"]["number"]
+    assert document["flow_run_id"]
+    acked = stack.cli("incident", "ack", number, "--actor", "frank", "--json")
+    assert acked.returncode == 0, acked.stderr
+    assert json.loads(acked.stdout)["incident"]["assignee"] == "frank"
+    illegal = stack.cli("incident", "close", number, "--actor", "frank")
+    assert illegal.returncode == 1
+    assert "cannot close" in illegal.stderr
+    shown = json.loads(stack.cli("incident", "show", number, "--json").stdout)
+    assert shown["incident"]["state"] == "assigned"
+
+
+def test_prefect_ui_lists_the_deployments(stack: RunningStack) -> None:
+    chromium = shutil.which("chromium")
+    if chromium is None:
+        if os.environ.get("SERVICEOPS_TEST_REQUIRE_BROWSER"):
+            pytest.fail("chromium is required (SERVICEOPS_TEST_REQUIRE_BROWSER) but missing")
+        pytest.skip("chromium not installed: apt-get install chromium")
+    with tempfile.TemporaryDirectory() as profile:
+        dom = subprocess.run(
+            [
+                chromium, "--headless", "--no-sandbox", "--disable-gpu",
+                "--disable-dev-shm-usage", "--disable-quic", "--no-first-run",
+                "--disable-background-networking", "--disable-component-update",
+                "--disable-sync", f"--user-data-dir={profile}", "--virtual-time-budget=15000",
+                "--dump-dom", f"{stack.ui_url}/deployments",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        ).stdout  # fmt: skip
+    missing = [name for name in DEPLOYMENTS if name not in dom]
+    assert not missing, f"deployments page does not list {missing}"
+
+
+def test_make_down_stops_everything_and_cancels_no_run(stack: RunningStack) -> None:
+    down = stack.make("down")
+    assert down.returncode == 0, down.stderr
+    assert not list((stack.clone / ".serviceops/run").glob("*.pid"))
+    with pytest.raises(httpx.HTTPError):
+        httpx.get(f"{stack.api_url}/health", timeout=2)
+    database = stack.clone / ".serviceops/prefect/prefect.db"
+    with sqlite3.connect(database) as connection:
+        states = dict(
+            connection.execute("SELECT state_type, count(*) FROM flow_run GROUP BY state_type")
+        )
+    assert states.get("CANCELLED", 0) == 0, states
+    assert states.get("COMPLETED", 0) >= 3, states
