@@ -10,6 +10,7 @@ serviceops.domain.views; the human text may change.
 
 import json
 import logging
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -167,12 +168,21 @@ def gateway(
 # --------------------------------------------------------------------------- the stack
 
 
+def _log_progress() -> None:
+    """The stack's own progress lines, without every HTTP request httpx logs at INFO."""
+    handler = logging.StreamHandler(sys.stdout)
+    handler.setFormatter(logging.Formatter("  %(message)s"))
+    logger = logging.getLogger("serviceops")
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+
+
 @app.command("up")
 def up() -> None:
     """Migrate, start the Prefect server, register blocks, serve deployments, start the gateway."""
     from serviceops.stack import Stack, StackError
 
-    logging.basicConfig(level=logging.INFO, format="  %(message)s")
+    _log_progress()
     settings = get_settings()
     try:
         Stack(settings).up()
@@ -196,7 +206,7 @@ def down() -> None:
     """Stop what `up` started; serve stops only once no flow run is in flight."""
     from serviceops.stack import Stack
 
-    logging.basicConfig(level=logging.INFO, format="  %(message)s")
+    _log_progress()
     Stack(get_settings()).down()
     typer.echo("serviceops is down")
 

@@ -57,10 +57,9 @@ def stop(process: subprocess.Popen[bytes]) -> None:
 
 
 def test_worker_runs_log_incident_from_prefect_yaml(
-    tmp_path: Path, prefect_database: str, database_url: str
+    tmp_path: Path, prefect_database: str, postgres_schema_url: str
 ) -> None:
-    if not database_url.startswith("postgresql"):
-        pytest.skip("the production path is PostgreSQL on both sides")
+    database_url = postgres_schema_url
     checkout = tmp_path / "checkout"
     copy_work_tree(checkout)
     port = free_port()

@@ -6,6 +6,7 @@ The tests share one running stack and run in file order; the last one stops it.
 
 import json
 import os
+import re
 import shutil
 import sqlite3
 import subprocess
@@ -75,7 +76,10 @@ def test_log_incident_through_rest_then_read_api(stack: RunningStack) -> None:
     number = mine[0]["number"]
     one = httpx.get(f"{stack.gateway_url}/api/v1/incidents/{number}", headers=headers, timeout=10)
     assert one.status_code == 200
-    assert one.json()["priority"] == 2 and one.json()["state"] == "assigned"
+    record = one.json()["incident"]
+    assert record["priority"] == 2 and record["state"] == "assigned"
+    assert record["resolution_due_at"] is not None
+    assert [entry["action"] for entry in one.json()["audit"]][:2] == ["log", "categorize"]
     assert httpx.get(f"{stack.gateway_url}/api/v1/incidents", timeout=10).status_code == 401
 
 
@@ -119,7 +123,10 @@ def test_prefect_ui_lists_the_deployments(stack: RunningStack) -> None:
             timeout=120,
             check=False,
         ).stdout  # fmt: skip
-    missing = [name for name in DEPLOYMENTS if name not in dom]
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", dom))
+    assert f"{len(DEPLOYMENTS)} Deployments" in text
+    first_page = sorted(DEPLOYMENTS)[:10]  # the UI shows ten a page, A to Z
+    missing = [name for name in first_page if name not in text]
     assert not missing, f"deployments page does not list {missing}"
 
 
