@@ -21,6 +21,7 @@ from serviceops.domain.incident import IncidentDraft
 from serviceops.domain.policy import IncidentPolicy
 from serviceops.notify.outbox import Outbox
 from serviceops.notify.render import render_message
+from serviceops.prefect_rest import call
 from serviceops.settings import Settings
 from serviceops.stack import Stack
 from serviceops.store.db import sessions_for
@@ -49,23 +50,20 @@ def _percentiles(samples: list[float]) -> tuple[float, float]:
     return statistics.median(ordered), p95
 
 
-def through_prefect(api_url: str) -> list[float]:
+def through_prefect(api_url: str, runs: int = RUNS) -> list[float]:
     samples = []
     with httpx.Client(base_url=api_url, timeout=10) as api:
-        deployment = api.get("/deployments/name/log-incident/log-incident").raise_for_status()
-        deployment_id = deployment.json()["id"]
-        for _ in range(RUNS):
+        deployment = call(api, "GET", "/deployments/name/log-incident/log-incident")
+        create = f"/deployments/{deployment.json()['id']}/create_flow_run"
+        for _ in range(runs):
             started = time.perf_counter()
-            run = api.post(
-                f"/deployments/{deployment_id}/create_flow_run",
-                json={"parameters": {"incident": DRAFT}},
-            ).raise_for_status()
+            run = call(api, "POST", create, json={"parameters": {"incident": DRAFT}})
             while True:
-                state = api.get(f"/flow_runs/{run.json()['id']}").raise_for_status().json()
-                if state["state"]["type"] == "COMPLETED":
+                state = call(api, "GET", f"/flow_runs/{run.json()['id']}").json()["state"]
+                if state["type"] == "COMPLETED":
                     break
-                if state["state"]["type"] in {"FAILED", "CRASHED", "CANCELLED"}:
-                    raise RuntimeError(f"log-incident run ended {state['state']}")
+                if state["type"] in {"FAILED", "CRASHED", "CANCELLED"}:
+                    raise RuntimeError(f"log-incident run ended {state}")
                 time.sleep(0.05)
             samples.append(time.perf_counter() - started)
     return samples
@@ -119,11 +117,10 @@ def main() -> None:
             gateway_port=_free_port(),
             slack_token=None,
         )
-        os.environ["SERVICEOPS_STATE_DIR"] = state
         stack = Stack(settings)
         stack.up()
         try:
-            through_prefect(settings.prefect_api_url)[:1]  # warm-up: imports, first block load
+            through_prefect(settings.prefect_api_url, runs=1)  # warm-up: first imports, caches
             served = through_prefect(settings.prefect_api_url)
         finally:
             stack.down()

@@ -25,6 +25,7 @@ def register_blocks() -> list[str]:
 
 
 if __name__ == "__main__":
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    logging.basicConfig(format="  %(message)s")  # root stays at WARNING: no httpx chatter
+    logger.setLevel(logging.INFO)
     made = register_blocks()
     logger.info("blocks registered; default documents created: %s", ", ".join(made) or "none")

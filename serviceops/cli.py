@@ -175,6 +175,7 @@ def _log_progress() -> None:
     logger = logging.getLogger("serviceops")
     logger.addHandler(handler)
     logger.setLevel(logging.INFO)
+    logger.propagate = False  # Prefect's root handler would print each line a second time
 
 
 @app.command("up")

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import httpx
 
+from serviceops.prefect_rest import call
 from serviceops.settings import Settings
 from serviceops.store.db import migrate
 
@@ -26,6 +27,7 @@ logger = logging.getLogger(__name__)
 
 ROOT = Path(__file__).resolve().parent.parent
 QUIET_BEFORE_STOP = timedelta(seconds=5)
+OVERDUE = timedelta(minutes=2)
 
 
 class StackError(RuntimeError):
@@ -50,7 +52,8 @@ class Stack:
     # -- environment -------------------------------------------------------------------------
 
     def env(self) -> dict[str, str]:
-        """What every component shares: one Prefect home and API, serviceops logs in runs."""
+        """What every component shares: one Prefect home and API, serviceops logs in runs,
+        and the settings this stack was built with (they may not come from the environment)."""
         env = dict(os.environ)
         env.setdefault("PREFECT_HOME", str(self.state / "prefect"))
         env["PREFECT_API_URL"] = self.settings.prefect_api_url
@@ -58,7 +61,12 @@ class Stack:
         env.setdefault("PREFECT_RUNNER_POLL_FREQUENCY", "1")
         env.setdefault("PREFECT_LOGGING_EXTRA_LOGGERS", "serviceops")
         env.setdefault("PREFECT_UI_API_URL", self.settings.prefect_api_url)
-        env["SERVICEOPS_STATE_DIR"] = str(self.state)
+        env |= {
+            "SERVICEOPS_STATE_DIR": str(self.state),
+            "SERVICEOPS_DATABASE_URL": self.settings.resolved_database_url,
+            "SERVICEOPS_GATEWAY_HOST": self.settings.gateway_host,
+            "SERVICEOPS_GATEWAY_PORT": str(self.settings.gateway_port),
+        }
         return env
 
     def components(self) -> list[Component]:
@@ -145,14 +153,12 @@ class Stack:
         from deployments.definitions import ON_DEMAND, SCHEDULED
 
         try:
-            response = httpx.post(
-                f"{self.settings.prefect_api_url}/deployments/count",
-                json={"deployments": {"tags": {"all_": ["serviceops"]}}},
-                timeout=5,
-            )
+            with httpx.Client(base_url=self.settings.prefect_api_url, timeout=5) as client:
+                query = {"deployments": {"tags": {"all_": ["serviceops"]}}}
+                count = call(client, "POST", "/deployments/count", json=query).json()
         except httpx.HTTPError:
             return False
-        return response.status_code == 200 and response.json() >= len(ON_DEMAND + SCHEDULED)
+        return int(count) >= len(ON_DEMAND + SCHEDULED)
 
     # -- down ----------------------------------------------------------------------------------
 
@@ -175,33 +181,34 @@ class Stack:
         logger.warning("runs still in flight after %.0f s; stopping serve anyway", wait_s)
 
     def _runs_in_flight(self) -> int | None:
-        """Running or pending runs, counting scheduled ones about to start; None if no API."""
-        soon = (datetime.now(UTC) + QUIET_BEFORE_STOP).isoformat()
+        """Runs that serve is executing or about to pick up; None when the API is away.
+
+        A run created a moment ago (from the UI, the CLI, a schedule) is still SCHEDULED
+        with a start time about now; stopping serve as it picks it up would cancel it, so
+        those count too. Runs long overdue are left out: they cannot hold `down` hostage.
+        """
+        now = datetime.now(UTC)
         api = self.settings.prefect_api_url
-        try:
-            active = httpx.post(
-                f"{api}/flow_runs/count",
-                json={"flow_runs": {"state": {"type": {"any_": ["RUNNING", "PENDING"]}}}},
-                timeout=5,
-            )
-            starting = httpx.post(
-                f"{api}/flow_runs/count",
-                json={
-                    "flow_runs": {
-                        "state": {"type": {"any_": ["SCHEDULED"]}},
-                        "next_scheduled_start_time": {"before_": soon},
-                    },
-                    "deployments": {"tags": {"all_": ["serviceops", "schedule"]}},
+        about_to_start = {
+            "flow_runs": {
+                "state": {"type": {"any_": ["SCHEDULED"]}},
+                "next_scheduled_start_time": {
+                    "after_": (now - OVERDUE).isoformat(),
+                    "before_": (now + QUIET_BEFORE_STOP).isoformat(),
                 },
-                timeout=5,
-            )
+            },
+            "deployments": {"tags": {"all_": ["serviceops"]}},
+        }
+        executing = {"flow_runs": {"state": {"type": {"any_": ["RUNNING", "PENDING"]}}}}
+        try:
+            with httpx.Client(base_url=api, timeout=5) as client:
+                counts = [
+                    call(client, "POST", "/flow_runs/count", json=query).json()
+                    for query in (executing, about_to_start)
+                ]
         except httpx.HTTPError:
             return None
-        if active.status_code != 200 or starting.status_code != 200:
-            return None
-        # Late runs (scheduled in the past) are not picked up while we wait, so only those
-        # due in the next few seconds count.
-        return int(active.json()) + int(starting.json())
+        return sum(int(count) for count in counts)
 
     def _stop(self, name: str, grace_s: float = 20) -> None:
         pid = self.pid(name)

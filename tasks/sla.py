@@ -1,7 +1,5 @@
 """The SLA sweep: find thresholds crossed since the last sweep, tell once, escalate breaches."""
 
-from datetime import datetime
-
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 from pydantic import BaseModel
@@ -26,13 +24,13 @@ class SweepReport(BaseModel):
 
 
 @task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=5)
-def sweep_sla(at: datetime | None = None) -> SweepReport:
+def sweep_sla() -> SweepReport:
     """Batches of incidents whose thresholds the SQL filter says are crossed and untold.
 
     Each batch is one transaction; marking a threshold notified takes it out of the filter,
     so the loop ends and the next sweep is silent about it.
     """
-    at = at or now()
+    at = now()
     policy, slack = load_policy(), load_slack()
     report = SweepReport()
     while True:

@@ -246,23 +246,34 @@ class EscalateIncident(IncidentCommand):
     to_group: str | None = Field(
         None, title="To group", description="Required for a functional escalation."
     )
-    reason: str = Field(min_length=3, max_length=2000, title="Reason")
+    reason: str = Field(
+        min_length=3, max_length=2000, title="Reason", description="Why it is escalated."
+    )
 
 
 class ResolveIncident(IncidentCommand):
     """Service restored: the resolution clock stops."""
 
-    code: ResolutionCode = Field(title="Resolution code")
-    notes: str = Field(min_length=3, max_length=20_000, title="Resolution notes")
+    code: ResolutionCode = Field(title="Resolution code", description="How it was resolved.")
+    notes: str = Field(
+        min_length=3,
+        max_length=20_000,
+        title="Resolution notes",
+        description="What was done; kept for the known error database and the user.",
+    )
 
 
 class CloseIncident(IncidentCommand):
     """Resolution confirmed with the user."""
 
-    note: str = Field("", max_length=2000, title="Closing note")
+    note: str = Field(
+        "", max_length=2000, title="Closing note", description="e.g. how the user confirmed."
+    )
 
 
 class ReopenIncident(IncidentCommand):
     """The fix did not hold: back to work, within the reopen window."""
 
-    reason: str = Field(min_length=3, max_length=2000, title="Reason")
+    reason: str = Field(
+        min_length=3, max_length=2000, title="Reason", description="What shows it is not fixed."
+    )

@@ -13,6 +13,7 @@ import httpx
 import pytest
 from sqlalchemy import create_engine, text
 
+from serviceops.prefect_rest import call
 from serviceops.store.db import normalise_url, sessions_for
 from serviceops.store.repositories import AuditRepository, IncidentRepository
 from tests.e2e.conftest import copy_work_tree, free_port
@@ -135,15 +136,17 @@ def _run_log_incident(api: str) -> tuple[str, str]:
         }
     }
     with httpx.Client(base_url=api, timeout=10) as client:
-        deployment = client.get("/deployments/name/log-incident/log-incident").raise_for_status()
-        run = client.post(
+        deployment = call(client, "GET", "/deployments/name/log-incident/log-incident")
+        run = call(
+            client,
+            "POST",
             f"/deployments/{deployment.json()['id']}/create_flow_run",
             json={"parameters": parameters},
-        ).raise_for_status()
+        )
         run_id = run.json()["id"]
         deadline = time.monotonic() + 180
         while time.monotonic() < deadline:
-            state = client.get(f"/flow_runs/{run_id}").raise_for_status().json()["state"]["type"]
+            state = call(client, "GET", f"/flow_runs/{run_id}").json()["state"]["type"]
             if state in {"COMPLETED", "FAILED", "CRASHED", "CANCELLED"}:
                 return run_id, state
             time.sleep(1)

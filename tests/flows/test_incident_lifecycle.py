@@ -197,3 +197,11 @@ def test_sla_clock_of_a_p1_runs_round_the_clock(serviceops_env, sessions, fake_s
     assert incident.resolution_sla is not None and incident.resolution_sla.due_at is not None
     assert incident.resolution_sla.due_at - incident.created_at == timedelta(hours=1)
     assert incident.created_at <= datetime.now(UTC)
+
+
+def test_user_text_pings_nobody_in_slack(serviceops_env, fake_slack):
+    number = log_incident(draft(title="<!channel> mail down <@U123> & more"))
+    (posted,) = [m for m in fake_slack.messages if number in m["text"]]
+    everything = str(posted["text"]) + str(posted["blocks"])
+    assert "<!channel>" not in everything and "<@U123>" not in everything
+    assert "&lt;!channel&gt; mail down" in posted["text"]

@@ -1,0 +1,63 @@
+"""The deployments: prefect.yaml (production) and the served definitions (make up) agree, and
+every flow's parameters render as a described form in the Prefect UI."""
+
+import importlib.util
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from prefect import Flow
+from prefect.utilities.callables import parameter_schema
+
+from deployments.definitions import EVERY_MINUTE, ON_DEMAND, SCHEDULED
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _prefect_yaml() -> list[dict[str, Any]]:
+    return yaml.safe_load((ROOT / "prefect.yaml").read_text())["deployments"]
+
+
+def _load_entrypoint(entrypoint: str) -> Flow:
+    path, _, name = entrypoint.partition(":")
+    spec = importlib.util.spec_from_file_location(Path(path).stem, ROOT / path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return getattr(module, name)
+
+
+def test_prefect_yaml_deploys_exactly_the_served_flows() -> None:
+    deployed = {d["name"]: d for d in _prefect_yaml()}
+    assert sorted(deployed) == sorted(f.name for f in (*ON_DEMAND, *SCHEDULED))
+    for name, deployment in deployed.items():
+        flow = _load_entrypoint(deployment["entrypoint"])
+        assert flow.name == name, f"{deployment['entrypoint']} is not the flow {name}"
+        assert deployment["work_pool"]["name"] == "serviceops"
+        assert "serviceops" in deployment["tags"]
+
+
+def test_scheduled_flows_run_every_minute_in_both() -> None:
+    deployed = {d["name"]: d for d in _prefect_yaml()}
+    for flow in SCHEDULED:
+        assert deployed[flow.name]["schedules"] == [{"interval": EVERY_MINUTE.total_seconds()}]
+    for flow in ON_DEMAND:
+        assert "schedules" not in deployed[flow.name]
+
+
+@pytest.mark.parametrize("flow", ON_DEMAND, ids=lambda f: f.name)
+def test_every_form_field_has_a_title_and_a_description(flow: Flow) -> None:
+    schema = parameter_schema(flow.fn).model_dump()
+    assert schema["required"], "on-demand flows take one typed model"
+    for model in schema["definitions"].values():
+        for field, spec in model.get("properties", {}).items():
+            # An enum field is a $ref; the UI titles it from the field name and the enum.
+            assert spec.get("title") or "$ref" in spec, f"{flow.name}: {field} has no title"
+            assert spec.get("description"), f"{flow.name}: {field} has no description"
+
+
+@pytest.mark.parametrize("flow", SCHEDULED, ids=lambda f: f.name)
+def test_scheduled_flows_need_no_parameter(flow: Flow) -> None:
+    """A schedule's run crashes on a required parameter without a default."""
+    assert not parameter_schema(flow.fn).model_dump().get("required")
