@@ -1,6 +1,7 @@
 """`python -m deployments.serve`: one process serves every deployment (the embedded default).
 
-Deployments stay unpaused when it stops, so schedules resume with the next `make up`.
+When it stops it pauses its deployments, which deletes their auto-scheduled runs: the next
+`make up` starts the schedules afresh instead of catching up every sweep missed while down.
 """
 
 from prefect import serve
@@ -9,7 +10,7 @@ from deployments.definitions import runner_deployments
 
 
 def main() -> None:
-    serve(*runner_deployments(), pause_on_shutdown=False)
+    serve(*runner_deployments())
 
 
 if __name__ == "__main__":

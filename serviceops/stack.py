@@ -172,12 +172,18 @@ class Stack:
 
     def _wait_until_quiet(self, wait_s: float) -> None:
         deadline = time.monotonic() + wait_s
+        serve = self.pid("serve")
+        told = None
         while time.monotonic() < deadline:
             busy = self._runs_in_flight()
-            if busy is None or busy == 0:
+            # A run's process outlives its final state by a moment; SIGTERM then would still
+            # mark the completed run Cancelled, so serve must also have no child left.
+            if (busy is None or busy == 0) and not (serve and _children(serve)):
                 return
-            logger.info("waiting for %d flow run(s) to finish before stopping serve", busy)
-            time.sleep(1)
+            if busy != told:
+                logger.info("waiting for %s flow run(s) to finish before stopping serve", busy)
+                told = busy
+            time.sleep(0.5)
         logger.warning("runs still in flight after %.0f s; stopping serve anyway", wait_s)
 
     def _runs_in_flight(self) -> int | None:
@@ -232,6 +238,14 @@ class Stack:
             return None
         pid = int(pid_file.read_text())
         return pid if _alive(pid) else None
+
+
+def _children(pid: int) -> list[int]:
+    """Child processes of `pid` (Linux /proc); empty where /proc is not there."""
+    children: list[int] = []
+    for task in Path(f"/proc/{pid}/task").glob("*/children"):
+        children += [int(child) for child in task.read_text().split()]
+    return children
 
 
 def _alive(pid: int) -> bool:
