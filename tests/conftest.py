@@ -3,6 +3,7 @@
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
@@ -28,8 +29,8 @@ def _libpq_url(url: str) -> str:
     return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
-@pytest.fixture
-def postgres_schema_url() -> Iterator[str]:
+@contextmanager
+def postgres_schema() -> Iterator[str]:
     """A URL of a fresh PostgreSQL schema of its own, dropped with everything in it after.
 
     The test database is shared with other processes (parallel runs, other checkouts), so
@@ -56,6 +57,13 @@ def postgres_schema_url() -> Iterator[str]:
             yield url.render_as_string(hide_password=False)
         finally:
             admin.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+@pytest.fixture
+def postgres_schema_url() -> Iterator[str]:
+    """A fresh PostgreSQL schema of its own for one test (see postgres_schema)."""
+    with postgres_schema() as url:
+        yield url
 
 
 @pytest.fixture(

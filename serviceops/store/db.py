@@ -1,10 +1,13 @@
 """Engines and sessions from a URL; migrations to head. The session's lifecycle stays with the
 caller (`with sessionmaker.begin() as session:`), never inside the repositories."""
 
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -55,3 +58,14 @@ def migrate(url: str, revision: str = "head") -> None:
     config.set_main_option("script_location", str(MIGRATIONS))
     config.set_main_option("sqlalchemy.url", normalise_url(url).replace("%", "%%"))
     command.upgrade(config, revision)
+
+
+def dialect_insert(session: Session) -> Callable[..., Any]:
+    """The INSERT construct of the session's backend, the one with ON CONFLICT: idempotent
+    writes (claims, upserts) are a single statement there, safe against concurrent writers."""
+    name = session.get_bind().dialect.name
+    if name == "postgresql":
+        return postgresql.insert
+    if name == "sqlite":
+        return sqlite.insert
+    raise NotImplementedError(f"serviceops stores on SQLite or PostgreSQL, not {name}")

@@ -16,7 +16,16 @@ from serviceops.store.db import MIGRATIONS, make_engine, migrate
 from serviceops.store.records import Base
 
 ROOT = Path(__file__).resolve().parents[2]
-TABLES = {"incidents", "audit_trail", "known_errors", "notifications"}
+TABLES = {
+    "incidents",
+    "audit_trail",
+    "known_errors",
+    "notifications",
+    "service_requests",
+    "webhook_deliveries",
+    "identities",
+    "access_grants",
+}
 
 
 def differences(engine: Engine) -> list[object]:

@@ -1,0 +1,176 @@
+"""What each step of request fulfilment does to the request record.
+
+Like incident lifecycle steps: every function takes a request and returns the new request
+and the audit entry that explains it; legality comes from REQUEST_TRANSITIONS.
+"""
+
+from datetime import datetime, timedelta
+
+from pydantic import BaseModel
+
+from serviceops.domain.incident import AuditEntry
+from serviceops.domain.request import (
+    Approval,
+    ApprovalDecision,
+    ApprovalKind,
+    FourEyesViolation,
+    RequestAction,
+    RequestState,
+    ServiceRequest,
+    next_request_state,
+)
+
+SYSTEM_ACTOR = "serviceops"
+
+
+class RequestChange(BaseModel):
+    request: ServiceRequest
+    audit: AuditEntry
+
+
+def _change(
+    before: ServiceRequest,
+    after: ServiceRequest,
+    action: str,
+    actor: str,
+    at: datetime,
+    reason: str = "",
+) -> RequestChange:
+    entry = AuditEntry(
+        record=before.number,
+        action=action,
+        actor=actor,
+        at=at,
+        from_state=before.state,
+        to_state=after.state,
+        reason=reason,
+    )
+    return RequestChange(request=after.model_copy(update={"updated_at": at}), audit=entry)
+
+
+def submitted(request: ServiceRequest) -> AuditEntry:
+    return AuditEntry(
+        record=request.number,
+        action="submit",
+        actor=request.requester,
+        at=request.created_at,
+        from_state=None,
+        to_state=request.state,
+        reason=f"{request.type} from {request.source}",
+    )
+
+
+def _transition(request: ServiceRequest, action: RequestAction) -> RequestState:
+    return next_request_state(request.number, request.state, action)
+
+
+def settle_approvals(request: ServiceRequest, at: datetime) -> RequestChange:
+    """Which approvals the catalogue asks for this request; none means approved at once."""
+    required = request.details.required_approvals()
+    action = RequestAction.AWAIT_APPROVAL if required else RequestAction.APPROVE
+    after = request.model_copy(
+        update={"approvals_required": required, "state": _transition(request, action)}
+    )
+    reason = ", ".join(required) if required else "no approval needed"
+    return _change(request, after, action, SYSTEM_ACTOR, at, reason)
+
+
+def reject(request: ServiceRequest, actor: str, at: datetime, reason: str) -> RequestChange:
+    state = _transition(request, RequestAction.REJECT)
+    after = request.model_copy(update={"state": state, "rejection_reason": reason})
+    return _change(request, after, RequestAction.REJECT, actor, at, reason)
+
+
+def ask_approval(request: ServiceRequest, at: datetime, window: timedelta) -> RequestChange:
+    """The pending approval is asked for, due within the window (then it is chased)."""
+    kind = request.pending_approval()
+    if kind is None:
+        raise ValueError(f"{request.number} has no approval pending")
+    after = request.model_copy(
+        update={
+            "approval_requested_at": at,
+            "approval_due_at": at + window,
+            "approval_escalated_at": None,
+        }
+    )
+    return _change(request, after, "ask_approval", SYSTEM_ACTOR, at, f"{kind} approval")
+
+
+def requested_by(request: ServiceRequest, person: str) -> bool:
+    """Four eyes: whether `person` is the requester (names compared without case or edges)."""
+    return person.strip().casefold() == request.requester.strip().casefold()
+
+
+def decide(
+    request: ServiceRequest, kind: ApprovalKind, decision: ApprovalDecision, at: datetime
+) -> RequestChange:
+    """Four eyes first; a rejection ends the request, the last approval approves it."""
+    if request.state != RequestState.AWAITING_APPROVAL or request.pending_approval() != kind:
+        raise ValueError(f"{request.number}: no {kind} approval is pending")
+    if requested_by(request, decision.approver):
+        raise FourEyesViolation(
+            f"{request.number}: {decision.approver} requested it and cannot approve it"
+        )
+    approval = Approval(
+        kind=kind,
+        approver=decision.approver,
+        approved=decision.approve,
+        comment=decision.comment,
+        at=at,
+    )
+    after = request.model_copy(
+        update={"approvals": [*request.approvals, approval], "approval_escalated_at": None}
+    )
+    if not decision.approve:
+        rejected = reject(after, decision.approver, at, decision.comment or f"{kind} rejected")
+        return RequestChange(request=rejected.request, audit=rejected.audit)
+    if after.pending_approval() is None:
+        after = after.model_copy(update={"state": _transition(request, RequestAction.APPROVE)})
+    reason = f"{kind} approved" + (f": {decision.comment}" if decision.comment else "")
+    return _change(request, after, RequestAction.APPROVE, decision.approver, at, reason)
+
+
+def refuse(request: ServiceRequest, decision: ApprovalDecision, at: datetime) -> RequestChange:
+    """A decision that broke four eyes is recorded and refused; the approval is asked again."""
+    after = request.model_copy(update={"approval_round": request.approval_round + 1})
+    reason = f"{decision.approver} requested it and cannot approve it"
+    return _change(request, after, "four_eyes_refused", decision.approver, at, reason)
+
+
+def escalate_approval(request: ServiceRequest, at: datetime, to: str) -> RequestChange:
+    """The approval is overdue: chase it with the approver's group or manager."""
+    after = request.model_copy(update={"approval_escalated_at": at})
+    kind = request.pending_approval()
+    return _change(request, after, "escalate_approval", SYSTEM_ACTOR, at, f"{kind} to {to}")
+
+
+def start_fulfilment(request: ServiceRequest, at: datetime) -> RequestChange:
+    state = _transition(request, RequestAction.START_FULFILMENT)
+    after = request.model_copy(update={"state": state, "error": None})
+    return _change(request, after, RequestAction.START_FULFILMENT, SYSTEM_ACTOR, at)
+
+
+def complete_step(request: ServiceRequest, step: str, at: datetime, note: str) -> RequestChange:
+    """A fulfilment step succeeded: remembered, so a re-run does not repeat it."""
+    if request.state != RequestState.FULFILLING:
+        raise ValueError(f"{request.number} is not being fulfilled")
+    after = request.model_copy(update={"completed_steps": [*request.completed_steps, step]})
+    return _change(request, after, f"step:{step}", SYSTEM_ACTOR, at, note)
+
+
+def fail(request: ServiceRequest, step: str, at: datetime, error: str) -> RequestChange:
+    state = _transition(request, RequestAction.FAIL)
+    after = request.model_copy(update={"state": state, "error": f"{step}: {error}"})
+    return _change(request, after, RequestAction.FAIL, SYSTEM_ACTOR, at, f"{step}: {error}")
+
+
+def fulfil(request: ServiceRequest, at: datetime) -> RequestChange:
+    state = _transition(request, RequestAction.FULFIL)
+    after = request.model_copy(update={"state": state, "fulfilled_at": at})
+    return _change(request, after, RequestAction.FULFIL, SYSTEM_ACTOR, at)
+
+
+def close(request: ServiceRequest, at: datetime) -> RequestChange:
+    state = _transition(request, RequestAction.CLOSE)
+    after = request.model_copy(update={"state": state, "closed_at": at})
+    return _change(request, after, RequestAction.CLOSE, SYSTEM_ACTOR, at, "requester told")

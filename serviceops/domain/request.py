@@ -1,0 +1,417 @@
+"""Request fulfilment (ITIL SO 4.3): the catalogue, the request record and its approvals.
+
+The catalogue is code: each request type is a pydantic model whose fields are the form a
+requester fills in, and whose class attributes say what it needs (approvals, fulfilment steps,
+target time). The discriminated union `RequestDetails` is what a webhook posts and what the
+Prefect UI form of fulfil-request offers.
+"""
+
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from enum import StrEnum
+from typing import Annotated, ClassVar, Literal
+
+from pydantic import BaseModel, Field
+
+
+class ApprovalKind(StrEnum):
+    FINANCIAL = "financial"
+    MANAGER = "manager"
+    SYSTEM_OWNER = "system_owner"
+
+
+# ITIL: financial approval first, then the others.
+APPROVAL_ORDER = (ApprovalKind.FINANCIAL, ApprovalKind.MANAGER, ApprovalKind.SYSTEM_OWNER)
+
+
+class RequestState(StrEnum):
+    SUBMITTED = "submitted"
+    AWAITING_APPROVAL = "awaiting_approval"
+    APPROVED = "approved"
+    FULFILLING = "fulfilling"
+    FULFILLED = "fulfilled"
+    CLOSED = "closed"
+    REJECTED = "rejected"
+    FAILED = "failed"
+
+
+OPEN_REQUEST_STATES = frozenset(
+    {
+        RequestState.SUBMITTED,
+        RequestState.AWAITING_APPROVAL,
+        RequestState.APPROVED,
+        RequestState.FULFILLING,
+        RequestState.FAILED,
+    }
+)
+
+
+class RequestAction(StrEnum):
+    AWAIT_APPROVAL = "await_approval"
+    APPROVE = "approve"
+    REJECT = "reject"
+    START_FULFILMENT = "start_fulfilment"
+    FAIL = "fail"
+    FULFIL = "fulfil"
+    CLOSE = "close"
+
+
+S, A = RequestState, RequestAction
+REQUEST_TRANSITIONS: dict[tuple[RequestState, RequestAction], RequestState] = {
+    (S.SUBMITTED, A.AWAIT_APPROVAL): S.AWAITING_APPROVAL,
+    (S.SUBMITTED, A.APPROVE): S.APPROVED,  # nothing to approve: approved by the catalogue
+    (S.SUBMITTED, A.REJECT): S.REJECTED,  # failed validation or verification
+    (S.AWAITING_APPROVAL, A.APPROVE): S.APPROVED,
+    (S.AWAITING_APPROVAL, A.REJECT): S.REJECTED,
+    (S.APPROVED, A.START_FULFILMENT): S.FULFILLING,
+    (S.FAILED, A.START_FULFILMENT): S.FULFILLING,  # a re-run after a failed step
+    (S.FULFILLING, A.FAIL): S.FAILED,
+    (S.FULFILLING, A.FULFIL): S.FULFILLED,
+    (S.FULFILLED, A.CLOSE): S.CLOSED,
+}
+del S, A
+
+
+class IllegalRequestTransition(ValueError):
+    def __init__(self, number: str, state: RequestState, action: RequestAction) -> None:
+        super().__init__(f"{number}: cannot {action.value} a request that is {state.value}")
+        self.number, self.state, self.action = number, state, action
+
+    def __reduce__(self) -> tuple[type, tuple[str, RequestState, RequestAction]]:
+        return (type(self), (self.number, self.state, self.action))
+
+
+def next_request_state(number: str, state: RequestState, action: RequestAction) -> RequestState:
+    state, action = RequestState(state), RequestAction(action)
+    try:
+        return REQUEST_TRANSITIONS[(state, action)]
+    except KeyError:
+        raise IllegalRequestTransition(number, state, action) from None
+
+
+# --------------------------------------------------------------------------- the catalogue
+
+
+class CatalogueItem(BaseModel):
+    """One request type: what the catalogue shows and what fulfilment will do."""
+
+    type: str
+    title: str
+    description: str
+    approvals: list[ApprovalKind] = Field(description="Approvals this type may need.")
+    financial_threshold: Decimal | None = Field(
+        None, description="Cost above which financial approval is needed."
+    )
+    fulfilment: list[str] = Field(description="Fulfilment steps, in order.")
+    target: timedelta = Field(description="Target time from submission to fulfilment.")
+
+
+class _Item(BaseModel):
+    """What every request type declares besides its fields."""
+
+    title: ClassVar[str]
+    description: ClassVar[str]
+    approvals: ClassVar[tuple[ApprovalKind, ...]] = ()
+    financial_threshold: ClassVar[Decimal | None] = None
+    fulfilment: ClassVar[tuple[str, ...]]
+    target: ClassVar[timedelta]
+
+    def amount(self) -> Decimal:
+        """What the request costs, for the financial approval rule."""
+        return Decimal(0)
+
+    def required_approvals(self) -> list[ApprovalKind]:
+        """The static approvals, plus financial when the cost is above the threshold."""
+        kinds = set(self.approvals)
+        if self.financial_threshold is not None and self.amount() > self.financial_threshold:
+            kinds.add(ApprovalKind.FINANCIAL)
+        return [kind for kind in APPROVAL_ORDER if kind in kinds]
+
+    @classmethod
+    def catalogue_item(cls) -> CatalogueItem:
+        return CatalogueItem(
+            type=cls.model_fields["type"].default,
+            title=cls.title,
+            description=cls.description,
+            approvals=list(cls.approvals)
+            + ([ApprovalKind.FINANCIAL] if cls.financial_threshold is not None else []),
+            financial_threshold=cls.financial_threshold,
+            fulfilment=list(cls.fulfilment),
+            target=cls.target,
+        )
+
+
+CATALOGUE_ITEM = "The catalogue item; it decides the fields, approvals and fulfilment."
+Text = Annotated[str, Field(min_length=1, max_length=2000)]
+Name = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f]+$")]
+
+
+class LaptopModel(StrEnum):
+    STANDARD = "standard"
+    DEVELOPER = "developer"
+    EXECUTIVE = "executive"
+
+
+class NewLaptop(_Item):
+    """A laptop for a new starter or a replacement."""
+
+    title: ClassVar[str] = "New laptop"
+    description: ClassVar[str] = "A laptop from the standard range, ordered and handed over."
+    approvals: ClassVar[tuple[ApprovalKind, ...]] = (ApprovalKind.MANAGER,)
+    financial_threshold: ClassVar[Decimal | None] = Decimal(1500)
+    fulfilment: ClassVar[tuple[str, ...]] = ("order_hardware", "hand_over_hardware")
+    target: ClassVar[timedelta] = timedelta(days=5)
+
+    type: Literal["new_laptop"] = Field(
+        "new_laptop", title="Request type", description=CATALOGUE_ITEM
+    )
+    model: LaptopModel = Field(title="Model", description="From the standard range.")
+    cost: Decimal = Field(ge=0, le=100_000, title="Cost", description="Price in EUR.")
+    justification: Text = Field(title="Justification", description="Why it is needed.")
+    deliver_to: Name = Field(title="Deliver to", description="Who receives it.")
+
+    def amount(self) -> Decimal:
+        return self.cost
+
+
+class SoftwareInstall(_Item):
+    """Software from the approved list, installed on a managed host."""
+
+    title: ClassVar[str] = "Software install"
+    description: ClassVar[str] = "Approved software installed on a managed machine."
+    financial_threshold: ClassVar[Decimal | None] = Decimal(500)
+    fulfilment: ClassVar[tuple[str, ...]] = ("install_software",)
+    target: ClassVar[timedelta] = timedelta(days=2)
+
+    type: Literal["software_install"] = Field(
+        "software_install", title="Request type", description=CATALOGUE_ITEM
+    )
+    software: Name = Field(title="Software", description="Name as in the software list.")
+    version: str = Field("latest", max_length=50, title="Version", description="Or latest.")
+    host: Name = Field(title="Host", description="The machine to install it on.")
+    licence_cost: Decimal = Field(
+        Decimal(0), ge=0, le=100_000, title="Licence cost", description="EUR per year."
+    )
+
+    def amount(self) -> Decimal:
+        return self.licence_cost
+
+
+class PasswordReset(_Item):
+    """A password reset for an account the requester owns."""
+
+    title: ClassVar[str] = "Password reset"
+    description: ClassVar[str] = "Reset the password of an account; no approval needed."
+    fulfilment: ClassVar[tuple[str, ...]] = ("reset_password",)
+    target: ClassVar[timedelta] = timedelta(hours=4)
+
+    type: Literal["password_reset"] = Field(
+        "password_reset", title="Request type", description=CATALOGUE_ITEM
+    )
+    account: Name = Field(title="Account", description="The account to reset.")
+
+
+class AccessGrant(_Item):
+    """Access management: a role on a system for a user, until a date."""
+
+    title: ClassVar[str] = "Access to a system"
+    description: ClassVar[str] = "A role on a system, verified, approved and provisioned."
+    approvals: ClassVar[tuple[ApprovalKind, ...]] = (
+        ApprovalKind.MANAGER,
+        ApprovalKind.SYSTEM_OWNER,
+    )
+    fulfilment: ClassVar[tuple[str, ...]] = ("provide_access",)
+    target: ClassVar[timedelta] = timedelta(days=1)
+
+    type: Literal["access_grant"] = Field(
+        "access_grant", title="Request type", description=CATALOGUE_ITEM
+    )
+    user: Name = Field(title="User", description="Who gets the access.")
+    system: Name = Field(title="System", description="e.g. payroll, crm, vpn.")
+    role: Name = Field(title="Role", description="The role on that system.")
+    until: date | None = Field(None, title="Until", description="Expiry; empty: none.")
+    justification: Text = Field(title="Justification", description="Why it is needed.")
+
+
+class AccessRevoke(_Item):
+    """Access management: remove a role from a user."""
+
+    title: ClassVar[str] = "Revoke access"
+    description: ClassVar[str] = "Remove a role on a system from a user."
+    fulfilment: ClassVar[tuple[str, ...]] = ("remove_access",)
+    target: ClassVar[timedelta] = timedelta(hours=4)
+
+    type: Literal["access_revoke"] = Field(
+        "access_revoke", title="Request type", description=CATALOGUE_ITEM
+    )
+    user: Name = Field(title="User", description="Whose access is removed.")
+    system: Name = Field(title="System", description="The system.")
+    role: Name = Field(title="Role", description="The role to remove.")
+    reason: Text = Field(title="Reason", description="Why it is removed.")
+
+
+class VpnAccess(_Item):
+    """Remote access through the VPN."""
+
+    title: ClassVar[str] = "VPN access"
+    description: ClassVar[str] = "A VPN account, approved by the manager."
+    approvals: ClassVar[tuple[ApprovalKind, ...]] = (ApprovalKind.MANAGER,)
+    fulfilment: ClassVar[tuple[str, ...]] = ("provide_access",)
+    target: ClassVar[timedelta] = timedelta(days=1)
+
+    type: Literal["vpn_access"] = Field(
+        "vpn_access", title="Request type", description=CATALOGUE_ITEM
+    )
+    user: Name = Field(title="User", description="Who gets VPN access.")
+    until: date | None = Field(None, title="Until", description="Expiry; empty: none.")
+
+
+class MailboxPermission(StrEnum):
+    READ = "read"
+    SEND_AS = "send_as"
+    FULL = "full"
+
+
+class SharedMailbox(_Item):
+    """A permission on a shared mailbox, approved by the mailbox owner."""
+
+    title: ClassVar[str] = "Shared mailbox"
+    description: ClassVar[str] = "Access to a shared mailbox, approved by its owner."
+    approvals: ClassVar[tuple[ApprovalKind, ...]] = (ApprovalKind.SYSTEM_OWNER,)
+    fulfilment: ClassVar[tuple[str, ...]] = ("provide_access",)
+    target: ClassVar[timedelta] = timedelta(days=1)
+
+    type: Literal["shared_mailbox"] = Field(
+        "shared_mailbox", title="Request type", description=CATALOGUE_ITEM
+    )
+    user: Name = Field(title="User", description="Who gets the permission.")
+    mailbox: Name = Field(title="Mailbox", description="e.g. support@example.com.")
+    permission: MailboxPermission = Field(
+        MailboxPermission.READ, title="Permission", description="read, send_as or full."
+    )
+
+
+CATALOGUE_TYPES: tuple[type[_Item], ...] = (
+    NewLaptop,
+    SoftwareInstall,
+    PasswordReset,
+    AccessGrant,
+    AccessRevoke,
+    VpnAccess,
+    SharedMailbox,
+)
+
+# The catalogue's types as an enum, so a bad type filter names the good ones (read API, CLI).
+TYPE_NAMES: tuple[str, ...] = tuple(item.model_fields["type"].default for item in CATALOGUE_TYPES)
+RequestType = StrEnum("RequestType", {name: name for name in TYPE_NAMES})  # type: ignore[misc]
+
+RequestDetails = Annotated[
+    NewLaptop
+    | SoftwareInstall
+    | PasswordReset
+    | AccessGrant
+    | AccessRevoke
+    | VpnAccess
+    | SharedMailbox,
+    Field(discriminator="type"),
+]
+
+
+def catalogue() -> list[CatalogueItem]:
+    return [item.catalogue_item() for item in CATALOGUE_TYPES]
+
+
+def catalogue_type(name: str) -> type[_Item] | None:
+    """The catalogue item class of a request type, None when the catalogue has no such type."""
+    return dict(zip(TYPE_NAMES, CATALOGUE_TYPES, strict=True)).get(name)
+
+
+def access_target(details: BaseModel) -> tuple[str, str, str] | None:
+    """(user, system, role) when the request is about access rights, else None."""
+    match details:
+        case AccessGrant(user=user, system=system, role=role):
+            return user, system, role
+        case AccessRevoke(user=user, system=system, role=role):
+            return user, system, role
+        case VpnAccess(user=user):
+            return user, "vpn", "user"
+        case SharedMailbox(user=user, mailbox=mailbox, permission=permission):
+            return user, f"mailbox:{mailbox}", permission.value
+    return None
+
+
+# --------------------------------------------------------------------------- the record
+
+
+class RequestSubmission(BaseModel):
+    """What a portal, a chat bot or the Prefect UI submits."""
+
+    requester: Name = Field(title="Requester", description="Who asks (cannot approve it).")
+    details: RequestDetails = Field(title="Request", description="Pick a catalogue item.")
+    id: str | None = Field(
+        None,
+        max_length=200,
+        title="External id",
+        description="The portal's own id; a second submission with it is a duplicate.",
+    )
+
+
+class Approval(BaseModel):
+    """One decision of one approver."""
+
+    kind: ApprovalKind
+    approver: str
+    approved: bool
+    comment: str = ""
+    at: datetime
+
+
+class ApprovalDecision(BaseModel):
+    """The form on a paused fulfil-request run, and what a Slack button sends."""
+
+    approve: bool = Field(title="Approve", description="On: approve. Off: reject.")
+    approver: Name = Field(title="Approver", description="Who decides (not the requester).")
+    comment: str = Field(
+        "", max_length=2000, title="Comment", description="Shown to the requester."
+    )
+
+
+class FourEyesViolation(ValueError):
+    """The requester may not approve their own request."""
+
+
+class ServiceRequest(BaseModel):
+    number: str
+    requester: str
+    details: RequestDetails
+    state: RequestState
+    source: str
+    external_id: str | None = None
+    approvals_required: list[ApprovalKind] = Field(default_factory=list)
+    approvals: list[Approval] = Field(default_factory=list)
+    approval_requested_at: datetime | None = None
+    approval_due_at: datetime | None = None
+    approval_escalated_at: datetime | None = None
+    approval_round: int = Field(0, description="Decisions refused so far (four eyes).")
+    completed_steps: list[str] = Field(default_factory=list)
+    error: str | None = None
+    rejection_reason: str | None = None
+    flow_run_id: str | None = None
+    created_at: datetime
+    updated_at: datetime
+    due_at: datetime
+    fulfilled_at: datetime | None = None
+    closed_at: datetime | None = None
+
+    @property
+    def type(self) -> str:
+        return self.details.type
+
+    def pending_approval(self) -> ApprovalKind | None:
+        """The next approval still to be given, in ITIL order; None when all are given."""
+        given = {a.kind for a in self.approvals if a.approved}
+        return next((k for k in self.approvals_required if k not in given), None)
+
+    def refusals(self, kind: ApprovalKind) -> int:
+        """Decisions of this kind that were not accepted (four-eyes refusals are recorded)."""
+        return sum(1 for a in self.approvals if a.kind == kind and not a.approved)

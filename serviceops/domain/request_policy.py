@@ -1,0 +1,61 @@
+"""The request-fulfilment policy an operator tunes: systems and entitlements, where approvals
+and work orders go, how long an approval may wait before it is chased."""
+
+from datetime import timedelta
+
+from pydantic import BaseModel, Field
+
+from serviceops.domain.access import SystemAccess
+from serviceops.domain.request import ApprovalKind
+
+
+def _default_systems() -> list[SystemAccess]:
+    return [
+        SystemAccess(system="vpn", owner="it-security", roles={"user": []}),
+        SystemAccess(
+            system="payroll",
+            owner="finance-lead",
+            roles={"viewer": ["finance"], "admin": ["finance-admins"]},
+        ),
+        SystemAccess(system="crm", owner="sales-ops", roles={"user": ["sales", "support"]}),
+    ]
+
+
+class RequestPolicy(BaseModel):
+    systems: list[SystemAccess] = Field(
+        default_factory=_default_systems,
+        description="Systems, their owners and the groups entitled to each role. An empty "
+        "group list means everyone in the directory.",
+    )
+    approval_window: timedelta = Field(
+        timedelta(hours=24), description="How long an approval may wait before it is chased."
+    )
+    approval_channels: dict[ApprovalKind, str] = Field(
+        default_factory=lambda: {
+            ApprovalKind.FINANCIAL: "#finance-approvals",
+            ApprovalKind.MANAGER: "#approvals",
+            ApprovalKind.SYSTEM_OWNER: "#approvals",
+        },
+        description="Where each kind of approval is asked for (with buttons).",
+    )
+    escalation_channel: str = Field(
+        "#service-desk-leads", description="Where overdue approvals are chased."
+    )
+    requests_channel: str = Field(
+        "#service-requests", description="Where requesters hear about their requests."
+    )
+    work_order_channels: dict[str, str] = Field(
+        default_factory=lambda: {
+            "order_hardware": "#it-logistics",
+            "hand_over_hardware": "#it-logistics",
+            "install_software": "#desktop-support",
+            "reset_password": "#service-desk",
+        },
+        description="Teams that carry out the manual fulfilment steps.",
+    )
+    access_review_channel: str = Field(
+        "#access-reviews", description="Where review-access reports removals and flags."
+    )
+
+    def system_map(self) -> dict[str, SystemAccess]:
+        return {s.system: s for s in self.systems}
