@@ -1,28 +1,28 @@
 """`serviceops`: the operator's command line.
 
-Reads (`incident show/list`, `outbox list`) go straight to the serviceops database. Changes
-(`incident open/ack/...`) run the deployed flow and wait for it, so that a change made from a
-terminal is the same audited, retried, visible-in-the-UI flow run as one made from Slack or a
-webhook. Every input is validated with the domain model before anything runs: a bad value is
-one line naming the option and exit code 2. `--json` prints the stable documents of
+Reads (`incident show/list`, `outbox list`, `request show/list`) go straight to the serviceops
+database. Changes (`incident open/ack/...`) run the deployed flow and wait for it, so that a
+change made from a terminal is the same audited, retried, visible-in-the-UI flow run as one
+made from Slack or a webhook. Service requests (serviceops.cli_requests) are recorded first
+and then handed to fulfil-request, as the webhook does; approvals resume the suspended run.
+Every input is validated with the domain model before anything runs: a bad value is one line
+naming the option and exit code 2. `--json` prints the stable documents of
 serviceops.domain.views; the human text may change.
 """
 
-import json
 import logging
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Annotated, Any, NoReturn, TypeVar
+from typing import Annotated
 
 import typer
-from pydantic import BaseModel, ValidationError
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from serviceops import cli_output, cli_runs
+from serviceops.cli_common import JsonOpt, echo_json, fail, transaction, validated
+from serviceops.cli_requests import catalogue_app, request_app
 from serviceops.domain.incident import (
     AcknowledgeIncident,
     CloseIncident,
@@ -43,8 +43,8 @@ from serviceops.domain.views import (
     IncidentView,
     RunDocument,
 )
-from serviceops.settings import Settings, get_settings
-from serviceops.store.db import migrate, sessions_for
+from serviceops.settings import get_settings
+from serviceops.store.db import migrate
 from serviceops.store.repositories import AuditRepository, IncidentRepository, RecordNotFound
 
 # Locals in a traceback could hold tokens: never show them.
@@ -59,14 +59,9 @@ outbox_app = typer.Typer(help="Notifications recorded for Slack.", no_args_is_he
 app.add_typer(db_app, name="db")
 app.add_typer(incident_app, name="incident", no_args_is_help=True)
 app.add_typer(outbox_app, name="outbox")
+app.add_typer(request_app, name="request", no_args_is_help=True)
+app.add_typer(catalogue_app, name="catalogue", no_args_is_help=True)
 
-Model = TypeVar("Model", bound=BaseModel)
-
-# Exit codes: 1 = the operation failed (run failed, record missing, service down);
-# 2 = the input is wrong (same as click's own usage errors).
-EXIT_FAILED, EXIT_USAGE = 1, 2
-
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print a stable JSON document.")]
 NumberArg = Annotated[str, typer.Argument(metavar="NUMBER", help="e.g. INC-000123")]
 ActorOpt = Annotated[str, typer.Option(help="Who acts (recorded in the audit trail).")]
 TimeoutOpt = Annotated[
@@ -77,54 +72,11 @@ TimeoutOpt = Annotated[
 # --------------------------------------------------------------------------- plumbing
 
 
-def _fail(message: str, code: int = EXIT_FAILED) -> NoReturn:
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(code)
-
-
-def _option_name(field: str) -> str:
-    """The CLI spelling of a model field, so the error names what the user typed."""
-    return "NUMBER" if field == "number" else f"--{field.replace('_', '-')}"
-
-
-def _validated(model: type[Model], **values: Any) -> Model:
-    """Build a domain model from CLI options; a bad value exits 2 with one line per field."""
-    try:
-        return model(**values)
-    except ValidationError as exc:
-        problems = []
-        for error in exc.errors():
-            field = ".".join(str(part) for part in error["loc"]) or "input"
-            given = error.get("input")
-            shown = f" (got {given!r})" if isinstance(given, str | int | float) else ""
-            problems.append(f"invalid {_option_name(field)}: {error['msg']}{shown}")
-        _fail("; ".join(problems), EXIT_USAGE)
-
-
-@contextmanager
-def _transaction(settings: Settings) -> Iterator[Session]:
-    """One read transaction; a database that cannot be used is one line, not a traceback."""
-    try:
-        with sessions_for(settings.resolved_database_url).begin() as session:
-            yield session
-    except SQLAlchemyError as exc:
-        url = make_url(settings.resolved_database_url).render_as_string(hide_password=True)
-        reason = str(exc.orig if getattr(exc, "orig", None) else exc).splitlines()[0]
-        _fail(f"database {url}: {reason} (run `serviceops db upgrade`?)")
-
-
-def _echo_json(document: BaseModel | dict[str, Any]) -> None:
-    if isinstance(document, BaseModel):
-        typer.echo(document.model_dump_json(indent=2))
-    else:
-        typer.echo(json.dumps(document, indent=2, default=str))
-
-
 def _load_document(session: Session, number: str) -> IncidentDocument:
     try:
         incident = IncidentRepository(session).get(number)
     except RecordNotFound as exc:
-        _fail(str(exc))
+        fail(str(exc))
     audit = [AuditView.of(entry) for entry in AuditRepository(session).for_record(number)]
     return IncidentDocument(incident=IncidentView.of(incident, datetime.now(UTC)), audit=audit)
 
@@ -141,7 +93,7 @@ def db_upgrade() -> None:
     try:
         migrate(url)
     except SQLAlchemyError as exc:
-        _fail(f"database {shown}: {str(exc).splitlines()[0]}")
+        fail(f"database {shown}: {str(exc).splitlines()[0]}")
     typer.echo(f"database {shown} is at the latest schema")
 
 
@@ -188,7 +140,7 @@ def up() -> None:
     try:
         Stack(settings).up()
     except StackError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     ui = settings.prefect_api_url.removesuffix("/api")
     gateway = f"http://{settings.gateway_host}:{settings.gateway_port}"
     token = "SERVICEOPS_API_TOKEN" if settings.api_token else settings.api_token_file
@@ -218,10 +170,10 @@ def down() -> None:
 @incident_app.command("show")
 def incident_show(number: NumberArg, as_json: JsonOpt = False) -> None:
     """One incident with its history."""
-    with _transaction(get_settings()) as session:
+    with transaction(get_settings()) as session:
         document = _load_document(session, number)
     if as_json:
-        _echo_json(document)
+        echo_json(document)
     else:
         typer.echo(cli_output.incident_detail(document.incident, document.audit))
 
@@ -237,13 +189,13 @@ def incident_list(
 ) -> None:
     """Incidents, newest first."""
     now = datetime.now(UTC)
-    with _transaction(get_settings()) as session:
+    with transaction(get_settings()) as session:
         incidents = IncidentRepository(session).list(
             state=state, priority=priority, service=service, limit=limit, offset=offset
         )
         views = [IncidentView.of(incident, now) for incident in incidents]
     if as_json:
-        _echo_json(IncidentList(incidents=views, count=len(views), limit=limit, offset=offset))
+        echo_json(IncidentList(incidents=views, count=len(views), limit=limit, offset=offset))
     else:
         typer.echo(cli_output.incident_table(views))
 
@@ -256,7 +208,7 @@ def _run(call: cli_runs.FlowCall, timeout: float, as_json: bool) -> str:
     try:
         outcome = cli_runs.run_and_wait(call, timeout)
     except cli_runs.PrefectUnavailable as exc:
-        _fail(str(exc))
+        fail(str(exc))
     if outcome.completed:
         return outcome.flow_run_id
     if outcome.final:
@@ -267,17 +219,17 @@ def _run(call: cli_runs.FlowCall, timeout: float, as_json: bool) -> str:
             "it carries on: follow it in the Prefect UI"
         )
     if as_json:
-        _echo_json(
+        echo_json(
             {"flow_run_id": outcome.flow_run_id, "state": outcome.state_type, "error": problem}
         )
-    _fail(problem)
+    fail(problem)
 
 
 def _print_run(number: str, flow_run_id: str, as_json: bool) -> None:
-    with _transaction(get_settings()) as session:
+    with transaction(get_settings()) as session:
         document = _load_document(session, number)
     if as_json:
-        _echo_json(RunDocument(incident=document.incident, flow_run_id=flow_run_id))
+        echo_json(RunDocument(incident=document.incident, flow_run_id=flow_run_id))
     else:
         typer.echo(cli_output.incident_detail(document.incident))
         typer.echo(f"\nflow run {flow_run_id}")
@@ -304,7 +256,7 @@ def incident_open(
     as_json: JsonOpt = False,
 ) -> None:
     """Log an incident (runs log-incident) and print it with its number."""
-    draft = _validated(
+    draft = validated(
         IncidentDraft,
         title=title,
         service=service,
@@ -317,11 +269,11 @@ def incident_open(
         major=major,
     )
     flow_run_id = _run(cli_runs.log_incident_call(draft), timeout, as_json)
-    with _transaction(get_settings()) as session:
+    with transaction(get_settings()) as session:
         touched = AuditRepository(session).records_of_flow_run(flow_run_id)
     number = next((record for record in touched if record.startswith("INC-")), None)
     if number is None:
-        _fail(f"flow run {flow_run_id} completed but recorded no incident in this database")
+        fail(f"flow run {flow_run_id} completed but recorded no incident in this database")
     _print_run(number, flow_run_id, as_json)
 
 
@@ -330,7 +282,7 @@ def incident_ack(
     number: NumberArg, actor: ActorOpt, timeout: TimeoutOpt = 120, as_json: JsonOpt = False
 ) -> None:
     """Acknowledge: the support group owns it; the response clock stops."""
-    _change(_validated(AcknowledgeIncident, number=number, actor=actor), timeout, as_json)
+    _change(validated(AcknowledgeIncident, number=number, actor=actor), timeout, as_json)
 
 
 @incident_app.command("start")
@@ -338,7 +290,7 @@ def incident_start(
     number: NumberArg, actor: ActorOpt, timeout: TimeoutOpt = 120, as_json: JsonOpt = False
 ) -> None:
     """Start investigation and diagnosis."""
-    _change(_validated(StartIncidentWork, number=number, actor=actor), timeout, as_json)
+    _change(validated(StartIncidentWork, number=number, actor=actor), timeout, as_json)
 
 
 @incident_app.command("pend")
@@ -350,7 +302,7 @@ def incident_pend(
     as_json: JsonOpt = False,
 ) -> None:
     """Wait on someone outside the group: the SLA clocks pause."""
-    command = _validated(PendIncident, number=number, actor=actor, reason=reason)
+    command = validated(PendIncident, number=number, actor=actor, reason=reason)
     _change(command, timeout, as_json)
 
 
@@ -359,7 +311,7 @@ def incident_resume(
     number: NumberArg, actor: ActorOpt, timeout: TimeoutOpt = 120, as_json: JsonOpt = False
 ) -> None:
     """Back from pending: the SLA clocks run again."""
-    _change(_validated(ResumeIncident, number=number, actor=actor), timeout, as_json)
+    _change(validated(ResumeIncident, number=number, actor=actor), timeout, as_json)
 
 
 @incident_app.command("escalate")
@@ -373,7 +325,7 @@ def incident_escalate(
     as_json: JsonOpt = False,
 ) -> None:
     """Escalate: functional hands it to another group, hierarchic tells management."""
-    command = _validated(
+    command = validated(
         EscalateIncident, number=number, actor=actor, kind=kind, to_group=to_group, reason=reason
     )
     _change(command, timeout, as_json)
@@ -389,7 +341,7 @@ def incident_resolve(
     as_json: JsonOpt = False,
 ) -> None:
     """Service restored: the resolution clock stops."""
-    command = _validated(ResolveIncident, number=number, actor=actor, code=code, notes=notes)
+    command = validated(ResolveIncident, number=number, actor=actor, code=code, notes=notes)
     _change(command, timeout, as_json)
 
 
@@ -402,7 +354,7 @@ def incident_close(
     as_json: JsonOpt = False,
 ) -> None:
     """Close: the user confirmed the resolution."""
-    _change(_validated(CloseIncident, number=number, actor=actor, note=note), timeout, as_json)
+    _change(validated(CloseIncident, number=number, actor=actor, note=note), timeout, as_json)
 
 
 @incident_app.command("reopen")
@@ -414,7 +366,7 @@ def incident_reopen(
     as_json: JsonOpt = False,
 ) -> None:
     """Reopen a resolved incident (within the reopen window)."""
-    command = _validated(ReopenIncident, number=number, actor=actor, reason=reason)
+    command = validated(ReopenIncident, number=number, actor=actor, reason=reason)
     _change(command, timeout, as_json)
 
 
@@ -430,10 +382,10 @@ def outbox_list(
     """Notifications not yet delivered to Slack (all of them with --all)."""
     from serviceops.notify.outbox import Outbox
 
-    with _transaction(get_settings()) as session:
+    with transaction(get_settings()) as session:
         notifications = Outbox(session).list(undelivered_only=not show_all, limit=limit)
     if as_json:
-        _echo_json(
+        echo_json(
             {
                 "notifications": [n.model_dump(mode="json") for n in notifications],
                 "count": len(notifications),

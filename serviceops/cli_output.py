@@ -6,9 +6,11 @@ change freely.
 """
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from serviceops.domain.views import AuditView, IncidentView
+from serviceops.domain.request import APPROVAL_ORDER, ApprovalKind, CatalogueItem
+from serviceops.domain.views import AuditView, IncidentView, RequestView
 from serviceops.notify.outbox import Notification
 
 _TITLE_WIDTH = 48
@@ -46,6 +48,32 @@ def _sla(level: str | None, due: datetime | None) -> str:
     return level if due is None else f"{level} (due {when(due)})"
 
 
+def duration(span: timedelta) -> str:
+    """5 days, 1 day, 4 h, 90 min: the largest unit that divides it."""
+    seconds = int(span.total_seconds())
+    if seconds and seconds % 86_400 == 0:
+        days = seconds // 86_400
+        return f"{days} day{'s' if days > 1 else ''}"
+    if seconds and seconds % 3600 == 0:
+        return f"{seconds // 3600} h"
+    return f"{seconds // 60} min"
+
+
+def history(audit: Sequence[AuditView]) -> str:
+    """A record's audit trail as a table, oldest first."""
+    rows = [
+        [
+            when(entry.at),
+            entry.action,
+            f"{entry.from_state or '-'} -> {entry.to_state}",
+            entry.actor,
+            clip(entry.reason, 50),
+        ]
+        for entry in audit
+    ]
+    return "history\n" + table(["when", "action", "change", "actor", "reason"], rows)
+
+
 def incident_detail(view: IncidentView, audit: Sequence[AuditView] = ()) -> str:
     """The record as a service-desk agent reads it, then its history, oldest first."""
     pairs: list[tuple[str, str]] = [
@@ -76,17 +104,7 @@ def incident_detail(view: IncidentView, audit: Sequence[AuditView] = ()) -> str:
     if view.description:
         text += f"\n\n  {clip(view.description, 200)}"
     if audit:
-        rows = [
-            [
-                when(entry.at),
-                entry.action,
-                f"{entry.from_state or '-'} -> {entry.to_state}",
-                entry.actor,
-                clip(entry.reason, 50),
-            ]
-            for entry in audit
-        ]
-        text += "\n\nhistory\n" + table(["when", "action", "change", "actor", "reason"], rows)
+        text += "\n\n" + history(audit)
     return text
 
 
@@ -137,3 +155,114 @@ def _delivery(notification: Notification) -> str:
     if notification.last_error:
         return f"failing: {clip(notification.last_error, 30)}"
     return "pending"
+
+
+# --------------------------------------------------------------------------- service requests
+
+
+def _approvals(item: CatalogueItem) -> str:
+    """`financial over 1500, manager`: in the order they are asked, financial first."""
+    names = []
+    for kind in sorted(set(item.approvals), key=APPROVAL_ORDER.index):
+        if kind == ApprovalKind.FINANCIAL and item.financial_threshold is not None:
+            names.append(f"financial over {item.financial_threshold}")
+        else:
+            names.append(kind.value.replace("_", " "))
+    return ", ".join(names) or "none"
+
+
+def catalogue_table(items: Sequence[CatalogueItem]) -> str:
+    rows = [
+        [
+            item.type,
+            item.title,
+            _approvals(item),
+            ", ".join(item.fulfilment),
+            duration(item.target),
+        ]
+        for item in items
+    ]
+    headers = ["type", "title", "approvals", "fulfilment", "target"]
+    return f"{table(headers, rows)}\n{len(rows)} item(s)"
+
+
+def _value(value: Any) -> str:
+    return "-" if value is None or value == "" else clip(str(value), 80)
+
+
+def flow_run(view: RequestView) -> str:
+    if view.flow_run_id is not None:
+        return view.flow_run_id
+    return "not started yet: Prefect is unreachable; submit-pending-requests will start it"
+
+
+def _required(view: RequestView) -> str:
+    if view.approvals_required:
+        return ", ".join(view.approvals_required)
+    return "not assessed yet" if view.state == "submitted" else "none needed"
+
+
+def request_detail(view: RequestView, audit: Sequence[AuditView] = ()) -> str:
+    """The request, its fields as submitted, its approvals, then its history."""
+    pairs: list[tuple[str, str]] = [
+        ("state", view.state),
+        ("requester", f"{view.requester} (via {view.source})"),
+        ("approvals", _required(view)),
+    ]
+    if view.pending_approval:
+        due = f" (due {when(view.approval_due_at)})" if view.approval_due_at else ""
+        pairs.append(("waiting for", f"{view.pending_approval} approval{due}"))
+    if view.completed_steps:
+        pairs.append(("steps done", ", ".join(view.completed_steps)))
+    if view.rejection_reason:
+        pairs.append(("rejected", clip(view.rejection_reason, 100)))
+    if view.error:
+        pairs.append(("error", clip(view.error, 100)))
+    pairs += [
+        ("due", when(view.due_at)),
+        ("flow run", flow_run(view)),
+        ("created", when(view.created_at)),
+        ("updated", when(view.updated_at)),
+    ]
+    if view.fulfilled_at:
+        pairs.append(("fulfilled", when(view.fulfilled_at)))
+    if view.closed_at:
+        pairs.append(("closed", when(view.closed_at)))
+    fields_of = [(name, _value(value)) for name, value in view.details.items() if name != "type"]
+    text = f"{view.number}  {view.title} ({view.type})\n{fields(pairs)}"
+    if fields_of:
+        text += "\n\ndetails\n" + fields(fields_of)
+    if view.approvals:
+        rows = [
+            [
+                when(a.at),
+                a.kind,
+                a.approver,
+                "approved" if a.approved else "refused",
+                clip(a.comment, 50),
+            ]
+            for a in view.approvals
+        ]
+        text += "\n\ndecisions\n" + table(["when", "kind", "approver", "decision", "comment"], rows)
+    if audit:
+        text += "\n\n" + history(audit)
+    return text
+
+
+def request_table(views: Sequence[RequestView]) -> str:
+    if not views:
+        return "no requests"
+    rows = [
+        [
+            view.number,
+            view.state,
+            view.type,
+            view.requester,
+            view.pending_approval or "-",
+            when(view.due_at),
+            when(view.created_at),
+        ]
+        for view in views
+    ]
+    headers = ["number", "state", "type", "requester", "waiting for", "due", "created"]
+    return f"{table(headers, rows)}\n{len(views)} request(s)"

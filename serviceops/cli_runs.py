@@ -86,21 +86,30 @@ def _json(model: BaseModel) -> dict[str, Any]:
     return model.model_dump(mode="json")
 
 
+def api_url() -> str:
+    """PREFECT_API_URL, else the server `make up` starts (SERVICEOPS_PREFECT_HOST/PORT).
+
+    Without a configured API URL Prefect would start a throw-away local server that knows no
+    deployment and no run, so the CLI never leaves the URL unset.
+    """
+    from prefect.settings import get_current_settings
+
+    return get_current_settings().api.url or get_settings().prefect_api_url
+
+
 def run_and_wait(call: FlowCall, timeout: float, poll_interval: float = 1.0) -> RunOutcome:
     """Create the run, wait up to `timeout` seconds for a final state, say how it stands.
 
-    Raises PrefectUnavailable when nothing could be started. Without a configured API URL
-    Prefect would start a throw-away local server that knows no deployment, so the CLI falls
-    back to the server `make up` starts (SERVICEOPS_PREFECT_HOST/PORT).
+    Raises PrefectUnavailable when nothing could be started. The API is `api_url()`.
     """
     import httpx
     from prefect.deployments import run_deployment
     from prefect.exceptions import ObjectNotFound, PrefectHTTPStatusError
-    from prefect.settings import PREFECT_API_URL, get_current_settings, temporary_settings
+    from prefect.settings import PREFECT_API_URL, temporary_settings
 
-    api_url = get_current_settings().api.url or get_settings().prefect_api_url
+    url = api_url()
     try:
-        with temporary_settings(updates={PREFECT_API_URL: api_url}):
+        with temporary_settings(updates={PREFECT_API_URL: url}):
             flow_run = run_deployment(
                 name=call.deployment,
                 parameters=call.parameters,
@@ -110,7 +119,7 @@ def run_and_wait(call: FlowCall, timeout: float, poll_interval: float = 1.0) -> 
             )
     except ObjectNotFound:
         raise PrefectUnavailable(
-            f"deployment {call.deployment} not found at {api_url}: are the deployments served "
+            f"deployment {call.deployment} not found at {url}: are the deployments served "
             "(make up)?"
         ) from None
     except PrefectHTTPStatusError as exc:
@@ -118,7 +127,7 @@ def run_and_wait(call: FlowCall, timeout: float, poll_interval: float = 1.0) -> 
             f"Prefect API refused the run of {call.deployment}: {_detail(exc.response)}"
         ) from None
     except httpx.HTTPError as exc:
-        raise PrefectUnavailable(f"cannot reach the Prefect API at {api_url}: {exc}") from None
+        raise PrefectUnavailable(f"cannot reach the Prefect API at {url}: {exc}") from None
     state = flow_run.state
     return RunOutcome(
         flow_run_id=str(flow_run.id),

@@ -15,7 +15,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from serviceops.gateway import incidents
+from serviceops.gateway import incidents, requests, slack, webhooks
 from serviceops.settings import Settings, get_settings
 from serviceops.store.db import sessions_for
 
@@ -66,25 +66,36 @@ async def _database_unavailable(request: Request, exc: Exception) -> JSONRespons
 
 
 def create_app(
-    settings: Settings | None = None, *, sessions: sessionmaker[Session] | None = None
+    settings: Settings | None = None,
+    *,
+    sessions: sessionmaker[Session] | None = None,
+    prefect_api_url: str | None = None,
 ) -> FastAPI:
     """A gateway bound to `settings` (default: the process settings); nothing connects yet.
 
     `sessions` replaces the per-process cached sessionmaker of the settings' database URL,
-    for callers (tests) that own an engine and dispose of it themselves.
+    for callers (tests) that own an engine and dispose of it themselves. `prefect_api_url`
+    overrides PREFECT_API_URL for the runs this gateway starts and resumes.
     """
     settings = settings or get_settings()
     app = FastAPI(
         title="serviceops gateway",
         version="1",
-        description="Read API for service-desk records; webhooks and alerts start flow runs.",
+        description=(
+            "Read API for service-desk records; webhooks and Slack interactions start and "
+            "resume flow runs."
+        ),
     )
     app.state.settings = settings
     app.state.sessions = sessions or sessions_for(settings.resolved_database_url)
+    app.state.prefect_api_url = prefect_api_url
     for unreachable in (OperationalError, InterfaceError):
         app.add_exception_handler(unreachable, _database_unavailable)
     app.add_middleware(CatchAll)
     app.include_router(incidents.router)
+    app.include_router(requests.router)
+    app.include_router(webhooks.router)
+    app.include_router(slack.router)
 
     @app.get("/healthz", tags=["health"])
     def healthz() -> JSONResponse:

@@ -1,14 +1,11 @@
 """Read API: auth, filters, errors, health; in process (TestClient) and over a real socket."""
 
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
@@ -19,6 +16,7 @@ from serviceops.gateway.app import create_app
 from serviceops.settings import Settings
 from serviceops.store import repositories
 from serviceops.store.db import make_engine
+from tests.unit.gateway_support import serve
 from tests.unit.seed import FLOW_RUN_ID, seed_incidents
 
 TOKEN = "t0ken-for-tests"
@@ -239,21 +237,8 @@ def test_database_down_is_503_on_health_and_api(tmp_path: Path) -> None:
 @pytest.fixture
 def served(app: FastAPI, seeded: list[Incident]) -> Iterator[str]:
     """The app under uvicorn on an ephemeral loopback port, in a thread; its base URL."""
-    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.01)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+    with serve(app) as url:
+        yield url
 
 
 def test_over_a_real_socket(served: str) -> None:

@@ -1,0 +1,86 @@
+"""What every CLI command module shares: exit codes, one-line errors, validation through the
+domain models, the read transaction and the JSON printer.
+
+Exit codes: 1 = the operation failed (run failed, record missing, service down); 2 = the input
+is wrong (the same as click's own usage errors). An error is one line on stderr starting with
+`error: `, never a traceback.
+"""
+
+import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Annotated, Any, NoReturn, TypeVar
+
+import typer
+from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from serviceops.settings import Settings
+from serviceops.store.db import sessions_for
+
+Model = TypeVar("Model", bound=BaseModel)
+
+EXIT_FAILED, EXIT_USAGE = 1, 2
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print a stable JSON document.")]
+
+
+def fail(message: str, code: int = EXIT_FAILED) -> NoReturn:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def option_name(field: str) -> str:
+    """The CLI spelling of a model field, so the error names what the user typed."""
+    return "NUMBER" if field == "number" else f"--{field.replace('_', '-')}"
+
+
+def _field_of(error: ErrorDetails) -> str:
+    return option_name(".".join(str(part) for part in error["loc"]) or "input")
+
+
+def validated(
+    model: type[Model], /, name_of: Callable[[ErrorDetails], str] = _field_of, **values: Any
+) -> Model:
+    """Build a domain model from CLI options; a bad value exits 2 with one line naming each
+    option. `name_of` says which option an error is about (default: the field's name)."""
+    try:
+        return model(**values)
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            given = error.get("input")
+            shown = f" (got {given!r})" if isinstance(given, str | int | float) else ""
+            problems.append(f"invalid {name_of(error)}: {error['msg']}{shown}")
+        fail("; ".join(problems), EXIT_USAGE)
+
+
+@contextmanager
+def database_errors(settings: Settings) -> Iterator[None]:
+    """A database that cannot be used is one line (exit 1), not a traceback."""
+    try:
+        yield
+    except SQLAlchemyError as exc:
+        url = make_url(settings.resolved_database_url).render_as_string(hide_password=True)
+        reason = str(exc.orig if getattr(exc, "orig", None) else exc).splitlines()[0]
+        fail(f"database {url}: {reason} (run `serviceops db upgrade`?)")
+
+
+@contextmanager
+def transaction(settings: Settings) -> Iterator[Session]:
+    """One transaction on the settings' database, with database_errors."""
+    with (
+        database_errors(settings),
+        sessions_for(settings.resolved_database_url).begin() as session,
+    ):
+        yield session
+
+
+def echo_json(document: BaseModel | dict[str, Any]) -> None:
+    if isinstance(document, BaseModel):
+        typer.echo(document.model_dump_json(indent=2))
+    else:
+        typer.echo(json.dumps(document, indent=2, default=str))

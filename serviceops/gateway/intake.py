@@ -1,0 +1,204 @@
+"""Accepting a service request for fulfilment: record first, start the flow run after.
+
+Used by the webhook and by the CLI, so both give the same answer to the same submission.
+
+Why in this order: the contract is that nothing accepted is lost, also while the Prefect API
+is down. So acceptance is one database transaction (claim the delivery key, record the
+request and its audit row, store the answer), and only after it commits does the gateway try
+to start fulfil-request. If that fails the request stays recorded with no flow run, and the
+scheduled `submit-pending-requests` flow starts it later with the same Prefect idempotency
+key, so a run the gateway did create but failed to note is found rather than duplicated.
+
+A repeat delivery (same Idempotency-Key, or same payload id, from the same source) gets the
+first delivery's stored answer back unchanged, never a 409, and starts nothing.
+"""
+
+import asyncio
+import logging
+from datetime import datetime
+from typing import Any
+
+import anyio.to_thread
+from pydantic import BaseModel
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from serviceops.domain import fulfilment
+from serviceops.domain.request import RequestSubmission, ServiceRequest
+from serviceops.gateway.prefect_api import prefect_client
+from serviceops.store.repositories import AuditRepository
+from serviceops.store.requests import DeliveryRepository, RequestRepository
+
+logger = logging.getLogger(__name__)
+
+FULFIL_REQUEST = "fulfil-request/fulfil-request"
+ACCEPTED = 202
+START_TIMEOUT_S = 5.0
+# Two deliveries racing for one key: the loser's insert may fail instead of waiting; its
+# retry then finds the winner's answer.
+_CLAIM_ATTEMPTS = 3
+
+
+class Accepted(BaseModel):
+    """The answer to a submission. `first` is False for a repeat, which starts nothing."""
+
+    status: int
+    body: dict[str, Any]
+    first: bool
+
+
+def answer_body(request: ServiceRequest) -> dict[str, Any]:
+    """`{"number", "state", "flow_run_id"}`: what a 202 carries (flow_run_id null until known)."""
+    return {
+        "number": request.number,
+        "state": request.state.value,
+        "flow_run_id": request.flow_run_id,
+    }
+
+
+def _accept_in(
+    session: Session, submission: RequestSubmission, source: str, key: str | None, at: datetime
+) -> Accepted:
+    deliveries = DeliveryRepository(session)
+    if key is not None:
+        stored = deliveries.claim(source, key, at)
+        if stored is not None:
+            return Accepted(status=stored.status, body=stored.body, first=False)
+    requests = RequestRepository(session)
+    existing = requests.find_external(source, submission.id) if submission.id else None
+    if existing is not None:  # same payload id under another delivery key: same request
+        accepted = Accepted(status=ACCEPTED, body=answer_body(existing), first=False)
+    else:
+        request = requests.add(submission, source=source, at=at)
+        AuditRepository(session).add(fulfilment.submitted(request))
+        accepted = Accepted(status=ACCEPTED, body=answer_body(request), first=True)
+    if key is not None:
+        deliveries.answer(source, key, accepted.status, accepted.body)
+    return accepted
+
+
+def accept(
+    sessions: sessionmaker[Session],
+    submission: RequestSubmission,
+    *,
+    source: str,
+    key: str | None,
+    at: datetime,
+) -> Accepted:
+    """Record `submission` from `source` in one transaction, or return the first answer.
+
+    `key` is the delivery's Idempotency-Key; without one, the payload's own id is the key.
+    """
+    key = key or submission.id
+    for attempt in range(1, _CLAIM_ATTEMPTS + 1):
+        try:
+            with sessions.begin() as session:
+                return _accept_in(session, submission, source, key, at)
+        except IntegrityError:
+            if key is None or attempt == _CLAIM_ATTEMPTS:
+                raise
+            logger.info("delivery %s/%s raced another; reading its answer", source, key)
+    raise AssertionError("unreachable")
+
+
+async def _start(number: str, submission: RequestSubmission, api_url: str | None) -> str:
+    async with prefect_client(api_url) as client:
+        deployment = await client.read_deployment_by_name(FULFIL_REQUEST)
+        run = await client.create_flow_run_from_deployment(
+            deployment.id,
+            parameters={"request": submission.model_dump(mode="json"), "number": number},
+            idempotency_key=f"fulfil-request:{number}",
+        )
+    return str(run.id)
+
+
+async def start_fulfilment(
+    number: str,
+    submission: RequestSubmission,
+    *,
+    api_url: str | None = None,
+    timeout_s: float | None = None,
+) -> str | None:
+    """The id of the fulfil-request run for `number`, or None when Prefect cannot be reached
+    in `timeout_s` (default START_TIMEOUT_S; down, busy, not configured, deployment missing):
+    logged, never raised, because the request is recorded and the upkeep will start it."""
+    timeout_s = START_TIMEOUT_S if timeout_s is None else timeout_s
+    try:
+        return await asyncio.wait_for(_start(number, submission, api_url), timeout_s)
+    except TimeoutError:
+        reason = f"no answer within {timeout_s:g} s"
+    except Exception as exc:  # any failure of the call leaves the request for the upkeep
+        reason = f"{type(exc).__name__}: {str(exc)[:300]}"
+    logger.warning("%s recorded; fulfil-request not started now (%s)", number, reason)
+    return None
+
+
+def record_flow_run(
+    sessions: sessionmaker[Session],
+    accepted: Accepted,
+    flow_run_id: str,
+    *,
+    source: str,
+    key: str | None,
+) -> Accepted:
+    """Note the run on the request and in the stored answer, so a repeat delivery sees it.
+
+    A run id already on the request wins (the flow notes its own id too; with the shared
+    idempotency key it is the same run).
+    """
+    number = accepted.body["number"]
+    with sessions.begin() as session:
+        requests = RequestRepository(session)
+        request = requests.get(number, for_update=True)
+        if request.flow_run_id is None:
+            request = requests.save(request.model_copy(update={"flow_run_id": flow_run_id}))
+        body = accepted.body | {"flow_run_id": request.flow_run_id}
+        if key is not None:
+            DeliveryRepository(session).answer(source, key, accepted.status, body)
+    return accepted.model_copy(update={"body": body})
+
+
+async def asubmit(
+    sessions: sessionmaker[Session],
+    submission: RequestSubmission,
+    *,
+    source: str,
+    key: str | None,
+    at: datetime,
+    api_url: str | None = None,
+) -> Accepted:
+    """accept, then (first delivery only) start fulfilment and note the run; for async callers.
+
+    The database work runs in worker threads: the session API is synchronous.
+    """
+    key = key or submission.id
+    accepted = await anyio.to_thread.run_sync(
+        lambda: accept(sessions, submission, source=source, key=key, at=at)
+    )
+    if not accepted.first:
+        return accepted
+    flow_run_id = await start_fulfilment(accepted.body["number"], submission, api_url=api_url)
+    if flow_run_id is None:
+        return accepted
+    try:
+        return await anyio.to_thread.run_sync(
+            lambda: record_flow_run(sessions, accepted, flow_run_id, source=source, key=key)
+        )
+    except Exception:  # the run exists and notes itself on the request when it starts
+        logger.exception("%s: run %s started but not noted", accepted.body["number"], flow_run_id)
+        return accepted.model_copy(update={"body": accepted.body | {"flow_run_id": flow_run_id}})
+
+
+def submit(
+    sessions: sessionmaker[Session],
+    submission: RequestSubmission,
+    *,
+    source: str,
+    key: str | None,
+    at: datetime,
+    api_url: str | None = None,
+) -> Accepted:
+    """The same as `asubmit`, for synchronous callers (the CLI)."""
+    return asyncio.run(
+        asubmit(sessions, submission, source=source, key=key, at=at, api_url=api_url)
+    )

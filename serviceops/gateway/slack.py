@@ -1,0 +1,183 @@
+"""`POST /slack/interactions`: an approver pressed Approve or Reject on an approval message.
+
+The button's value (set by the request_approval template) names the request, the approval
+kind and the paused fulfil-request run. After Slack's v0 signature (503 when no signing secret
+is configured: only the operator can fix that, and an unsigned endpoint would let anybody
+approve anything), gateway.approvals does the rest, as it does for `serviceops request
+approve`: four eyes, "already decided" for a button whose approval is no longer the pending
+one, and the resume of the run with an `ApprovalDecision`; the flow records the decision.
+
+Slack wants an answer within 3 s, so the Prefect call has 2.5 s. The reply is an ephemeral
+message in the HTTP answer and, when the payload has a `response_url`, posted there too:
+Slack shows block_actions replies only through the response_url.
+"""
+
+import json
+import logging
+import time
+from typing import Annotated, Any
+from urllib.parse import parse_qs
+from uuid import UUID
+
+import httpx
+from fastapi import APIRouter, Header, HTTPException, Request, status
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field, ValidationError
+from starlette.background import BackgroundTask
+
+from serviceops.domain.request import ApprovalDecision, ApprovalKind
+from serviceops.gateway import approvals
+from serviceops.gateway.approvals import Outcome
+from serviceops.gateway.payload import BodyTooLarge, read_body
+from serviceops.gateway.signatures import SignatureError, verify_slack
+from serviceops.notify.render import slack_escape
+from serviceops.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+router = APIRouter(prefix="/slack", tags=["slack"])
+
+RESUME_TIMEOUT_S = 2.5
+BODY_LIMIT = 64 * 1024  # Slack's interaction payloads are a few KiB
+DECISIONS = {"approve": True, "reject": False}
+
+
+class ApprovalButton(BaseModel):
+    """The value of an Approve/Reject button, as the request_approval template writes it."""
+
+    number: str = Field(pattern=r"^REQ-\d{6,}$")
+    kind: ApprovalKind
+    flow_run_id: UUID
+
+
+def _ephemeral(text: str, background: BackgroundTask | None = None) -> JSONResponse:
+    """An ephemeral reply: only the person who pressed the button sees it."""
+    return JSONResponse(
+        {"response_type": "ephemeral", "text": slack_escape(text)}, background=background
+    )
+
+
+def _invalid(msg: str) -> JSONResponse:
+    return JSONResponse(
+        {"detail": [{"loc": ["body", "payload"], "msg": msg, "type": "value_error"}]},
+        status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
+    )
+
+
+def _payload(body: bytes) -> dict[str, Any]:
+    """The JSON of the form field `payload`; ValueError when there is none or it is not JSON."""
+    form = parse_qs(body.decode("utf-8"), max_num_fields=20)
+    values = form.get("payload")
+    if not values:
+        raise ValueError("form field payload missing")
+    payload = json.loads(values[0])
+    if not isinstance(payload, dict):
+        raise ValueError("payload is not a JSON object")
+    return payload
+
+
+def _approval_action(payload: dict[str, Any]) -> dict[str, Any] | None:
+    """The first approve/reject action of a block_actions payload, else None."""
+    if payload.get("type") != "block_actions":
+        return None
+    actions = payload.get("actions")
+    for action in actions if isinstance(actions, list) else []:
+        if isinstance(action, dict) and action.get("action_id") in DECISIONS:
+            return action
+    return None
+
+
+def _approver(payload: dict[str, Any]) -> str | None:
+    """Who pressed: the Slack username, else the display name, else the user id."""
+    user = payload.get("user")
+    if not isinstance(user, dict):
+        return None
+    for field in ("username", "name", "id"):
+        value = user.get(field)
+        if isinstance(value, str) and value.strip():
+            return value.strip()
+    return None
+
+
+async def _post_to_response_url(url: str, reply: dict[str, Any]) -> None:
+    """Slack shows a block_actions reply only when posted to the interaction's response_url."""
+    try:
+        async with httpx.AsyncClient(timeout=5) as http:
+            response = await http.post(url, json=reply | {"replace_original": False})
+            response.raise_for_status()
+    except httpx.HTTPError as exc:
+        logger.warning("Slack response_url post failed: %s", type(exc).__name__)
+
+
+async def _decide(request: Request, button: ApprovalButton, approve: bool, approver: str) -> str:
+    """The text to show the approver, after resuming the run if the checks allow it."""
+    number, kind = button.number, button.kind.value.replace("_", " ")
+    decision = ApprovalDecision(approve=approve, approver=approver, comment="")
+    decided = await approvals.decide(
+        request.app.state.sessions,
+        number,
+        decision,
+        kind=button.kind,
+        flow_run_id=button.flow_run_id,
+        api_url=request.app.state.prefect_api_url,
+        timeout_s=RESUME_TIMEOUT_S,
+    )
+    match decided.outcome:
+        case Outcome.NO_REQUEST:
+            return f"There is no request {number}."
+        case Outcome.FOUR_EYES:
+            return f"You cannot approve your own request {number} (four eyes)."
+        case Outcome.NOT_PENDING | Outcome.NOT_PAUSED | Outcome.NO_RUN:
+            return f"{number}: the {kind} approval is already decided."
+        case Outcome.UNDELIVERED:
+            return f"{number}: your decision could not be delivered just now; please try again."
+        case Outcome.RESUMED:
+            verb = "Approved" if approve else "Rejected"
+            return f"{verb} {number} ({kind} approval). Thank you."
+    return f"{number}: the decision was not accepted (refused: {decided.detail})."
+
+
+@router.post("/interactions")
+async def interactions(
+    request: Request,
+    timestamp: Annotated[str | None, Header(alias="X-Slack-Request-Timestamp")] = None,
+    signature: Annotated[str | None, Header(alias="X-Slack-Signature")] = None,
+) -> JSONResponse:
+    """Slack's interactivity endpoint (form-encoded `payload=<json>`, signed v0)."""
+    settings: Settings = request.app.state.settings
+    if settings.slack_signing_secret is None:
+        raise HTTPException(
+            status.HTTP_503_SERVICE_UNAVAILABLE,
+            detail="Slack interactions disabled: set SERVICEOPS_SLACK_SIGNING_SECRET",
+        )
+    try:
+        body = await read_body(request, BODY_LIMIT)
+    except BodyTooLarge:
+        raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE, detail="body too large") from None
+    secret = settings.slack_signing_secret.get_secret_value()
+    try:
+        verify_slack(secret, timestamp, signature, body, time.time())
+    except SignatureError as exc:
+        logger.warning("Slack interaction refused: %s", exc.reason)
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, detail=exc.reason) from None
+    try:
+        payload = _payload(body)
+    except (UnicodeDecodeError, ValueError):
+        return _invalid("expected form field payload holding a JSON object")
+    action = _approval_action(payload)
+    if action is None:  # not ours (shortcuts, other buttons): acknowledge, do nothing
+        return JSONResponse({})
+    try:
+        button = ApprovalButton.model_validate_json(str(action.get("value", "")))
+    except ValidationError:
+        return _ephemeral("This button is not a serviceops approval button.")
+    approver = _approver(payload)
+    if approver is None or len(approver) > 200 or not approver.isprintable():
+        return _ephemeral("Slack did not say who you are; the decision was not recorded.")
+    text = await _decide(request, button, DECISIONS[action["action_id"]], approver)
+    reply = {"response_type": "ephemeral", "text": slack_escape(text)}
+    response_url = payload.get("response_url")
+    background = None
+    if isinstance(response_url, str) and response_url.startswith(("https://", "http://")):
+        background = BackgroundTask(_post_to_response_url, response_url, reply)
+    return _ephemeral(text, background)

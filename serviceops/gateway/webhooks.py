@@ -1,0 +1,121 @@
+"""`POST /webhooks/requests`: a portal or chat bot submits a service request.
+
+Checks run cheapest first and before any parsing: a known source, a body within 1 MiB, a valid
+signature over the raw bytes; only then is the body parsed (strict JSON, no NUL bytes, the
+catalogue model). Accepted work answers 202 `{"number", "state", "flow_run_id"}`; a repeat
+delivery answers the first delivery's answer again (never 409).
+"""
+
+import logging
+import re
+import time
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, HTTPException, Request, status
+from fastapi.responses import JSONResponse
+from pydantic import ValidationError
+from sqlalchemy.orm import Session, sessionmaker
+
+from serviceops.domain.request import RequestSubmission
+from serviceops.gateway import intake
+from serviceops.gateway.payload import (
+    MAX_BODY_BYTES,
+    BodyTooLarge,
+    PayloadError,
+    nul_errors,
+    parse_json,
+    read_body,
+    validation_errors,
+)
+from serviceops.gateway.signatures import SignatureError, verify_serviceops
+from serviceops.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+router = APIRouter(prefix="/webhooks", tags=["webhooks"])
+
+_KEY = re.compile(r"^[\x21-\x7e]{1,200}$")  # visible ASCII, as stored (200 characters)
+_ANSWERS: dict[int | str, dict[str, Any]] = {
+    202: {"description": 'Accepted: `{"number", "state", "flow_run_id"}` (or the first answer)'},
+    401: {"description": "Unknown source, or a missing, malformed, stale or bad signature"},
+    413: {"description": "Body over 1 MiB"},
+    422: {"description": "Invalid payload; `loc` names the field"},
+}
+
+
+def _unauthorized(reason: str) -> HTTPException:
+    return HTTPException(status.HTTP_401_UNAUTHORIZED, detail=reason)
+
+
+def _unprocessable(errors: list[dict[str, Any]]) -> JSONResponse:
+    return JSONResponse({"detail": errors}, status_code=status.HTTP_422_UNPROCESSABLE_CONTENT)
+
+
+def _secrets_of(settings: Settings, source: str | None) -> list[str]:
+    if not source:
+        raise _unauthorized("missing X-ServiceOps-Source header")
+    secrets = settings.webhook_secrets.get(source)
+    if not secrets or len(source) > 50:
+        raise _unauthorized("unknown source")
+    return [secret.get_secret_value() for secret in secrets]
+
+
+def _submission(body: bytes) -> RequestSubmission:
+    """The validated submission, or PayloadError naming what failed."""
+    data = parse_json(body)
+    errors = nul_errors(data)
+    if errors:
+        raise PayloadError(errors)
+    try:
+        return RequestSubmission.model_validate(data)
+    except ValidationError as exc:
+        raise PayloadError(validation_errors(exc, data)) from None
+
+
+@router.post("/requests", status_code=status.HTTP_202_ACCEPTED, responses=_ANSWERS)
+async def receive_request(
+    request: Request,
+    source: Annotated[str | None, Header(alias="X-ServiceOps-Source")] = None,
+    timestamp: Annotated[str | None, Header(alias="X-ServiceOps-Timestamp")] = None,
+    signature: Annotated[str | None, Header(alias="X-ServiceOps-Signature")] = None,
+    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
+) -> JSONResponse:
+    """Record a service request (a `RequestSubmission` as JSON) and start its fulfilment.
+
+    Signed with the source's secret: `X-ServiceOps-Timestamp` (unix seconds) and
+    `X-ServiceOps-Signature: v1=<hex HMAC-SHA256(secret, "<timestamp>.<raw body>")>`.
+    """
+    settings: Settings = request.app.state.settings
+    secrets = _secrets_of(settings, source)
+    assert source is not None
+    try:
+        body = await read_body(request, MAX_BODY_BYTES)
+    except BodyTooLarge:
+        raise HTTPException(
+            status.HTTP_413_CONTENT_TOO_LARGE, detail=f"body over {MAX_BODY_BYTES} bytes"
+        ) from None
+    try:
+        verify_serviceops(secrets, timestamp, signature, body, time.time())
+    except SignatureError as exc:
+        logger.warning("webhook from %s refused: %s", source, exc.reason)
+        raise _unauthorized(exc.reason) from None
+    if idempotency_key is not None and not _KEY.match(idempotency_key):
+        msg = "Idempotency-Key must be 1 to 200 visible ASCII characters"
+        return _unprocessable([{"loc": ["header", "idempotency-key"], "msg": msg, "type": "key"}])
+    try:
+        submission = _submission(body)
+    except PayloadError as exc:
+        return _unprocessable(exc.errors)
+    sessions: sessionmaker[Session] = request.app.state.sessions
+    accepted = await intake.asubmit(
+        sessions,
+        submission,
+        source=source,
+        key=idempotency_key,
+        at=datetime.now(UTC),
+        api_url=request.app.state.prefect_api_url,
+    )
+    if accepted.first:
+        logger.info("%s accepted from %s", accepted.body["number"], source)
+    return JSONResponse(accepted.body, status_code=accepted.status)
