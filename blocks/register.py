@@ -4,11 +4,12 @@ documents (only where none exists, so an operator's edits in the UI survive `mak
 import logging
 
 from blocks.incident_policy import IncidentPolicyBlock
+from blocks.request_policy import RequestPolicyBlock
 from blocks.slack import SlackBlock
 
 logger = logging.getLogger(__name__)
 
-BLOCKS = (IncidentPolicyBlock, SlackBlock)
+BLOCKS = (IncidentPolicyBlock, RequestPolicyBlock, SlackBlock)
 DEFAULT_DOCUMENT = "default"
 
 

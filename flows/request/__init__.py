@@ -1,0 +1,1 @@
+"""Request fulfilment and access management (ITIL SO 4.3, 4.5) as flows."""

@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
+WEBHOOK_SECRET = "e2e-portal-secret"
+SLACK_SIGNING_SECRET = "e2e-slack-signing-secret"
 
 
 @dataclass(frozen=True)
@@ -77,6 +79,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
     env |= {
         "SERVICEOPS_PREFECT_PORT": str(prefect_port),
         "SERVICEOPS_GATEWAY_PORT": str(gateway_port),
+        "SERVICEOPS_WEBHOOK_SECRETS": f"portal={WEBHOOK_SECRET}",
+        "SERVICEOPS_SLACK_SIGNING_SECRET": SLACK_SIGNING_SECRET,
         "PREFECT_API_URL": f"http://127.0.0.1:{prefect_port}/api",
     }
     running = RunningStack(

@@ -12,12 +12,14 @@ import sqlite3
 import subprocess
 import tempfile
 import time
+from urllib.parse import urlencode
 
 import httpx
 import pytest
 
+from serviceops.gateway.signatures import sign_serviceops, sign_slack
 from serviceops.prefect_rest import call
-from tests.e2e.conftest import RunningStack
+from tests.e2e.conftest import SLACK_SIGNING_SECRET, WEBHOOK_SECRET, RunningStack
 
 pytestmark = pytest.mark.e2e
 
@@ -25,6 +27,7 @@ DEPLOYMENTS = [
     "log-incident", "acknowledge-incident", "start-incident-work", "pend-incident",
     "resume-incident", "escalate-incident", "resolve-incident", "close-incident",
     "reopen-incident", "sla-sweep", "post-major-updates", "deliver-notifications",
+    "fulfil-request", "submit-pending-requests", "chase-approvals", "review-access",
 ]  # fmt: skip
 FINAL = {"COMPLETED", "FAILED", "CRASHED", "CANCELLED"}
 INCIDENT = {
@@ -127,6 +130,77 @@ def test_prefect_ui_lists_the_deployments(stack: RunningStack) -> None:
     first_page = sorted(DEPLOYMENTS)[:10]  # the UI shows ten a page, A to Z
     missing = [name for name in first_page if name not in text]
     assert not missing, f"deployments page does not list {missing}"
+
+
+def wait_for_run(stack: RunningStack, run_id: str, types: set[str]) -> str:
+    with httpx.Client(base_url=stack.api_url, timeout=10) as api:
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            state = call(api, "GET", f"/flow_runs/{run_id}").json()["state"]["type"]
+            if state in types:
+                return state
+            time.sleep(0.5)
+    raise AssertionError(f"run {run_id} never reached {types}")
+
+
+def test_portal_request_approved_with_a_slack_button(stack: RunningStack) -> None:
+    submission = {
+        "requester": "quinn",
+        "details": {"type": "software_install", "software": "Figma", "host": "pc-7",
+                    "licence_cost": 600},
+    }  # fmt: skip
+    body = json.dumps(submission).encode()
+    stamp = str(int(time.time()))
+    headers = {
+        "Content-Type": "application/json",
+        "Idempotency-Key": "portal-e2e-1",
+        "X-ServiceOps-Source": "portal",
+        "X-ServiceOps-Timestamp": stamp,
+        "X-ServiceOps-Signature": sign_serviceops(WEBHOOK_SECRET, stamp, body),
+    }
+    accepted = httpx.post(
+        f"{stack.gateway_url}/webhooks/requests", content=body, headers=headers, timeout=10
+    )
+    assert accepted.status_code == 202, accepted.text
+    number, run_id = accepted.json()["number"], accepted.json()["flow_run_id"]
+    assert number.startswith("REQ-") and run_id
+    wait_for_run(stack, run_id, {"PAUSED"})  # financial approval: licence over 500
+
+    action = {"number": number, "kind": "financial", "flow_run_id": run_id}
+    payload = {
+        "type": "block_actions",
+        "user": {"id": "U0FIONA", "username": "fiona"},
+        "actions": [{"action_id": "approve", "value": json.dumps(action)}],
+    }
+    form = urlencode({"payload": json.dumps(payload)}).encode()
+    for _ in range(20):  # the run shows PAUSED a moment before its input form is saved
+        stamp = str(int(time.time()))
+        clicked = httpx.post(
+            f"{stack.gateway_url}/slack/interactions",
+            content=form,
+            headers={
+                "Content-Type": "application/x-www-form-urlencoded",
+                "X-Slack-Request-Timestamp": stamp,
+                "X-Slack-Signature": sign_slack(SLACK_SIGNING_SECRET, stamp, form),
+            },
+            timeout=10,
+        )
+        assert clicked.status_code == 200, clicked.text
+        if clicked.json()["text"].startswith("Approved"):
+            break
+        time.sleep(0.5)
+    assert clicked.json()["text"].startswith("Approved"), clicked.json()
+    assert wait_for_run(stack, run_id, FINAL) == "COMPLETED"
+
+    auth = {"Authorization": f"Bearer {stack.token}"}
+    shown = httpx.get(f"{stack.gateway_url}/api/v1/requests/{number}", headers=auth, timeout=10)
+    record = shown.json()["request"]
+    assert record["state"] == "closed"
+    assert [(a["kind"], a["approver"]) for a in record["approvals"]] == [("financial", "fiona")]
+    again = httpx.post(
+        f"{stack.gateway_url}/webhooks/requests", content=body, headers=headers, timeout=10
+    )
+    assert again.status_code == 202 and again.json()["number"] == number
 
 
 def test_make_down_waits_for_runs_in_flight_and_cancels_none(stack: RunningStack) -> None:

@@ -92,6 +92,12 @@ class FakeSlack:
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
+    def reset(self) -> None:
+        """Forget calls and messages (channels stay), for tests sharing one fake."""
+        with self._lock:
+            self._calls.clear()
+            self._messages.clear()
+
     # --- lifecycle ---------------------------------------------------------------------------
 
     def start(self) -> Self:

@@ -1,13 +1,31 @@
 """Flows run against a real Prefect server (the test harness, started once per session), a real
 database (SQLite and PostgreSQL) and the loopback fake of Slack's Web API."""
 
+import os
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
-from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+from prefect.client.orchestration import get_client
+from prefect.settings import (
+    PREFECT_API_URL,
+    PREFECT_FLOWS_HEARTBEAT_FREQUENCY,
+    temporary_settings,
+)
 from prefect.testing.utilities import prefect_test_harness
+from sqlalchemy.orm import Session, sessionmaker
 
 from serviceops.settings import get_settings
+from serviceops.store.db import make_engine, migrate
+from tests.conftest import postgres_schema
+from tests.fakes.slack import FakeSlack
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="session")
@@ -31,3 +49,135 @@ def serviceops_env(
     get_settings.cache_clear()
     yield database_url
     get_settings.cache_clear()
+
+
+# Flows that suspend (fulfil-request) need a deployment and a runner: these tests serve every
+# deployment from a `python -m deployments.serve` process against the test server, once per
+# module and database backend.
+
+BLOCK_HAND_OVER = {
+    "sqlite": [
+        "CREATE TRIGGER block_hand_over BEFORE INSERT ON notifications"
+        " WHEN NEW.key LIKE '%hand_over_hardware%'"
+        " BEGIN SELECT RAISE(ABORT, 'mail room closed'); END"
+    ],
+    "postgres": [
+        "CREATE FUNCTION block_hand_over() RETURNS trigger AS $$ BEGIN"
+        " IF NEW.key LIKE '%hand_over_hardware%' THEN RAISE EXCEPTION 'mail room closed';"
+        " END IF; RETURN NEW; END $$ LANGUAGE plpgsql",
+        "CREATE TRIGGER block_hand_over BEFORE INSERT ON notifications"
+        " FOR EACH ROW EXECUTE FUNCTION block_hand_over()",
+    ],
+}
+UNBLOCK_HAND_OVER = {
+    "sqlite": "DROP TRIGGER block_hand_over",
+    "postgres": "DROP TRIGGER block_hand_over ON notifications",
+}
+
+
+@dataclass(frozen=True)
+class ServedStack:
+    backend: str
+    database_url: str
+    sessions: sessionmaker[Session]
+    slack: FakeSlack
+
+    @property
+    def block_hand_over(self) -> list[str]:
+        """Statements that make the hand-over work order fail (a real failure, no mock)."""
+        return BLOCK_HAND_OVER[self.backend]
+
+    @property
+    def unblock_hand_over(self) -> str:
+        return UNBLOCK_HAND_OVER[self.backend]
+
+
+@pytest.fixture(
+    scope="module",
+    params=[
+        pytest.param("sqlite", id="sqlite"),
+        pytest.param("postgres", id="postgres", marks=pytest.mark.postgres),
+    ],
+)
+def served(
+    request: pytest.FixtureRequest, prefect_server: None, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[ServedStack]:
+    folder = tmp_path_factory.mktemp("served")
+    with ExitStack() as stack:
+        if request.param == "sqlite":
+            url = f"sqlite:///{folder / 'serviceops.db'}"
+        else:
+            url = stack.enter_context(postgres_schema())
+        migrate(url)
+        slack = stack.enter_context(FakeSlack())
+        env = {
+            "SERVICEOPS_DATABASE_URL": url,
+            "SERVICEOPS_SLACK_TOKEN": "xoxb-test",
+            "SERVICEOPS_SLACK_BASE_URL": slack.base_url,
+        }
+        stack.enter_context(_environment(env))
+        served_env = dict(os.environ) | {
+            "PREFECT_API_URL": PREFECT_API_URL.value(),
+            "PREFECT_HOME": str(folder / "prefect-home"),
+            "PREFECT_RUNNER_POLL_FREQUENCY": "1",
+            "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        }
+        log = (folder / "serve.log").open("wb")
+        process = subprocess.Popen(
+            [sys.executable, "-m", "deployments.serve"],
+            cwd=ROOT,
+            env=served_env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        stack.callback(_stop, process)
+        _wait_for_deployments(folder / "serve.log")
+        engine = make_engine(url)
+        stack.callback(engine.dispose)
+        yield ServedStack(request.param, url, sessionmaker(engine, expire_on_commit=False), slack)
+
+
+def _wait_for_deployments(log: Path, timeout: float = 90) -> None:
+    """Until serve has registered everything; then the schedules are paused, so minute-by-
+    minute runs neither load the test server's SQLite nor land in the assertions (the tests
+    call the scheduled flows themselves)."""
+    from deployments.definitions import ON_DEMAND, SCHEDULED
+
+    expected = {f.name for f in (*ON_DEMAND, *SCHEDULED)}
+    scheduled = {f.name for f in SCHEDULED}
+    deadline = time.monotonic() + timeout
+    with get_client(sync_client=True) as client:
+        while time.monotonic() < deadline:
+            deployments = client.read_deployments()
+            if {d.name for d in deployments} >= expected and "polling" in log.read_text():
+                for deployment in deployments:
+                    if deployment.name in scheduled:
+                        client.pause_deployment(deployment.id)
+                return
+            time.sleep(0.5)
+    raise AssertionError(f"serve did not register its deployments:\n{log.read_text()[-3000:]}")
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+@contextmanager
+def _environment(values: dict[str, str]) -> Iterator[None]:
+    """Module-wide settings for in-process flow calls (monkeypatch is per test)."""
+    saved = {key: os.environ.get(key) for key in values}
+    os.environ.update(values)
+    get_settings.cache_clear()
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        get_settings.cache_clear()

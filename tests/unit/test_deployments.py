@@ -10,7 +10,14 @@ import yaml
 from prefect import Flow
 from prefect.utilities.callables import parameter_schema
 
-from deployments.definitions import EVERY_MINUTE, ON_DEMAND, SCHEDULED
+from deployments.definitions import (
+    DAILY_AT_SIX,
+    DAILY_FLOWS,
+    EVERY_MINUTE,
+    EVERY_MINUTE_FLOWS,
+    ON_DEMAND,
+    SCHEDULED,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -38,10 +45,12 @@ def test_prefect_yaml_deploys_exactly_the_served_flows() -> None:
         assert "serviceops" in deployment["tags"]
 
 
-def test_scheduled_flows_run_every_minute_in_both() -> None:
+def test_schedules_are_the_same_in_both() -> None:
     deployed = {d["name"]: d for d in _prefect_yaml()}
-    for flow in SCHEDULED:
+    for flow in EVERY_MINUTE_FLOWS:
         assert deployed[flow.name]["schedules"] == [{"interval": EVERY_MINUTE.total_seconds()}]
+    for flow in DAILY_FLOWS:
+        assert deployed[flow.name]["schedules"] == [{"cron": DAILY_AT_SIX}]
     for flow in ON_DEMAND:
         assert "schedules" not in deployed[flow.name]
 
