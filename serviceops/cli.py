@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from serviceops import cli_output, cli_runs
 from serviceops.cli_common import JsonOpt, echo_json, fail, transaction, validated
+from serviceops.cli_identities import identity_app
 from serviceops.cli_requests import catalogue_app, request_app
 from serviceops.domain.incident import (
     AcknowledgeIncident,
@@ -61,6 +62,7 @@ app.add_typer(incident_app, name="incident", no_args_is_help=True)
 app.add_typer(outbox_app, name="outbox")
 app.add_typer(request_app, name="request", no_args_is_help=True)
 app.add_typer(catalogue_app, name="catalogue", no_args_is_help=True)
+app.add_typer(identity_app, name="identity", no_args_is_help=True)
 
 NumberArg = Annotated[str, typer.Argument(metavar="NUMBER", help="e.g. INC-000123")]
 ActorOpt = Annotated[str, typer.Option(help="Who acts (recorded in the audit trail).")]
