@@ -118,8 +118,8 @@ def main() -> None:
             slack_token=None,
         )
         stack = Stack(settings)
-        stack.up()
         try:
+            stack.up()
             through_prefect(settings.prefect_api_url, runs=1)  # warm-up: first imports, caches
             served = through_prefect(settings.prefect_api_url)
         finally:
