@@ -1,7 +1,8 @@
 """`python -m bench`: every benchmark, one after the other."""
 
-from bench import log_incident_latency, sla_sweep_scale
+from bench import log_incident_latency, sla_sweep_scale, webhook_accept
 
 if __name__ == "__main__":
     sla_sweep_scale.main()
     log_incident_latency.main()
+    webhook_accept.main()

@@ -1,0 +1,484 @@
+"""The webhook accept path: verify the signature, validate, record, start fulfil-request, 202.
+
+The gateway (uvicorn serving `create_app`, its own process, 127.0.0.1 on a port the OS picks,
+SQLite) talks to a real Prefect server this benchmark starts on a free port, so the
+create_flow_run inside each accept is the real call. A separate client process (this one)
+sends signed webhooks, each a new request with its own Idempotency-Key, on a fixed schedule:
+latency is measured from the moment a request was due to be sent, so a client or server that
+falls behind shows up as latency, not as a lower rate.
+
+(a) p50 and p99 at a paced 50 requests/s for 20 s. Goal: p99 under 50 ms.
+(b) the highest sustained rate: the offered rate doubles from 100 requests/s, 10 s a step,
+    until p99 exceeds 50 ms or a request fails; the last rate that held is printed.
+(c) webhook to fulfil-request RUNNING (the run's start time), p50 and p95 over 20 requests,
+    with `python -m deployments.serve` executing the runs (PREFECT_RUNNER_POLL_FREQUENCY=1).
+(d) where one accept's time goes: its steps one after the other in this process (record,
+    open a Prefect client, read the deployment, create the run, note it), p50 of 20.
+(e) the accept path with no Prefect call in it (a second gateway without PREFECT_API_URL: it
+    records, answers 202 with flow_run_id null and leaves the start to the upkeep), paced
+    50/s for 10 s: what the response would cost if the run were created after the answer.
+
+(c) runs first, while `serve` is up; then `serve` stops and (a) and (b) run against the
+deployment with no runner, so their thousands of runs stay Scheduled instead of being
+executed on the same two cores. The server's late-runs service is off for the same reason:
+with no runner every run would turn Late 15 s later, and marking thousands of them Late is an
+artefact of the benchmark, not of the accept path. Every process started here is stopped on
+the way out, also on error or Ctrl-C.
+"""
+
+import asyncio
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO, Any
+
+import httpx
+
+from bench.databases import sqlite_database
+from serviceops.gateway.signatures import sign_serviceops
+from serviceops.prefect_rest import call
+
+ROOT = Path(__file__).resolve().parent.parent
+SOURCE, SECRET = "bench", "bench-webhook-secret"
+GOAL_P99_S = 0.050
+PACED_RATE, PACED_S, RECORD_ONLY_S = 50, 20, 10
+STEP_RATES, STEP_S = (100, 200, 400, 800, 1600), 10
+RUNNING_SAMPLES = 20
+PREFECT_SERVER = [sys.executable, "-m", "prefect", "server", "start"]
+MAX_IN_FLIGHT = 256  # the client's connection pool: beyond it requests queue (and count late)
+REQUEST_TIMEOUT_S = 10
+BODY = (
+    b'{"requester": "bench", "details": {"type": "new_laptop", "model": "standard", '
+    b'"cost": "999", "justification": "benchmark", "deliver_to": "bench"}}'
+)
+PHASES = ("record", "Prefect client", "read deployment", "create_flow_run", "note run")
+STARTED_STATES = {"RUNNING", "PAUSED", "COMPLETED", "FAILED", "CANCELLING", "CANCELLED"}
+
+
+# --------------------------------------------------------------------------- processes
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def _process(argv: list[str], env: dict[str, str], log: Path, **popen: Any) -> Iterator[Any]:
+    """A child in its own process group, stopped (SIGTERM, then SIGKILL) however we leave."""
+    with log.open("ab") as out:
+        process = subprocess.Popen(
+            argv,
+            cwd=ROOT,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=popen.pop("stdout", out),
+            stderr=out,
+            start_new_session=True,
+            **popen,
+        )
+        try:
+            yield process
+        finally:
+            _stop(process)
+            if process.stdout is not None:
+                process.stdout.close()
+
+
+def _stop(process: subprocess.Popen[Any], grace_s: float = 20) -> None:
+    if process.poll() is not None:
+        return
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(grace_s)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(5)
+    except ProcessLookupError:
+        pass
+
+
+def _wait_for(what: str, ready: Any, process: subprocess.Popen[Any], log: Path, t: float) -> None:
+    deadline = time.monotonic() + t
+    while not ready():
+        if process.poll() is not None or time.monotonic() > deadline:
+            tail = log.read_text(errors="replace")[-2000:]
+            raise RuntimeError(f"{what} did not come up; {log}:\n{tail}")
+        time.sleep(0.2)
+
+
+def _answers(url: str) -> bool:
+    try:
+        return httpx.get(url, timeout=2).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def _fulfil_request_id(api_url: str) -> str | None:
+    try:
+        with httpx.Client(base_url=api_url, timeout=5) as api:
+            found = api.get("/deployments/name/fulfil-request/fulfil-request")
+    except httpx.HTTPError:
+        return None
+    return str(found.json()["id"]) if found.status_code == 200 else None
+
+
+def _runs_in_flight(api_url: str) -> int:
+    query = {"flow_runs": {"state": {"type": {"any_": ["RUNNING", "PENDING", "CANCELLING"]}}}}
+    with httpx.Client(base_url=api_url, timeout=10) as api:
+        return int(call(api, "POST", "/flow_runs/count", json=query).json())
+
+
+def serve_gateway() -> None:
+    """The child: the gateway on a port the OS picks, announced on stdout once it listens,
+    served until SIGTERM. Settings come from the environment the parent builds.
+
+    uvicorn binds the socket itself: handed a pre-bound socket instead, it was seen to leave
+    Nagle on for the connections, and every answer then waited 40 ms for a delayed ACK.
+    """
+    import uvicorn
+
+    from serviceops.gateway.app import create_app
+
+    app = create_app()  # as `serviceops gateway` builds it: Prefect from PREFECT_API_URL
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=0, log_level="warning", access_log=False, lifespan="off"
+    )
+    server = uvicorn.Server(config)
+
+    async def announce() -> None:
+        while not server.started:
+            await asyncio.sleep(0.01)
+        print(server.servers[0].sockets[0].getsockname()[1], flush=True)
+
+    async def run() -> None:
+        announcing = asyncio.create_task(announce())
+        await server.serve()
+        announcing.cancel()
+
+    asyncio.run(run())
+
+
+def _gateway_port(stdout: IO[bytes]) -> int:
+    line = stdout.readline()
+    if not line.strip():
+        raise RuntimeError("the gateway exited before announcing its port")
+    return int(line)
+
+
+# --------------------------------------------------------------------------- load
+
+
+def _headers(key: str) -> dict[str, str]:
+    timestamp = str(int(time.time()))
+    return {
+        "Content-Type": "application/json",
+        "X-ServiceOps-Source": SOURCE,
+        "X-ServiceOps-Timestamp": timestamp,
+        "X-ServiceOps-Signature": sign_serviceops(SECRET, timestamp, BODY),
+        "Idempotency-Key": key,
+    }
+
+
+@dataclass(frozen=True)
+class Step:
+    rate: int
+    sent: int
+    errors: int
+    latencies: list[float]
+    elapsed: float  # from the first request's slot to the last answer
+
+    @property
+    def served(self) -> float:
+        """Accepted requests a second over the whole step, the drain after it included."""
+        return len(self.latencies) / self.elapsed if self.elapsed else 0.0
+
+    def percentile(self, q: float) -> float:
+        if not self.latencies:
+            return float("inf")
+        ordered = sorted(self.latencies)
+        return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+    @property
+    def held(self) -> bool:
+        return self.errors == 0 and self.percentile(0.99) <= GOAL_P99_S
+
+
+async def _paced(base: str, rate: int, seconds: float, label: str) -> Step:
+    """`rate` requests a second for `seconds`, each due at its slot whatever came before."""
+    total = int(rate * seconds)
+    latencies: list[float] = []
+    errors = 0
+    limits = httpx.Limits(max_connections=MAX_IN_FLIGHT, max_keepalive_connections=MAX_IN_FLIGHT)
+    async with httpx.AsyncClient(base_url=base, timeout=REQUEST_TIMEOUT_S, limits=limits) as http:
+        start = time.perf_counter() + 0.2
+
+        async def one(i: int) -> None:
+            nonlocal errors
+            due = start + i / rate
+            await asyncio.sleep(due - time.perf_counter())
+            try:
+                response = await http.post(
+                    "/webhooks/requests", content=BODY, headers=_headers(f"{label}-{i}")
+                )
+            except httpx.HTTPError:
+                errors += 1
+                return
+            if response.status_code != 202:
+                errors += 1
+                return
+            latencies.append(time.perf_counter() - due)
+
+        await asyncio.gather(*(one(i) for i in range(total)))
+        elapsed = time.perf_counter() - start
+    return Step(rate, total, errors, latencies, elapsed)
+
+
+def _to_running(base: str, api_url: str) -> tuple[list[float], list[str]]:
+    """Webhook sent -> the run's start time (it entered RUNNING), one request at a time; and
+    what went wrong with the requests whose run never started."""
+    samples: list[float] = []
+    problems: list[str] = []
+    with (
+        httpx.Client(base_url=base, timeout=30) as gateway,
+        httpx.Client(base_url=api_url, timeout=30) as api,
+    ):
+        for i in range(RUNNING_SAMPLES + 1):  # the first one warms the runner up: not counted
+            sent = time.time()
+            answer = gateway.post(
+                "/webhooks/requests", content=BODY, headers=_headers(f"running-{i}")
+            )
+            run_id = answer.json().get("flow_run_id") if answer.status_code == 202 else None
+            if run_id is None:
+                problems.append(f"HTTP {answer.status_code} {answer.text[:80]}")
+                continue
+            deadline = time.monotonic() + 60
+            while True:
+                run = call(api, "GET", f"/flow_runs/{run_id}").json()
+                if run["state_type"] in STARTED_STATES and run["start_time"]:
+                    if i > 0:
+                        started = datetime.fromisoformat(run["start_time"]).timestamp()
+                        samples.append(started - sent)
+                    break
+                if run["state_type"] == "CRASHED" or time.monotonic() > deadline:
+                    problems.append(f"run {run['state_name']}")
+                    break
+                time.sleep(0.05)
+    return samples, problems
+
+
+async def _phases_async(database_url: str, samples: int) -> dict[str, list[float]]:
+    from serviceops.domain.request import RequestSubmission
+    from serviceops.gateway import intake
+    from serviceops.gateway.prefect_api import prefect_client
+    from serviceops.store.db import sessions_for
+
+    sessions = sessions_for(database_url)
+    submission = RequestSubmission.model_validate_json(BODY)
+    phases: dict[str, list[float]] = {name: [] for name in PHASES}
+    for i in range(samples + 1):  # the first one warms up: not counted
+        key, at = f"phases-{i}", datetime.now(UTC)
+        t0 = time.perf_counter()
+        accepted = intake.accept(sessions, submission, source=SOURCE, key=key, at=at)
+        t1 = time.perf_counter()
+        number = accepted.body["number"]
+        async with prefect_client() as client:
+            t2 = time.perf_counter()
+            deployment = await client.read_deployment_by_name(intake.FULFIL_REQUEST)
+            t3 = time.perf_counter()
+            run = await client.create_flow_run_from_deployment(
+                deployment.id,
+                parameters={"request": submission.model_dump(mode="json"), "number": number},
+                idempotency_key=f"fulfil-request:{number}",
+            )
+            t4 = time.perf_counter()
+        intake.record_flow_run(sessions, accepted, str(run.id), source=SOURCE, key=key)
+        t5 = time.perf_counter()
+        if i:
+            for name, spent in zip(
+                PHASES, (t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4), strict=True
+            ):
+                phases[name].append(spent)
+    return phases
+
+
+def _phases(api_url: str, database_url: str) -> dict[str, list[float]]:
+    """The accept path's steps one at a time, in this process, as intake.asubmit runs them."""
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    with temporary_settings(updates={PREFECT_API_URL: api_url}):
+        return asyncio.run(_phases_async(database_url, RUNNING_SAMPLES))
+
+
+# --------------------------------------------------------------------------- the run
+
+
+def _env(state: Path, api_url: str, database_url: str) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        {
+            "PREFECT_HOME": str(state / "prefect"),
+            "PREFECT_API_URL": api_url,
+            "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+            "PREFECT_SERVER_SERVICES_LATE_RUNS_ENABLED": "false",
+            "PREFECT_RUNNER_POLL_FREQUENCY": "1",
+            "SERVICEOPS_STATE_DIR": str(state / "serviceops"),
+            "SERVICEOPS_DATABASE_URL": database_url,
+            "SERVICEOPS_WEBHOOK_SECRETS": f"{SOURCE}={SECRET}",
+        }
+    )
+    return env
+
+
+@dataclass(frozen=True)
+class Figures:
+    paced: Step
+    steps: list[Step]
+    running: list[float]
+    never_started: list[str]
+    phases: dict[str, list[float]]
+    record_only: Step
+
+
+@contextmanager
+def _gateway(env: dict[str, str], log: Path) -> Iterator[tuple[str, subprocess.Popen[Any]]]:
+    argv = [sys.executable, "-m", "bench.webhook_accept", "gateway"]
+    with _process(argv, env, log, stdout=subprocess.PIPE) as gateway:
+        yield f"http://127.0.0.1:{_gateway_port(gateway.stdout)}", gateway
+
+
+def _warm_up(base: str) -> None:
+    with httpx.Client(base_url=base, timeout=30) as http:  # one at a time: no backlog
+        for i in range(5):
+            http.post("/webhooks/requests", content=BODY, headers=_headers(f"warm-{i}"))
+
+
+def measure() -> Figures:
+    with ExitStack() as stack:
+        state = Path(stack.enter_context(tempfile.TemporaryDirectory()))
+        database_url = stack.enter_context(sqlite_database())
+        port = _free_port()
+        api_url = f"http://127.0.0.1:{port}/api"
+        env = _env(state, api_url, database_url)
+        server_log = state / "prefect-server.log"
+        server = stack.enter_context(
+            _process(
+                [*PREFECT_SERVER, "--host", "127.0.0.1", "--port", str(port)],
+                env,
+                server_log,
+            )
+        )
+        no_prefect = {k: v for k, v in env.items() if k != "PREFECT_API_URL"}
+        no_prefect["PREFECT_HOME"] = str(state / "no-prefect")  # no profile to find a URL in
+        lone_log = state / "gateway-no-prefect.log"
+        lone_base, lone = stack.enter_context(_gateway(no_prefect, lone_log))
+        _wait_for("prefect server", lambda: _answers(f"{api_url}/health"), server, server_log, 120)
+        gateway_log = state / "gateway.log"
+        base, gateway = stack.enter_context(_gateway(env, gateway_log))
+        _wait_for("gateway", lambda: _answers(f"{base}/healthz"), gateway, gateway_log, 60)
+        _wait_for("gateway", lambda: _answers(f"{lone_base}/healthz"), lone, lone_log, 60)
+
+        # (c) with a runner: serve registers fulfil-request and executes its runs.
+        serve_log = state / "serve.log"
+        with _process([sys.executable, "-m", "deployments.serve"], env, serve_log) as serve:
+            _wait_for("serve", lambda: _fulfil_request_id(api_url), serve, serve_log, 120)
+            running = _to_running(base, api_url)
+            deadline = time.monotonic() + 30
+            while _runs_in_flight(api_url) and time.monotonic() < deadline:
+                time.sleep(0.5)
+        # serve paused its deployments on the way out; fulfil-request takes runs again.
+        deployment = _fulfil_request_id(api_url)
+        with httpx.Client(base_url=api_url, timeout=10) as api:
+            call(api, "POST", f"/deployments/{deployment}/resume_deployment")
+
+        phases = _phases(api_url, database_url)
+        _warm_up(base)
+        paced = asyncio.run(_paced(base, PACED_RATE, PACED_S, "paced"))
+        steps: list[Step] = []
+        if paced.held:
+            for rate in STEP_RATES:
+                steps.append(asyncio.run(_paced(base, rate, STEP_S, f"step-{rate}")))
+                if not steps[-1].held:
+                    break
+        if paced.errors or any(step.errors for step in steps):
+            time.sleep(5)  # requests the client gave up on may still hold the database
+        _warm_up(lone_base)
+        record_only = asyncio.run(_paced(lone_base, PACED_RATE, RECORD_ONLY_S, "record-only"))
+    return Figures(paced, steps, *running, phases, record_only)
+
+
+def _ms(seconds: float) -> str:
+    return f"{seconds * 1000:6.1f} ms"
+
+
+def _median(samples: list[float]) -> float:
+    return statistics.median(samples) if samples else float("nan")
+
+
+def main() -> None:
+    figures = measure()
+    paced, steps, running = figures.paced, figures.steps, figures.running
+    print("webhook accept: signature, validation, record (SQLite), create_flow_run, 202")
+    verdict = "ok" if paced.held else "OVER GOAL"
+    print(
+        f"  (a) paced {PACED_RATE}/s for {PACED_S} s  p50 {_ms(paced.percentile(0.5))}  "
+        f"p99 {_ms(paced.percentile(0.99))}  ({paced.sent} sent, {paced.errors} errors, "
+        f"{paced.served:.0f}/s answered 202; goal p99 < {GOAL_P99_S * 1000:.0f} ms at "
+        f"{PACED_RATE}/s: {verdict})"
+    )
+    for step in steps:
+        mark = "held" if step.held else "not held"
+        print(
+            f"  (b) step {step.rate:>5}/s for {STEP_S} s  p50 {_ms(step.percentile(0.5))}  "
+            f"p99 {_ms(step.percentile(0.99))}  ({step.sent} sent, {step.errors} errors, "
+            f"{step.served:.0f}/s answered 202: {mark})"
+        )
+    held = [step.rate for step in steps if step.held]
+    best = max(held, default=PACED_RATE if paced.held else None)
+    alone = sum(_median(spent) for spent in figures.phases.values())
+    if best is None and alone > GOAL_P99_S:
+        shown = f"none: one accept alone takes {alone * 1000:.0f} ms (d), over 50 ms at any rate"
+    elif best is None:
+        shown = f"below {PACED_RATE}/s"
+    else:
+        shown = f"{best}/s" + (" (the highest step tried)" if steps and steps[-1].held else "")
+    print(f"  (b) highest sustained rate  {shown} (held: p99 <= 50 ms, no errors)")
+    if running:
+        p50 = statistics.median(running)
+        p95 = sorted(running)[min(len(running) - 1, round(0.95 * (len(running) - 1)))]
+        print(
+            f"  (c) webhook -> run RUNNING  p50 {p50:6.2f} s  p95 {p95:6.2f} s  "
+            f"({len(running)} runs; served, poll 1 s)"
+        )
+    else:
+        print("  (c) webhook -> run RUNNING  no run started")
+    if figures.never_started:
+        print(f"  (c) never started: {'; '.join(figures.never_started)}")
+    parts = "  ".join(
+        f"{name} {_median(spent) * 1000:.1f}" for name, spent in figures.phases.items()
+    )
+    print(f"  (d) one accept, step by step, p50 ms: {parts}  (sum {alone * 1000:.1f} ms)")
+    lone = figures.record_only
+    print(
+        f"  (e) no Prefect call in the path, paced {PACED_RATE}/s for {RECORD_ONLY_S} s  "
+        f"p50 {_ms(lone.percentile(0.5))}  p99 {_ms(lone.percentile(0.99))}  "
+        f"({lone.sent} sent, {lone.errors} errors; p99 < 50 ms: {'yes' if lone.held else 'no'})"
+    )
+
+
+if __name__ == "__main__":
+    if sys.argv[1:] == ["gateway"]:
+        serve_gateway()
+    else:
+        main()
