@@ -40,7 +40,7 @@ def start_unsubmitted_requests() -> list[str]:
             FULFIL_REQUEST,
             parameters={"request": _submission(request), "number": request.number},
             timeout=0,
-            idempotency_key=f"fulfil-request:{request.number}",
+            idempotency_key=request.run_key,
             as_subflow=False,
         )
         with sessions().begin() as session:

@@ -407,6 +407,13 @@ class ServiceRequest(BaseModel):
     def type(self) -> str:
         return self.details.type
 
+    @property
+    def run_key(self) -> str:
+        """Prefect idempotency key of this request's fulfil-request run: one run per request,
+        whoever starts it (gateway, CLI, upkeep). The logging instant is part of it because
+        numbers repeat when a serviceops database is rebuilt under the same Prefect server."""
+        return f"fulfil-request:{self.number}:{self.created_at.timestamp():.6f}"
+
     def pending_approval(self) -> ApprovalKind | None:
         """The next approval still to be given, in ITIL order; None when all are given."""
         given = {a.kind for a in self.approvals if a.approved}

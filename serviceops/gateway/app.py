@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from serviceops.gateway import incidents, requests, slack, webhooks
+from serviceops.gateway.starter import RunStarter
 from serviceops.settings import Settings, get_settings
 from serviceops.store.db import sessions_for
 
@@ -89,6 +90,7 @@ def create_app(
     app.state.settings = settings
     app.state.sessions = sessions or sessions_for(settings.resolved_database_url)
     app.state.prefect_api_url = prefect_api_url
+    app.state.starter = RunStarter(app.state.sessions, prefect_api_url)
     for unreachable in (OperationalError, InterfaceError):
         app.add_exception_handler(unreachable, _database_unavailable)
     app.add_middleware(CatchAll)

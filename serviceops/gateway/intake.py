@@ -16,7 +16,7 @@ first delivery's stored answer back unchanged, never a 409, and starts nothing.
 import asyncio
 import logging
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anyio.to_thread
 from pydantic import BaseModel
@@ -29,6 +29,9 @@ from serviceops.gateway.prefect_api import prefect_client
 from serviceops.store.repositories import AuditRepository
 from serviceops.store.requests import DeliveryRepository, RequestRepository
 
+if TYPE_CHECKING:
+    from prefect.client.orchestration import PrefectClient
+
 logger = logging.getLogger(__name__)
 
 FULFIL_REQUEST = "fulfil-request/fulfil-request"
@@ -40,11 +43,13 @@ _CLAIM_ATTEMPTS = 3
 
 
 class Accepted(BaseModel):
-    """The answer to a submission. `first` is False for a repeat, which starts nothing."""
+    """The answer to a submission. `first` is False for a repeat, which starts nothing;
+    `run_key` is the Prefect idempotency key of the request's run (first delivery only)."""
 
     status: int
     body: dict[str, Any]
     first: bool
+    run_key: str | None = None
 
 
 def answer_body(request: ServiceRequest) -> dict[str, Any]:
@@ -71,7 +76,9 @@ def _accept_in(
     else:
         request = requests.add(submission, source=source, at=at)
         AuditRepository(session).add(fulfilment.submitted(request))
-        accepted = Accepted(status=ACCEPTED, body=answer_body(request), first=True)
+        accepted = Accepted(
+            status=ACCEPTED, body=answer_body(request), first=True, run_key=request.run_key
+        )
     if key is not None:
         deliveries.answer(source, key, accepted.status, accepted.body)
     return accepted
@@ -101,30 +108,42 @@ def accept(
     raise AssertionError("unreachable")
 
 
-async def _start(number: str, submission: RequestSubmission, api_url: str | None) -> str:
-    async with prefect_client(api_url) as client:
-        deployment = await client.read_deployment_by_name(FULFIL_REQUEST)
-        run = await client.create_flow_run_from_deployment(
-            deployment.id,
-            parameters={"request": submission.model_dump(mode="json"), "number": number},
-            idempotency_key=f"fulfil-request:{number}",
-        )
+async def create_run(
+    client: "PrefectClient", number: str, run_key: str, submission: RequestSubmission
+) -> str:
+    """Create (or find, by its idempotency key) the fulfil-request run of one request."""
+    deployment = await client.read_deployment_by_name(FULFIL_REQUEST)
+    run = await client.create_flow_run_from_deployment(
+        deployment.id,
+        parameters={"request": submission.model_dump(mode="json"), "number": number},
+        idempotency_key=run_key,
+    )
     return str(run.id)
 
 
 async def start_fulfilment(
     number: str,
+    run_key: str,
     submission: RequestSubmission,
     *,
+    client: "PrefectClient | None" = None,
     api_url: str | None = None,
     timeout_s: float | None = None,
 ) -> str | None:
     """The id of the fulfil-request run for `number`, or None when Prefect cannot be reached
     in `timeout_s` (default START_TIMEOUT_S; down, busy, not configured, deployment missing):
-    logged, never raised, because the request is recorded and the upkeep will start it."""
+    logged, never raised, because the request is recorded and the upkeep will start it.
+    `client` reuses an open client (the gateway's starter); else one is opened for the call."""
     timeout_s = START_TIMEOUT_S if timeout_s is None else timeout_s
+
+    async def create() -> str:
+        if client is not None:
+            return await create_run(client, number, run_key, submission)
+        async with prefect_client(api_url) as own:
+            return await create_run(own, number, run_key, submission)
+
     try:
-        return await asyncio.wait_for(_start(number, submission, api_url), timeout_s)
+        return await asyncio.wait_for(create(), timeout_s)
     except TimeoutError:
         reason = f"no answer within {timeout_s:g} s"
     except Exception as exc:  # any failure of the call leaves the request for the upkeep
@@ -177,7 +196,27 @@ async def asubmit(
     )
     if not accepted.first:
         return accepted
-    flow_run_id = await start_fulfilment(accepted.body["number"], submission, api_url=api_url)
+    return await start_and_note(sessions, accepted, submission, source=source, key=key,
+                                api_url=api_url)  # fmt: skip
+
+
+async def start_and_note(
+    sessions: sessionmaker[Session],
+    accepted: Accepted,
+    submission: RequestSubmission,
+    *,
+    source: str,
+    key: str | None,
+    client: "PrefectClient | None" = None,
+    api_url: str | None = None,
+) -> Accepted:
+    """Start the first delivery's run and note it on the request and the stored answer."""
+    number, run_key = accepted.body["number"], accepted.run_key
+    if run_key is None:  # a repeat: the first delivery started (or will start) the run
+        return accepted
+    flow_run_id = await start_fulfilment(
+        number, run_key, submission, client=client, api_url=api_url
+    )
     if flow_run_id is None:
         return accepted
     try:
@@ -185,7 +224,7 @@ async def asubmit(
             lambda: record_flow_run(sessions, accepted, flow_run_id, source=source, key=key)
         )
     except Exception:  # the run exists and notes itself on the request when it starts
-        logger.exception("%s: run %s started but not noted", accepted.body["number"], flow_run_id)
+        logger.exception("%s: run %s started but not noted", number, flow_run_id)
         return accepted.model_copy(update={"body": accepted.body | {"flow_run_id": flow_run_id}})
 
 

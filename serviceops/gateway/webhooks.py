@@ -12,6 +12,7 @@ import time
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
+import anyio.to_thread
 from fastapi import APIRouter, Header, HTTPException, Request, status
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
@@ -29,6 +30,7 @@ from serviceops.gateway.payload import (
     validation_errors,
 )
 from serviceops.gateway.signatures import SignatureError, verify_serviceops
+from serviceops.gateway.starter import RunStarter, StartJob
 from serviceops.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -108,14 +110,12 @@ async def receive_request(
     except PayloadError as exc:
         return _unprocessable(exc.errors)
     sessions: sessionmaker[Session] = request.app.state.sessions
-    accepted = await intake.asubmit(
-        sessions,
-        submission,
-        source=source,
-        key=idempotency_key,
-        at=datetime.now(UTC),
-        api_url=request.app.state.prefect_api_url,
+    key = idempotency_key or submission.id
+    accepted = await anyio.to_thread.run_sync(
+        lambda: intake.accept(sessions, submission, source=source, key=key, at=datetime.now(UTC))
     )
     if accepted.first:
         logger.info("%s accepted from %s", accepted.body["number"], source)
+        starter: RunStarter = request.app.state.starter
+        starter.submit(StartJob(accepted, submission, source, key))
     return JSONResponse(accepted.body, status_code=accepted.status)
