@@ -25,7 +25,6 @@ class Settings(BaseSettings):
     prefect_port: int = 4200
     api_token: SecretStr | None = Field(None, description="Bearer token of the read API.")
     webhook_secrets: Annotated[dict[str, list[SecretStr]], NoDecode] = Field(default_factory=dict)
-    alertmanager_token: SecretStr | None = None
     slack_token: SecretStr | None = None
     slack_base_url: str = "https://slack.com/api/"
     slack_signing_secret: SecretStr | None = None
