@@ -6,8 +6,6 @@ from collections.abc import Callable
 
 from prefect import task
 from prefect.cache_policies import NO_CACHE
-from serviceops.store.access import IdentityRepository
-from serviceops.store.requests import RequestRepository
 from sqlalchemy.orm import Session
 
 from blocks.request_policy import load_request_policy
@@ -16,6 +14,7 @@ from serviceops.domain import fulfilment
 from serviceops.domain.access import verify_access
 from serviceops.domain.fulfilment import RequestChange
 from serviceops.domain.request import (
+    AccessRevoke,
     ApprovalDecision,
     ApprovalKind,
     CatalogueItem,
@@ -28,6 +27,8 @@ from serviceops.domain.request import (
 from serviceops.domain.request_policy import RequestPolicy
 from serviceops.notify.outbox import Outbox
 from serviceops.notify.render import render_message
+from serviceops.store.access import IdentityRepository
+from serviceops.store.requests import RequestRepository
 from tasks.context import audit, current_flow_run_id, now, sessions
 
 UI_SOURCE = "prefect-ui"
@@ -95,10 +96,10 @@ def verify_request(number: str) -> ServiceRequest:
             return None
         at = now()
         target = access_target(request.details)
-        if target is not None and request.type != "access_revoke":
+        if target is not None and not isinstance(request.details, AccessRevoke):
             user, system, role = target
             identity = IdentityRepository(session).get(user)
-            problems = verify_access(identity, policy.system_map(), system, role)
+            problems = verify_access(identity, policy.access_for(system), role)
             if problems:
                 change = fulfilment.reject(request, "serviceops", at, "; ".join(problems))
                 _tell_requester(session, policy, change.request)

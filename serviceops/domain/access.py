@@ -74,23 +74,23 @@ class Provisioner(Protocol):
     def grants(self, *, user: str | None = None, active_only: bool = True) -> list[Grant]: ...
 
 
-def verify_access(
-    identity: Identity | None, systems: dict[str, SystemAccess], system: str, role: str
-) -> list[str]:
-    """Problems that make an access request illegitimate (empty: verified)."""
+def verify_access(identity: Identity | None, access: SystemAccess | None, role: str) -> list[str]:
+    """Problems that make an access request illegitimate (empty: verified). `access` is the
+    system's entry in the policy (None: the system is not known)."""
     if identity is None:
         return ["unknown user: not in the directory"]
     problems = []
     if identity.status is IdentityStatus.LEAVER:
         problems.append(f"{identity.user} has left")
-    access = systems.get(system)
     if access is None:
-        return [*problems, f"unknown system {system}"]
+        return [*problems, "unknown system"]
     entitled = access.roles.get(role)
     if entitled is None:
-        problems.append(f"{system} has no role {role}")
+        problems.append(f"{access.system} has no role {role}")
     elif entitled and not set(entitled) & set(identity.groups):
-        problems.append(f"{identity.user} is in none of the groups entitled to {system}/{role}")
+        problems.append(
+            f"{identity.user} is in none of the groups entitled to {access.system}/{role}"
+        )
     return problems
 
 

@@ -18,6 +18,11 @@ def _default_systems() -> list[SystemAccess]:
             roles={"viewer": ["finance"], "admin": ["finance-admins"]},
         ),
         SystemAccess(system="crm", owner="sales-ops", roles={"user": ["sales", "support"]}),
+        SystemAccess(
+            system="mailbox:*",
+            owner="messaging-team",
+            roles={"read": [], "send_as": [], "full": []},
+        ),
     ]
 
 
@@ -25,7 +30,8 @@ class RequestPolicy(BaseModel):
     systems: list[SystemAccess] = Field(
         default_factory=_default_systems,
         description="Systems, their owners and the groups entitled to each role. An empty "
-        "group list means everyone in the directory.",
+        "group list means everyone in the directory; a name ending in * covers every system "
+        "it starts (mailbox:* for all shared mailboxes).",
     )
     approval_window: timedelta = Field(
         timedelta(hours=24), description="How long an approval may wait before it is chased."
@@ -57,5 +63,14 @@ class RequestPolicy(BaseModel):
         "#access-reviews", description="Where review-access reports removals and flags."
     )
 
-    def system_map(self) -> dict[str, SystemAccess]:
-        return {s.system: s for s in self.systems}
+    def access_for(self, system: str) -> SystemAccess | None:
+        """The system's entry: its own, else the longest `prefix*` entry that covers it."""
+        for entry in self.systems:
+            if entry.system == system:
+                return entry
+        covering = [
+            entry
+            for entry in self.systems
+            if entry.system.endswith("*") and system.startswith(entry.system[:-1])
+        ]
+        return max(covering, key=lambda entry: len(entry.system), default=None)
