@@ -66,6 +66,17 @@ def postgres_schema_url() -> Iterator[str]:
         yield url
 
 
+@pytest.fixture
+def postgres_sessions(postgres_schema_url: str) -> Iterator[sessionmaker[Session]]:
+    """Sessions on a migrated PostgreSQL schema, for what only PostgreSQL does (row locks)."""
+    migrate(postgres_schema_url)
+    engine = make_engine(postgres_schema_url)
+    try:
+        yield sessionmaker(engine, expire_on_commit=False)
+    finally:
+        engine.dispose()
+
+
 @pytest.fixture(
     params=[
         pytest.param("sqlite", id="sqlite"),

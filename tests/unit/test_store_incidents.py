@@ -248,9 +248,10 @@ def test_get_for_update_reads_the_row_again(sessions: Sessions) -> None:
         assert repository.get(logged.number, for_update=True).assignee == "dave"
 
 
-def test_get_for_update_locks_the_row_on_postgres(sessions: Sessions, database_url: str) -> None:
-    if not database_url.startswith("postgres"):
-        pytest.skip("SQLite has a single writer; FOR UPDATE is a no-op there")
+@pytest.mark.postgres
+def test_get_for_update_locks_the_row_on_postgres(postgres_sessions: Sessions) -> None:
+    """SQLite has a single writer, so only PostgreSQL has a row lock to show."""
+    sessions = postgres_sessions
     logged = add(sessions)
     with sessions.begin() as holder, sessions() as contender:
         IncidentRepository(holder).get(logged.number, for_update=True)

@@ -270,9 +270,10 @@ def test_get_for_update_reads_the_row_again(sessions: Sessions) -> None:
         assert repository.get(submitted.number, for_update=True).flow_run_id == "run-2"
 
 
-def test_get_for_update_locks_the_row_on_postgres(sessions: Sessions, database_url: str) -> None:
-    if not database_url.startswith("postgres"):
-        pytest.skip("SQLite has a single writer; FOR UPDATE is a no-op there")
+@pytest.mark.postgres
+def test_get_for_update_locks_the_row_on_postgres(postgres_sessions: Sessions) -> None:
+    """SQLite has a single writer, so only PostgreSQL has a row lock to show."""
+    sessions = postgres_sessions
     submitted = add(sessions)
     with sessions.begin() as holder, sessions() as contender:
         RequestRepository(holder).get(submitted.number, for_update=True)
