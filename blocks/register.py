@@ -3,13 +3,14 @@ documents (only where none exists, so an operator's edits in the UI survive `mak
 
 import logging
 
+from blocks.event_policy import EventPolicyBlock
 from blocks.incident_policy import IncidentPolicyBlock
 from blocks.request_policy import RequestPolicyBlock
 from blocks.slack import SlackBlock
 
 logger = logging.getLogger(__name__)
 
-BLOCKS = (IncidentPolicyBlock, RequestPolicyBlock, SlackBlock)
+BLOCKS = (IncidentPolicyBlock, RequestPolicyBlock, EventPolicyBlock, SlackBlock)
 DEFAULT_DOCUMENT = "default"
 
 

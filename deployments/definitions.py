@@ -1,46 +1,97 @@
-"""Deployment definitions: names, schedules, tags. A deployment is named after its flow so the
-UI, the CLI and prefect.yaml all say `log-incident/log-incident`."""
+"""Deployment definitions: names, schedules, tags, parameters. A deployment is named after its
+flow (`log-incident/log-incident`) except the routine checks: one flow, run-checks, deployed
+once per kind of check (`run-checks/http-checks`), each on the catalogue's schedule."""
 
+from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 
 from prefect import Flow
 from prefect.deployments.runner import RunnerDeployment
 
+from flows.event.process_events import process_events
+from flows.event.record_missed_check import record_missed_check
 from flows.incident.log_incident import log_incident
 from flows.incident.major_incident import post_major_updates
 from flows.incident.sla_sweep import sla_sweep
 from flows.incident.transitions import TRANSITION_FLOWS
 from flows.operations.deliver_notifications import deliver_notifications
+from flows.operations.run_checks import run_checks
 from flows.request.fulfil_request import fulfil_request
 from flows.request.upkeep import chase_approvals, review_access, submit_pending_requests
+from serviceops.domain.checks import CheckKind
+from serviceops.domain.cmdb import DEFAULT_SCHEDULES
 
 EVERY_MINUTE = timedelta(minutes=1)
 DAILY_AT_SIX = "0 6 * * *"
+TAGS = ["serviceops"]
 
-ON_DEMAND: tuple[Flow, ...] = (log_incident, *TRANSITION_FLOWS, fulfil_request)
+ON_DEMAND: tuple[Flow, ...] = (log_incident, *TRANSITION_FLOWS, fulfil_request, record_missed_check)
 EVERY_MINUTE_FLOWS: tuple[Flow, ...] = (
     sla_sweep,
     post_major_updates,
     deliver_notifications,
     submit_pending_requests,
     chase_approvals,
+    process_events,
 )
 DAILY_FLOWS: tuple[Flow, ...] = (review_access,)
-SCHEDULED: tuple[Flow, ...] = EVERY_MINUTE_FLOWS + DAILY_FLOWS
+CHECK_FLOW: Flow = run_checks
+SCHEDULED: tuple[Flow, ...] = (*EVERY_MINUTE_FLOWS, *DAILY_FLOWS, CHECK_FLOW)
 
 
-def deployment_name(flow: Flow) -> str:
-    return f"{flow.name}/{flow.name}"
+@dataclass(frozen=True)
+class Definition:
+    flow: Flow
+    name: str
+    interval: timedelta | None = None
+    cron: str | None = None
+    parameters: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.flow.name}/{self.name}"
+
+    @property
+    def scheduled(self) -> bool:
+        return self.interval is not None or self.cron is not None
+
+    def to_deployment(self) -> RunnerDeployment:
+        tags = [*TAGS, "schedule"] if self.scheduled else TAGS
+        return self.flow.to_deployment(
+            name=self.name,
+            interval=self.interval,
+            cron=self.cron,
+            parameters=self.parameters,
+            tags=tags,
+        )
 
 
-def runner_deployments() -> list[RunnerDeployment]:
-    on_demand = [flow.to_deployment(name=flow.name, tags=["serviceops"]) for flow in ON_DEMAND]
-    minutely = [
-        flow.to_deployment(name=flow.name, interval=EVERY_MINUTE, tags=["serviceops", "schedule"])
-        for flow in EVERY_MINUTE_FLOWS
+def check_deployment_name(kind: CheckKind) -> str:
+    return f"{kind.value}-checks"
+
+
+def definitions(check_schedules: dict[CheckKind, int] | None = None) -> list[Definition]:
+    """Every deployment; `check_schedules` (seconds per kind, from the service catalogue)
+    override the default intervals of the routine checks."""
+    schedules = DEFAULT_SCHEDULES | (check_schedules or {})
+    return [
+        *(Definition(flow, flow.name) for flow in ON_DEMAND),
+        *(Definition(flow, flow.name, interval=EVERY_MINUTE) for flow in EVERY_MINUTE_FLOWS),
+        *(Definition(flow, flow.name, cron=DAILY_AT_SIX) for flow in DAILY_FLOWS),
+        *(
+            Definition(
+                CHECK_FLOW,
+                check_deployment_name(kind),
+                interval=timedelta(seconds=schedules[kind]),
+                parameters={"kind": kind.value},
+            )
+            for kind in CheckKind
+        ),
     ]
-    daily = [
-        flow.to_deployment(name=flow.name, cron=DAILY_AT_SIX, tags=["serviceops", "schedule"])
-        for flow in DAILY_FLOWS
-    ]
-    return on_demand + minutely + daily
+
+
+def runner_deployments(
+    check_schedules: dict[CheckKind, int] | None = None,
+) -> list[RunnerDeployment]:
+    return [definition.to_deployment() for definition in definitions(check_schedules)]

@@ -21,7 +21,9 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from serviceops import cli_output, cli_runs
+from serviceops.cli_catalogue import checks_app, services_app
 from serviceops.cli_common import JsonOpt, echo_json, fail, transaction, validated
+from serviceops.cli_events import alerts_app, events_app
 from serviceops.cli_identities import identity_app
 from serviceops.cli_requests import catalogue_app, request_app
 from serviceops.domain.incident import (
@@ -63,6 +65,10 @@ app.add_typer(outbox_app, name="outbox")
 app.add_typer(request_app, name="request", no_args_is_help=True)
 app.add_typer(catalogue_app, name="catalogue", no_args_is_help=True)
 app.add_typer(identity_app, name="identity", no_args_is_help=True)
+app.add_typer(services_app, name="services", no_args_is_help=True)
+app.add_typer(checks_app, name="checks", no_args_is_help=True)
+app.add_typer(events_app, name="events", no_args_is_help=True)
+app.add_typer(alerts_app, name="alerts", no_args_is_help=True)
 
 NumberArg = Annotated[str, typer.Argument(metavar="NUMBER", help="e.g. INC-000123")]
 ActorOpt = Annotated[str, typer.Option(help="Who acts (recorded in the audit trail).")]
@@ -146,11 +152,18 @@ def up() -> None:
     ui = settings.prefect_api_url.removesuffix("/api")
     gateway = f"http://{settings.gateway_host}:{settings.gateway_port}"
     token = "SERVICEOPS_API_TOKEN" if settings.api_token else settings.api_token_file
+    am_token = (
+        "SERVICEOPS_ALERTMANAGER_TOKEN"
+        if settings.alertmanager_token
+        else settings.alertmanager_token_file
+    )
     typer.echo(
         "serviceops is up\n"
         f"  Prefect UI      {ui}\n"
         f"  read API        {gateway}/api/v1/incidents\n"
         f"  API token in    {token}\n"
+        f"  Alertmanager    {gateway}/webhooks/alertmanager (bearer token in {am_token})\n"
+        f"  catalogue       {settings.cmdb_file} (serviceops services load after edits)\n"
         f"  logs            {settings.state_dir}/logs/\n"
         "  stop with       make down"
     )

@@ -10,6 +10,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from serviceops.domain.checks import CheckKind
 from serviceops.domain.incident import (
     AcknowledgeIncident,
     CloseIncident,
@@ -25,6 +26,7 @@ from serviceops.domain.incident import (
 from serviceops.settings import get_settings
 
 LOG_INCIDENT = "log-incident"
+RUN_CHECKS = "run-checks"
 # What Prefect puts before the exception in a failed run's state message; the rest (e.g.
 # "IllegalTransition: INC-000001: cannot close ...") is what the operator needs to read.
 _FAILED_PREFIX = "Flow run encountered an exception: "
@@ -67,10 +69,11 @@ class FlowCall:
 
     flow: str
     parameters: dict[str, Any]
+    name: str | None = None  # the deployment's, when it is not named after its flow
 
     @property
     def deployment(self) -> str:
-        return f"{self.flow}/{self.flow}"
+        return f"{self.flow}/{self.name or self.flow}"
 
 
 def log_incident_call(draft: IncidentDraft) -> FlowCall:
@@ -79,6 +82,11 @@ def log_incident_call(draft: IncidentDraft) -> FlowCall:
 
 def command_call(command: IncidentCommand) -> FlowCall:
     return FlowCall(FLOW_OF_COMMAND[type(command)], {"command": _json(command)})
+
+
+def checks_call(kind: CheckKind) -> FlowCall:
+    """The scheduled deployment of that kind of check, run now (same code, same records)."""
+    return FlowCall(RUN_CHECKS, {"kind": kind.value}, name=f"{kind.value}-checks")
 
 
 def _json(model: BaseModel) -> dict[str, Any]:

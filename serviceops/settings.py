@@ -25,9 +25,18 @@ class Settings(BaseSettings):
     prefect_port: int = 4200
     api_token: SecretStr | None = Field(None, description="Bearer token of the read API.")
     webhook_secrets: Annotated[dict[str, list[SecretStr]], NoDecode] = Field(default_factory=dict)
+    alertmanager_token: SecretStr | None = Field(
+        None, description="Bearer token Alertmanager sends (http_config.authorization)."
+    )
     slack_token: SecretStr | None = None
     slack_base_url: str = "https://slack.com/api/"
     slack_signing_secret: SecretStr | None = None
+    cmdb_file: Path = Field(
+        Path("cmdb.toml"),
+        description=(
+            "The service catalogue (CMDB) file `make up` and `serviceops services load` read."
+        ),
+    )
 
     @field_validator("webhook_secrets", mode="before")
     @classmethod
@@ -56,6 +65,18 @@ class Settings(BaseSettings):
     @property
     def api_token_file(self) -> Path:
         return self.state_dir / "api-token"
+
+    @property
+    def alertmanager_token_file(self) -> Path:
+        return self.state_dir / "alertmanager-token"
+
+    def read_alertmanager_token(self) -> str | None:
+        """The configured token, else the one `make up` generated into the state dir."""
+        if self.alertmanager_token is not None:
+            return self.alertmanager_token.get_secret_value() or None
+        if self.alertmanager_token_file.exists():
+            return self.alertmanager_token_file.read_text().strip() or None
+        return None
 
     def read_api_token(self) -> str | None:
         """The configured token, else the one `make up` generated into the state dir."""

@@ -19,9 +19,11 @@ from pathlib import Path
 
 import httpx
 
+from serviceops.catalogue_file import load_catalogue_file
 from serviceops.prefect_rest import call
 from serviceops.settings import Settings
-from serviceops.store.db import migrate
+from serviceops.store.cmdb import CatalogueRepository
+from serviceops.store.db import migrate, sessions_for
 
 logger = logging.getLogger(__name__)
 
@@ -102,20 +104,32 @@ class Stack:
         self.run_dir.mkdir(parents=True, exist_ok=True)
         self.log_dir.mkdir(parents=True, exist_ok=True)
         migrate(self.settings.resolved_database_url)
-        self._ensure_api_token()
+        self._load_catalogue()
+        if self.settings.api_token is None:
+            _ensure_token(self.settings.api_token_file)
+        if self.settings.alertmanager_token is None:
+            _ensure_token(self.settings.alertmanager_token_file)
         server, serve, gateway = self.components()
         self._start(server)
-        subprocess.run(
-            [sys.executable, "-m", "blocks.register"], cwd=ROOT, env=self.env(), check=True
-        )
+        self._run_module("blocks.register")
         self._start(serve)
+        self._run_module("deployments.automations")
         self._start(gateway)
 
-    def _ensure_api_token(self) -> None:
-        if self.settings.api_token is not None or self.settings.api_token_file.exists():
+    def _run_module(self, module: str) -> None:
+        subprocess.run([sys.executable, "-m", module], cwd=ROOT, env=self.env(), check=True)
+
+    def _load_catalogue(self) -> None:
+        """The service catalogue file into the database, where checks and events read it
+        (a missing file leaves what was loaded before)."""
+        path = self.settings.cmdb_file
+        if not path.exists():
+            logger.warning("no service catalogue at %s: checks have nothing to check", path)
             return
-        self.settings.api_token_file.write_text(secrets.token_urlsafe(32) + "\n")
-        self.settings.api_token_file.chmod(0o600)
+        catalogue = load_catalogue_file(path)
+        with sessions_for(self.settings.resolved_database_url).begin() as session:
+            CatalogueRepository(session).replace(catalogue, datetime.now(UTC), str(path))
+        logger.info("service catalogue loaded from %s", path)
 
     def _start(self, component: Component) -> None:
         if self.pid(component.name) is not None:
@@ -150,7 +164,7 @@ class Stack:
         return self.log_dir / f"{name}.log"
 
     def _deployments_registered(self) -> bool:
-        from deployments.definitions import ON_DEMAND, SCHEDULED
+        from deployments.definitions import definitions
 
         try:
             with httpx.Client(base_url=self.settings.prefect_api_url, timeout=5) as client:
@@ -158,7 +172,7 @@ class Stack:
                 count = call(client, "POST", "/deployments/count", json=query).json()
         except httpx.HTTPError:
             return False
-        return int(count) >= len(ON_DEMAND + SCHEDULED)
+        return int(count) >= len(definitions())
 
     # -- down ----------------------------------------------------------------------------------
 
@@ -238,6 +252,14 @@ class Stack:
             return None
         pid = int(pid_file.read_text())
         return pid if _alive(pid) else None
+
+
+def _ensure_token(path: Path) -> None:
+    """A generated secret in the state dir, readable by its owner only, kept across runs."""
+    if path.exists():
+        return
+    path.write_text(secrets.token_urlsafe(32) + "\n")
+    path.chmod(0o600)
 
 
 def _children(pid: int) -> list[int]:

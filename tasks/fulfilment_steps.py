@@ -10,8 +10,6 @@ from datetime import datetime
 
 from prefect import Task, task
 from prefect.cache_policies import NO_CACHE
-from serviceops.store.access import SqlProvisioner
-from serviceops.store.requests import RequestRepository
 from sqlalchemy.orm import Session
 
 from blocks.request_policy import load_request_policy
@@ -21,6 +19,8 @@ from serviceops.domain.incident import AuditEntry
 from serviceops.domain.request import AccessGrant, ServiceRequest, VpnAccess, access_target
 from serviceops.notify.outbox import Outbox
 from serviceops.notify.render import render_message
+from serviceops.store.access import SqlProvisioner
+from serviceops.store.requests import RequestRepository
 from tasks.context import audit, now, sessions
 
 PROVISIONER = "serviceops"

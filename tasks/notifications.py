@@ -4,9 +4,9 @@ import logging
 
 from prefect import task
 from prefect.cache_policies import NO_CACHE
-from serviceops.notify.outbox import DeliveryReport, Outbox, deliver_pending
 
 from blocks.slack import load_slack
+from serviceops.notify.outbox import DeliveryReport, Outbox, deliver_pending
 from tasks.context import sessions
 
 logger = logging.getLogger(__name__)

@@ -2,8 +2,8 @@
 (Slack down, no token yet)."""
 
 from prefect import flow
-from serviceops.notify.outbox import DeliveryReport
 
+from serviceops.notify.outbox import DeliveryReport
 from tasks.notifications import deliver_notifications as deliver
 
 

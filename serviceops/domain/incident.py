@@ -122,6 +122,13 @@ class IncidentDraft(BaseModel):
     service: str = Field(
         min_length=1, max_length=100, title="Service (CI)", description="Affected service or CI."
     )
+    ci: str | None = Field(
+        None,
+        min_length=1,
+        max_length=100,
+        title="Configuration item",
+        description="The CI at fault, when known (e.g. the host under the service).",
+    )
     category: str = Field(
         min_length=1,
         max_length=100,
@@ -154,6 +161,7 @@ class Incident(BaseModel):
     title: str
     description: str
     service: str
+    ci: str | None = None
     category: str
     impact: Impact
     urgency: Urgency

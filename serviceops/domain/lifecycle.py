@@ -280,6 +280,12 @@ def reopen(
     return _change(incident, after, IncidentAction.REOPEN, actor, at, reason)
 
 
+def note(incident: Incident, actor: str, at: datetime, reason: str) -> Change:
+    """Something happened to the incident that changes no state (an event from monitoring):
+    kept on its trail."""
+    return _change(incident, incident, "event", actor, at, reason)
+
+
 def sla_alerts(incident: Incident, now: datetime) -> list[SlaAlert]:
     """Thresholds crossed and not yet notified: at most one alert per clock, the worst one."""
     alerts = []

@@ -70,6 +70,7 @@ class IncidentView(BaseModel):
     impact: str
     urgency: str
     service: str
+    ci: str | None = Field(description="The configuration item at fault, when known")
     category: str
     support_group: str | None
     assignee: str | None
@@ -104,6 +105,7 @@ class IncidentView(BaseModel):
             impact=incident.impact.value,
             urgency=incident.urgency.value,
             service=incident.service,
+            ci=incident.ci,
             category=incident.category,
             support_group=incident.support_group,
             assignee=incident.assignee,

@@ -15,7 +15,16 @@ from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from serviceops.gateway import incidents, requests, slack, webhooks
+from serviceops.gateway import (
+    catalogue,
+    event_records,
+    events,
+    incidents,
+    requests,
+    slack,
+    webhooks,
+)
+from serviceops.gateway.event_runs import ProcessingKicker
 from serviceops.gateway.starter import RunStarter
 from serviceops.settings import Settings, get_settings
 from serviceops.store.db import sessions_for
@@ -91,12 +100,16 @@ def create_app(
     app.state.sessions = sessions or sessions_for(settings.resolved_database_url)
     app.state.prefect_api_url = prefect_api_url
     app.state.starter = RunStarter(app.state.sessions, prefect_api_url)
+    app.state.kicker = ProcessingKicker(prefect_api_url)
     for unreachable in (OperationalError, InterfaceError):
         app.add_exception_handler(unreachable, _database_unavailable)
     app.add_middleware(CatchAll)
     app.include_router(incidents.router)
     app.include_router(requests.router)
+    app.include_router(catalogue.router)
     app.include_router(webhooks.router)
+    app.include_router(events.router)
+    app.include_router(event_records.router)
     app.include_router(slack.router)
 
     @app.get("/healthz", tags=["health"])

@@ -53,15 +53,17 @@ def _refuse_constant(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
 
 
-def parse_json(body: bytes) -> Any:
+def parse_json(body: bytes, *, decimals: bool = True) -> Any:
     """Strict JSON from UTF-8 bytes: no NaN/Infinity, numbers with a fraction as Decimal
-    (money keeps its cents); raises PayloadError with loc ["body"]."""
+    (money keeps its cents) or, with `decimals=False`, as float (measurements kept as JSON);
+    raises PayloadError with loc ["body"]."""
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError:
         raise PayloadError([_error(["body"], "body is not valid UTF-8", "unicode_error")]) from None
     try:
-        return json.loads(text, parse_float=Decimal, parse_constant=_refuse_constant)
+        number = Decimal if decimals else float
+        return json.loads(text, parse_float=number, parse_constant=_refuse_constant)
     except json.JSONDecodeError as exc:
         msg = f"malformed JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
     except RecursionError:

@@ -54,7 +54,7 @@ def _unprocessable(errors: list[dict[str, Any]]) -> JSONResponse:
     return JSONResponse({"detail": errors}, status_code=status.HTTP_422_UNPROCESSABLE_CONTENT)
 
 
-def _secrets_of(settings: Settings, source: str | None) -> list[str]:
+def secrets_of(settings: Settings, source: str | None) -> list[str]:
     if not source:
         raise _unauthorized("missing X-ServiceOps-Source header")
     secrets = settings.webhook_secrets.get(source)
@@ -89,7 +89,7 @@ async def receive_request(
     `X-ServiceOps-Signature: v1=<hex HMAC-SHA256(secret, "<timestamp>.<raw body>")>`.
     """
     settings: Settings = request.app.state.settings
-    secrets = _secrets_of(settings, source)
+    secrets = secrets_of(settings, source)
     assert source is not None
     try:
         body = await read_body(request, MAX_BODY_BYTES)

@@ -60,6 +60,7 @@ class IncidentRecord(Base):
     title: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="")
     service: Mapped[str] = mapped_column(String(100), index=True)
+    ci: Mapped[str | None] = mapped_column(String(100))
     category: Mapped[str] = mapped_column(String(100))
     category_corrected: Mapped[bool] = mapped_column(default=False)
     impact: Mapped[str] = mapped_column(String(10))
@@ -137,6 +138,118 @@ class KnownErrorRecord(Base):
     workaround: Mapped[str] = mapped_column(Text)
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime]
+
+
+class EventRecord(Base):
+    """An event as it arrived (recorded in batches), then what processing made of it.
+
+    `processed_at` is NULL until process-events has decided it: the partial index keeps the
+    queue of pending events cheap to find however long the history grows.
+    """
+
+    __tablename__ = "events"
+    __table_args__ = (
+        Index(
+            "ix_events_pending",
+            "id",
+            sqlite_where=text("processed_at IS NULL"),
+            postgresql_where=text("processed_at IS NULL"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    received_at: Mapped[datetime]
+    source: Mapped[str] = mapped_column(String(50))
+    service: Mapped[str | None] = mapped_column(String(100))
+    ci: Mapped[str | None] = mapped_column(String(100))
+    check: Mapped[str] = mapped_column(String(200))
+    severity: Mapped[str] = mapped_column(String(10))
+    summary: Mapped[str] = mapped_column(String(500))
+    details: Mapped[dict[str, Any]] = mapped_column(JSON)
+    dedup_key: Mapped[str | None] = mapped_column(String(200))
+    fingerprint: Mapped[str] = mapped_column(String(200), index=True)
+    status: Mapped[str] = mapped_column(String(10))
+    occurred_at: Mapped[datetime | None]
+    processed_at: Mapped[datetime | None]
+    significance: Mapped[str | None] = mapped_column(String(15))
+    response: Mapped[str | None] = mapped_column(String(10))
+    dropped: Mapped[bool] = mapped_column(default=False)
+    duplicate: Mapped[bool] = mapped_column(default=False)
+    alert_number: Mapped[str | None] = mapped_column(String(20), index=True)
+
+
+class AlertRecord(Base):
+    """A correlated group of events (ALR-000001): one condition on one service or CI."""
+
+    __tablename__ = "alerts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str | None] = mapped_column(String(20), unique=True)
+    key: Mapped[str] = mapped_column(String(100), index=True)
+    service: Mapped[str | None] = mapped_column(String(100))
+    ci: Mapped[str | None] = mapped_column(String(100))
+    title: Mapped[str] = mapped_column(String(500))
+    state: Mapped[str] = mapped_column(String(10), index=True)
+    significance: Mapped[str] = mapped_column(String(15))
+    response: Mapped[str] = mapped_column(String(10))
+    firing: Mapped[list[str]] = mapped_column(JSON)
+    fingerprints: Mapped[list[str]] = mapped_column(JSON)
+    event_count: Mapped[int] = mapped_column(default=0)
+    duplicate_count: Mapped[int] = mapped_column(default=0)
+    notified: Mapped[int] = mapped_column(default=0)
+    incident_number: Mapped[str | None] = mapped_column(String(20), index=True)
+    first_event_at: Mapped[datetime]
+    last_event_at: Mapped[datetime]
+    resolved_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+    reopen_count: Mapped[int] = mapped_column(default=0)
+
+
+class AlertFingerprintRecord(Base):
+    """Which alert a fingerprint belongs to: later events of the condition find it by this,
+    also after the correlation window (JSON lists cannot be indexed on both backends)."""
+
+    __tablename__ = "alert_fingerprints"
+
+    fingerprint: Mapped[str] = mapped_column(String(200), primary_key=True)
+    alert_number: Mapped[str] = mapped_column(String(20), index=True)
+
+
+class AlertActionRecord(Base):
+    """What an alert asks for (an incident raised, resolved, reopened; a runbook run),
+    recorded with the decision and done after it: a crash in between loses nothing."""
+
+    __tablename__ = "alert_actions"
+    __table_args__ = (
+        Index(
+            "ix_alert_actions_pending",
+            "id",
+            sqlite_where=text("done_at IS NULL"),
+            postgresql_where=text("done_at IS NULL"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    alert_number: Mapped[str] = mapped_column(String(20), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    note: Mapped[str] = mapped_column(Text, default="")
+    runbook: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[datetime]
+    claimed_at: Mapped[datetime | None]
+    attempts: Mapped[int] = mapped_column(default=0)
+    done_at: Mapped[datetime | None]
+    outcome: Mapped[str | None] = mapped_column(Text)
+
+
+class ProcessingLockRecord(Base):
+    """One row per serialized job: updating the row takes a lock on both backends (a row
+    lock on PostgreSQL, the write lock on SQLite) so two process-events runs never correlate
+    at the same time and cannot open two alerts for one condition."""
+
+    __tablename__ = "processing_locks"
+
+    name: Mapped[str] = mapped_column(String(50), primary_key=True)
+    taken_at: Mapped[datetime | None]
 
 
 class NotificationRecord(Base):
@@ -269,3 +382,68 @@ class GrantRecord(Base):
     revoke_reason: Mapped[str | None] = mapped_column(Text)
     flagged_at: Mapped[datetime | None]
     flag_reason: Mapped[str | None] = mapped_column(Text)
+
+
+class ConfigurationItemRecord(Base):
+    """A service or configuration item as the catalogue file declares it. The name is the key:
+    incidents and events refer to items by name, so a reload keeps names and replaces the rest.
+    """
+
+    __tablename__ = "configuration_items"
+
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    type: Mapped[str] = mapped_column(String(20))
+    owner_group: Mapped[str] = mapped_column(String(100))
+    tier: Mapped[int]
+    description: Mapped[str] = mapped_column(Text, default="")
+    endpoints: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    depends_on: Mapped[list[str]] = mapped_column(JSON)
+    loaded_at: Mapped[datetime]
+
+
+class CheckDefinitionRecord(Base):
+    """A check to run: the model dumped as JSON in `definition`, its routing fields repeated as
+    columns for filtering. `derived` rows come from an item's endpoints (the catalogue derives
+    them again when it is rebuilt); the others were declared in the file."""
+
+    __tablename__ = "checks"
+
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    service: Mapped[str] = mapped_column(String(100))
+    ci: Mapped[str | None] = mapped_column(String(200))
+    derived: Mapped[bool] = mapped_column(default=False)
+    definition: Mapped[dict[str, Any]] = mapped_column(JSON)
+    loaded_at: Mapped[datetime]
+
+
+class CatalogueSettingsRecord(Base):
+    """The catalogue's network policy and check schedules: one row (id 1), from the last load."""
+
+    __tablename__ = "catalogue_settings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    network: Mapped[dict[str, Any]] = mapped_column(JSON)
+    schedules: Mapped[dict[str, int]] = mapped_column(JSON)
+    loaded_at: Mapped[datetime]
+    source_file: Mapped[str] = mapped_column(String(1000))
+
+
+class CheckRunRecord(Base):
+    """One result of one check: append-only history. The (check, checked_at) index serves both
+    the latest result per check and one check's history, newest first."""
+
+    __tablename__ = "check_runs"
+    __table_args__ = (Index("ix_check_runs_check_checked_at", "check", "checked_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    check: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(20))
+    service: Mapped[str] = mapped_column(String(100))
+    ci: Mapped[str | None] = mapped_column(String(200))
+    target: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(10))
+    summary: Mapped[str] = mapped_column(Text)
+    latency_ms: Mapped[float | None]
+    details: Mapped[dict[str, Any]] = mapped_column(JSON)
+    checked_at: Mapped[datetime]

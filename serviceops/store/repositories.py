@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy import ColumnElement, and_, func, insert, or_, select
 from sqlalchemy.orm import Session
 
 from serviceops.domain.incident import (
@@ -109,6 +109,7 @@ def _incident_from_row(row: IncidentRecord) -> Incident:
         title=row.title,
         description=row.description,
         service=row.service,
+        ci=row.ci,
         category=row.category,
         impact=Impact(row.impact),
         urgency=Urgency(row.urgency),
@@ -145,6 +146,7 @@ def _incident_to_row(incident: Incident, row: IncidentRecord) -> None:
     row.title = incident.title
     row.description = incident.description
     row.service = incident.service
+    row.ci = incident.ci
     row.category = incident.category
     row.category_corrected = incident.category_corrected
     row.impact = incident.impact.value
@@ -210,6 +212,7 @@ class IncidentRepository:
             title=draft.title,
             description=draft.description,
             service=draft.service,
+            ci=draft.ci,
             category=draft.category,
             category_corrected=False,
             impact=draft.impact.value,
@@ -348,6 +351,11 @@ class AuditRepository:
                 flow_run_id=entry.flow_run_id,
             )
         )
+
+    def add_many(self, entries: Sequence[AuditEntry]) -> None:
+        """Many rows in one statement (a correlation batch audits hundreds of alerts)."""
+        if entries:
+            self.session.execute(insert(AuditRecord), [entry.model_dump() for entry in entries])
 
     def for_record(self, record: str) -> list[AuditEntry]:
         """Oldest first by id: insertion order, which two entries at the same instant keep."""

@@ -75,6 +75,12 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
     clone = tmp_path_factory.mktemp("clone")
     copy_work_tree(clone)
     prefect_port, gateway_port = free_port(), free_port()
+    catalogue = clone / "cmdb.toml"  # the default catalogue checks the stack on its ports
+    catalogue.write_text(
+        catalogue.read_text()
+        .replace("127.0.0.1:8080", f"127.0.0.1:{gateway_port}")
+        .replace("127.0.0.1:4200", f"127.0.0.1:{prefect_port}")
+    )
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "SERVICEOPS_"))}
     env |= {
         "SERVICEOPS_PREFECT_PORT": str(prefect_port),

@@ -28,8 +28,11 @@ DEPLOYMENTS = [
     "resume-incident", "escalate-incident", "resolve-incident", "close-incident",
     "reopen-incident", "sla-sweep", "post-major-updates", "deliver-notifications",
     "fulfil-request", "submit-pending-requests", "chase-approvals", "review-access",
+    "record-missed-check", "process-events", "http-checks", "tcp-checks", "tls-checks",
+    "backup-checks", "disk-checks", "database-checks",
 ]  # fmt: skip
 FINAL = {"COMPLETED", "FAILED", "CRASHED", "CANCELLED"}
+CHECK_KINDS = ["http", "tcp", "tls", "backup", "disk", "database"]
 INCIDENT = {
     "title": "Checkout returns 502",
     "service": "shop",
@@ -87,10 +90,22 @@ def test_log_incident_through_rest_then_read_api(stack: RunningStack) -> None:
 
 def test_cli_runs_the_same_deployments(stack: RunningStack) -> None:
     opened = stack.cli(
-        "incident", "open", "--title", "Printer queue stuck", "--service", "printing",
-        "--category", "hardware/printer", "--impact", "low", "--urgency", "low",
-        "--reporter", "erin", "--json",
-    )  # fmt: skip
+        "incident",
+        "open",
+        "--title",
+        "Printer queue stuck",
+        "--service",
+        "printing",
+        "--category",
+        "hardware/printer",
+        "--impact",
+        "low",
+        "--urgency",
+        "low",
+        "--reporter",
+        "erin",
+        "--json",
+    )
     assert opened.returncode == 0, opened.stderr
     document = json.loads(opened.stdout)
     number = document["incident"]["number"]
@@ -114,17 +129,26 @@ def test_prefect_ui_lists_the_deployments(stack: RunningStack) -> None:
     with tempfile.TemporaryDirectory() as profile:
         dom = subprocess.run(
             [
-                chromium, "--headless", "--no-sandbox", "--disable-gpu",
-                "--disable-dev-shm-usage", "--disable-quic", "--no-first-run",
-                "--disable-background-networking", "--disable-component-update",
-                "--disable-sync", f"--user-data-dir={profile}", "--virtual-time-budget=15000",
-                "--dump-dom", f"{stack.ui_url}/deployments",
+                chromium,
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-dev-shm-usage",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                f"--user-data-dir={profile}",
+                "--virtual-time-budget=15000",
+                "--dump-dom",
+                f"{stack.ui_url}/deployments",
             ],
             capture_output=True,
             text=True,
             timeout=120,
             check=False,
-        ).stdout  # fmt: skip
+        ).stdout
     text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", dom))
     assert f"{len(DEPLOYMENTS)} Deployments" in text
     first_page = sorted(DEPLOYMENTS)[:10]  # the UI shows ten a page, A to Z
@@ -146,9 +170,13 @@ def wait_for_run(stack: RunningStack, run_id: str, types: set[str]) -> str:
 def test_portal_request_approved_with_a_slack_button(stack: RunningStack) -> None:
     submission = {
         "requester": "quinn",
-        "details": {"type": "software_install", "software": "Figma", "host": "pc-7",
-                    "licence_cost": 600},
-    }  # fmt: skip
+        "details": {
+            "type": "software_install",
+            "software": "Figma",
+            "host": "pc-7",
+            "licence_cost": 600,
+        },
+    }
     body = json.dumps(submission).encode()
     stamp = str(int(time.time()))
     headers = {
@@ -207,6 +235,58 @@ def test_portal_request_approved_with_a_slack_button(stack: RunningStack) -> Non
     record = shown.json()["request"]
     assert record["state"] == "closed"
     assert [(a["kind"], a["approver"]) for a in record["approvals"]] == [("financial", "fiona")]
+
+
+def test_event_management_and_checks_in_the_stack(stack: RunningStack) -> None:
+    """The dead-man automations exist, a routine check runs from the CLI against the stack's
+    own gateway, and an Alertmanager alert becomes an incident through process-events."""
+    with httpx.Client(base_url=stack.api_url, timeout=10) as api:
+        automations = call(api, "POST", "/automations/filter", json={}).json()
+    deadman = {a["name"]: a for a in automations if a["name"].startswith("serviceops dead-man")}
+    assert sorted(deadman) == sorted(f"serviceops dead-man: {k}-checks" for k in CHECK_KINDS)
+    assert all(a["trigger"]["posture"] == "Proactive" for a in deadman.values())
+
+    ran = stack.cli("checks", "run", "--kind", "http", "--json")
+    assert ran.returncode == 0, ran.stderr
+    checks = {c["name"]: c for c in json.loads(ran.stdout)["checks"]}
+    assert checks["serviceops-gateway-http"]["latest"]["status"] == "ok"
+    assert checks["prefect-server-http"]["latest"]["status"] == "ok"
+
+    token = (stack.clone / ".serviceops/alertmanager-token").read_text().strip()
+    alert = {
+        "status": "firing",
+        "labels": {"alertname": "CheckoutErrors", "severity": "critical", "service": "shop"},
+        "annotations": {"summary": "checkout 5xx over 5 %"},
+        "startsAt": "2026-11-26T09:00:00Z",
+        "endsAt": "0001-01-01T00:00:00Z",
+        "generatorURL": "http://prometheus:9090/graph",
+        "fingerprint": "e2e0001",
+    }
+    payload = {"version": "4", "status": "firing", "receiver": "serviceops", "alerts": [alert]}
+    posted = httpx.post(
+        f"{stack.gateway_url}/webhooks/alertmanager",
+        json=payload,
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=10,
+    )
+    assert posted.status_code == 202, posted.text
+    headers = {"Authorization": f"Bearer {stack.token}"}
+    deadline = time.monotonic() + 120
+    number = None
+    while number is None and time.monotonic() < deadline:
+        listed = httpx.get(f"{stack.gateway_url}/api/v1/alerts", headers=headers, timeout=10)
+        mine = [a for a in listed.json()["alerts"] if a["key"] == "shop"]
+        number = mine[0]["incident_number"] if mine else None
+        time.sleep(1)
+    assert number is not None, "the alert raised no incident within 120 s"
+    record = httpx.get(
+        f"{stack.gateway_url}/api/v1/incidents/{number}", headers=headers, timeout=10
+    ).json()["incident"]
+    assert (record["source"], record["service"], record["title"]) == (
+        "monitoring",
+        "shop",
+        "checkout 5xx over 5 %",
+    )
 
 
 def test_make_down_waits_for_runs_in_flight_and_cancels_none(stack: RunningStack) -> None:

@@ -141,10 +141,10 @@ def _wait_for_deployments(log: Path, timeout: float = 90) -> None:
     """Until serve has registered everything; then the schedules are paused, so minute-by-
     minute runs neither load the test server's SQLite nor land in the assertions (the tests
     call the scheduled flows themselves)."""
-    from deployments.definitions import ON_DEMAND, SCHEDULED
+    from deployments.definitions import definitions
 
-    expected = {f.name for f in (*ON_DEMAND, *SCHEDULED)}
-    scheduled = {f.name for f in SCHEDULED}
+    expected = {d.name for d in definitions()}
+    scheduled = {d.name for d in definitions() if d.scheduled}
     deadline = time.monotonic() + timeout
     with get_client(sync_client=True) as client:
         while time.monotonic() < deadline:

@@ -11,13 +11,17 @@ from prefect import Flow
 from prefect.utilities.callables import parameter_schema
 
 from deployments.definitions import (
+    CHECK_FLOW,
     DAILY_AT_SIX,
     DAILY_FLOWS,
     EVERY_MINUTE,
     EVERY_MINUTE_FLOWS,
     ON_DEMAND,
     SCHEDULED,
+    definitions,
 )
+from serviceops.domain.checks import CheckKind
+from serviceops.domain.cmdb import DEFAULT_SCHEDULES
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -35,14 +39,29 @@ def _load_entrypoint(entrypoint: str) -> Flow:
     return getattr(module, name)
 
 
-def test_prefect_yaml_deploys_exactly_the_served_flows() -> None:
+def test_prefect_yaml_deploys_exactly_the_served_deployments() -> None:
     deployed = {d["name"]: d for d in _prefect_yaml()}
-    assert sorted(deployed) == sorted(f.name for f in (*ON_DEMAND, *SCHEDULED))
+    served = {definition.name: definition for definition in definitions()}
+    assert sorted(deployed) == sorted(served)
     for name, deployment in deployed.items():
         flow = _load_entrypoint(deployment["entrypoint"])
-        assert flow.name == name, f"{deployment['entrypoint']} is not the flow {name}"
+        assert flow.name == served[name].flow.name, f"{deployment['entrypoint']} is not {name}"
+        assert deployment.get("parameters", {}) == served[name].parameters
         assert deployment["work_pool"]["name"] == "serviceops"
         assert "serviceops" in deployment["tags"]
+
+
+def test_every_kind_of_check_is_deployed_on_the_catalogue_schedule() -> None:
+    deployed = {d["name"]: d for d in _prefect_yaml()}
+    for kind in CheckKind:
+        assert deployed[f"{kind.value}-checks"]["schedules"] == [
+            {"interval": DEFAULT_SCHEDULES[kind]}
+        ]
+    tuned = {d.name: d for d in definitions({CheckKind.TLS: 86400})}
+    assert tuned["tls-checks"].interval is not None
+    assert tuned["tls-checks"].interval.total_seconds() == 86400
+    assert tuned["http-checks"].interval == definitions()[-6].interval
+    assert all(d.flow is CHECK_FLOW for d in definitions() if d.name.endswith("-checks"))
 
 
 def test_schedules_are_the_same_in_both() -> None:

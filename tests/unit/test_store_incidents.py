@@ -125,6 +125,7 @@ def test_save_round_trips_every_field(sessions: Sessions) -> None:
             "title": "VPN down for the Lyon office",
             "description": "All tunnels drop after 5 minutes.",
             "service": "vpn-lyon",
+            "ci": "vpn-concentrator-2",
             "category": "network/vpn/tunnel",
             "impact": Impact.HIGH,
             "urgency": Urgency.MEDIUM,

@@ -36,6 +36,7 @@ PUBLIC_KEYS = {
     "impact",
     "urgency",
     "service",
+    "ci",
     "category",
     "support_group",
     "assignee",

@@ -1,0 +1,17 @@
+"""record-missed-check: the dead-man alert. A Prefect automation runs it when a routine
+check has not reported within its window; it records the condition as an event, so the
+incident it raises is deduplicated and resolved like any other alert's."""
+
+from prefect import flow
+
+from flows.event.process_events import process_events
+from serviceops.domain.check_events import MissedCheck
+from tasks.events import record_missed_check_event
+
+
+@flow(name="record-missed-check")
+def record_missed_check(missed: MissedCheck) -> str:
+    """Record that a kind of check went silent, and process it at once."""
+    number = record_missed_check_event(missed)
+    process_events()
+    return number

@@ -1,0 +1,215 @@
+"""`serviceops services ...` and `serviceops checks ...`: the service catalogue (CMDB) and the
+checks that watch it, from a terminal.
+
+`services load` copies the catalogue file into the database, where flows, the gateway and
+these reads find it; the file stays the source of truth, kept in version control. A file that
+does not validate changes nothing and is one line naming the file and the field (exit 2).
+`--json` prints the documents of serviceops.domain.cmdb_views, as the read API returns them.
+"""
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from serviceops import cli_runs
+from serviceops.catalogue_file import CatalogueError, load_catalogue_file
+from serviceops.cli_common import EXIT_USAGE, JsonOpt, echo_json, fail, transaction
+from serviceops.cli_output import clip, fields, table, when
+from serviceops.domain.checks import CheckKind, CheckStatus
+from serviceops.domain.cmdb_views import (
+    CatalogueLoaded,
+    CheckList,
+    CheckView,
+    ServiceDocument,
+    ServiceList,
+    ServiceView,
+    check_views,
+)
+from serviceops.settings import get_settings
+from serviceops.store.cmdb import CatalogueRepository, CheckRunRepository
+
+services_app = typer.Typer(help="The service catalogue (CMDB): items, owners, dependencies.")
+checks_app = typer.Typer(help="Operational checks: what is watched and how it went.")
+
+
+@services_app.command("load")
+def services_load(
+    file: Annotated[
+        Path | None,
+        typer.Option("--file", help="The catalogue file (default: SERVICEOPS_CMDB_FILE)."),
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Load the catalogue file into the database: items and checks it no longer has go, the
+    others are replaced; names stay, so incidents keep pointing at their items."""
+    settings = get_settings()
+    path = file or settings.cmdb_file
+    try:
+        catalogue = load_catalogue_file(path)
+    except CatalogueError as exc:
+        fail(str(exc), EXIT_USAGE)
+    at = datetime.now(UTC)
+    with transaction(settings) as session:
+        repository = CatalogueRepository(session)
+        before = {item.name for item in repository.items()}
+        repository.replace(catalogue, at, str(path))
+    after = {item.name for item in catalogue.items}
+    loaded = CatalogueLoaded(
+        source_file=str(path),
+        loaded_at=at,
+        items=len(catalogue.items),
+        checks=len(catalogue.all_checks()),
+        added=sorted(after - before),
+        removed=sorted(before - after),
+    )
+    if as_json:
+        echo_json(loaded)
+        return
+    text = f"loaded {loaded.items} item(s) and {loaded.checks} check(s) from {path}"
+    if loaded.added:
+        text += f"\n  added: {', '.join(loaded.added)}"
+    if loaded.removed:
+        text += f"\n  removed: {', '.join(loaded.removed)}"
+    typer.echo(text)
+
+
+@services_app.command("list")
+def services_list(as_json: JsonOpt = False) -> None:
+    """Every item with its tier, owner, dependencies and the impact of its outage."""
+    with transaction(get_settings()) as session:
+        repository = CatalogueRepository(session)
+        catalogue, loaded = repository.catalogue(), repository.loaded()
+    views = [ServiceView.of(catalogue, item) for item in catalogue.items]
+    if as_json:
+        echo_json(
+            ServiceList(
+                services=views,
+                count=len(views),
+                source_file=None if loaded is None else loaded[0],
+                loaded_at=None if loaded is None else loaded[1],
+            )
+        )
+        return
+    if not views:
+        typer.echo("no services: load a catalogue with `serviceops services load`")
+        return
+    rows = [
+        [
+            view.name,
+            view.type,
+            str(view.tier),
+            view.owner_group,
+            view.blast_radius,
+            ", ".join(view.depends_on) or "-",
+            str(len(view.dependents)),
+        ]
+        for view in views
+    ]
+    headers = ["name", "type", "tier", "owner", "impact", "depends on", "dependents"]
+    typer.echo(f"{table(headers, rows)}\n{len(views)} service(s)")
+
+
+@services_app.command("show")
+def services_show(
+    name: Annotated[str, typer.Argument(metavar="NAME", help="The item's name.")],
+    as_json: JsonOpt = False,
+) -> None:
+    """One item: owner, tier, endpoints, what it needs, what fails with it, its checks."""
+    with transaction(get_settings()) as session:
+        catalogue = CatalogueRepository(session).catalogue()
+        latest = CheckRunRepository(session).latest()
+    try:
+        item = catalogue.item(name)
+    except KeyError:
+        fail(f"no service {name}")
+    document = ServiceDocument(
+        service=ServiceView.of(catalogue, item),
+        checks=check_views(catalogue, latest, watching=name),
+    )
+    if as_json:
+        echo_json(document)
+        return
+    view = document.service
+    pairs = [
+        ("type", view.type),
+        ("tier", str(view.tier)),
+        ("owner", view.owner_group),
+        ("depends on", ", ".join(view.depends_on) or "-"),
+        ("dependents", ", ".join(view.dependents) or "-"),
+        ("blast radius", view.blast_radius),
+    ]
+    pairs += [("endpoint", endpoint.url) for endpoint in view.endpoints]
+    text = f"{view.name}\n{fields(pairs)}"
+    if view.description:
+        text += f"\n\n  {clip(view.description, 200)}"
+    if document.checks:
+        text += "\n\nchecks\n" + _check_table(document.checks)
+    typer.echo(text)
+
+
+@checks_app.command("list")
+def checks_list(
+    status: Annotated[
+        CheckStatus | None, typer.Option(help="Only checks whose latest result has it.")
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Every check: its kind, target, and its latest status and when."""
+    with transaction(get_settings()) as session:
+        catalogue = CatalogueRepository(session).catalogue()
+        views = check_views(catalogue, CheckRunRepository(session).latest(), status=status)
+    if as_json:
+        echo_json(CheckList(checks=views, count=len(views)))
+        return
+    if not views:
+        typer.echo("no checks")
+        return
+    typer.echo(f"{_check_table(views)}\n{len(views)} check(s)")
+
+
+@checks_app.command("run")
+def checks_run(
+    kind: Annotated[
+        list[CheckKind] | None, typer.Option("--kind", help="A kind (repeat); default: all.")
+    ] = None,
+    timeout: Annotated[float, typer.Option(help="Seconds to wait for each run.")] = 120,
+    as_json: JsonOpt = False,
+) -> None:
+    """Run checks now through their deployments (the same flow the schedules run, so the
+    results land in the history and failures become events), then show their results."""
+    kinds = kind or list(CheckKind)
+    for each in kinds:
+        try:
+            outcome = cli_runs.run_and_wait(cli_runs.checks_call(each), timeout)
+        except cli_runs.PrefectUnavailable as exc:
+            fail(str(exc))
+        if not outcome.completed:
+            fail(
+                f"{each.value} checks: flow run {outcome.flow_run_id} {outcome.state_name}: "
+                f"{outcome.message}"
+            )
+    with transaction(get_settings()) as session:
+        catalogue = CatalogueRepository(session).catalogue()
+        views = check_views(catalogue, CheckRunRepository(session).latest())
+    views = [view for view in views if CheckKind(view.kind) in kinds]
+    if as_json:
+        echo_json(CheckList(checks=views, count=len(views)))
+        return
+    typer.echo(f"{_check_table(views)}\n{len(views)} check(s)" if views else "no checks")
+
+
+def _check_table(views: list[CheckView]) -> str:
+    rows = [
+        [
+            view.name,
+            view.kind,
+            clip(view.target, 50),
+            view.latest.status.value if view.latest else "not run",
+            when(view.latest.checked_at) if view.latest else "-",
+            clip(view.latest.summary, 50) if view.latest else "",
+        ]
+        for view in views
+    ]
+    return table(["name", "kind", "target", "status", "when", "summary"], rows)

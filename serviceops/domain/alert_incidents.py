@@ -1,0 +1,84 @@
+"""What an alert's actions do to the incident it raised: the incident procedure's own steps
+(resolve, reopen) applied for monitoring, or a note when the state does not allow them.
+
+An incident that people have moved on (resolved by hand, closed) is never forced: a resolve
+on a resolved incident is a no-op, and a firing after closure asks for a new incident.
+"""
+
+from datetime import datetime
+
+from serviceops.domain import lifecycle
+from serviceops.domain.correlation import ActionKind, Alert
+from serviceops.domain.event import Significance
+from serviceops.domain.incident import (
+    OPEN_STATES,
+    Incident,
+    IncidentDraft,
+    IncidentState,
+    ReopenWindowClosed,
+    ResolutionCode,
+    Source,
+)
+from serviceops.domain.lifecycle import Change
+from serviceops.domain.policy import IncidentPolicy
+from serviceops.domain.priority import Impact, Urgency
+
+ACTOR = "event-management"
+
+
+class NeedsNewIncident(Exception):
+    """The alert's incident cannot take this firing (closed, or past its reopen window)."""
+
+
+def draft_for(alert: Alert, note: str, impact: Impact | None, category: str) -> IncidentDraft:
+    """The incident monitoring raises for an alert: impact from the CMDB's blast radius when
+    the CI is known, urgency from significance."""
+    urgency = Urgency.HIGH if alert.significance is Significance.EXCEPTION else Urgency.MEDIUM
+    return IncidentDraft(
+        title=_title(alert.title),
+        description=(
+            f"Raised by {alert.number} on {alert.key}: {alert.event_count} event(s).\n{note}"
+        ),
+        service=alert.service or alert.ci or alert.key,
+        ci=alert.ci,
+        category=category,
+        impact=impact or Impact.MEDIUM,
+        urgency=urgency,
+        reporter=ACTOR,
+        source=Source.MONITORING,
+    )
+
+
+def follow_up(
+    kind: ActionKind, incident: Incident, policy: IncidentPolicy, note: str, at: datetime
+) -> Change:
+    """The change `kind` makes to the incident; raises NeedsNewIncident for a reopen the
+    incident cannot take."""
+    if (
+        kind is ActionKind.RESOLVE_INCIDENT
+        and incident.is_open
+        and incident.state is not IncidentState.NEW
+    ):
+        return lifecycle.resolve(
+            incident, ACTOR, at, ResolutionCode.FIXED, f"Cleared at the source: {note}"
+        )
+    if kind is ActionKind.REOPEN_INCIDENT and incident.state is IncidentState.CLOSED:
+        raise NeedsNewIncident(f"{incident.number} is closed")
+    if kind is ActionKind.REOPEN_INCIDENT and incident.state is IncidentState.RESOLVED:
+        try:
+            return lifecycle.reopen(incident, policy, ACTOR, at, f"Firing again: {note}")
+        except ReopenWindowClosed as exc:
+            raise NeedsNewIncident(str(exc)) from None
+    return _noted(incident, kind, note, at)
+
+
+def _noted(incident: Incident, kind: ActionKind, note: str, at: datetime) -> Change:
+    """No state change: the event is written on the incident's trail."""
+    if incident.state not in OPEN_STATES or kind is not ActionKind.UPDATE_INCIDENT:
+        note = f"{kind.value} not applied to a {incident.state.value} incident: {note}"
+    return lifecycle.note(incident, ACTOR, at, note)
+
+
+def _title(text: str) -> str:
+    title = " ".join(text.split())[:200]
+    return title if len(title) >= 3 else f"Alert: {title}"

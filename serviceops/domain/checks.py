@@ -1,0 +1,440 @@
+"""Routine operational checks (ITIL SO 4.1 monitoring and control): what to check, the result,
+and the rules that turn a measurement into ok / warning / critical.
+
+Everything here is pure (pydantic + stdlib, no I/O): the probes in `serviceops.probes` do the
+measuring and call the rule functions below, so the thresholds are tested with plain numbers
+and a flow, the CLI and a report all judge a measurement the same way.
+"""
+
+import math
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+from urllib.parse import parse_qsl, urlencode, urlsplit
+
+from pydantic import BaseModel, Field, field_validator, model_validator
+
+
+class CheckKind(StrEnum):
+    HTTP = "http"
+    TCP = "tcp"
+    TLS = "tls"
+    BACKUP = "backup"
+    DISK = "disk"
+    DATABASE = "database"
+
+
+class CheckStatus(StrEnum):
+    OK = "ok"
+    WARNING = "warning"
+    CRITICAL = "critical"
+
+
+HIDDEN = "***"
+_SECRET_QUERY_KEYS = frozenset({"password", "passwd", "pwd", "secret", "token"})
+
+
+def hide_password(url: str) -> str:
+    """The URL with the password of its userinfo (and password-like query values) replaced by
+    ***, for anything a person or a log sees. urllib only: the domain may not import
+    SQLAlchemy, and `scheme://user:pw@host` is all a database or HTTP URL puts there."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return HIDDEN
+    hidden = url  # edited in place: urlunsplit would turn sqlite:///x into sqlite:/x
+    userinfo, at, hostport = parts.netloc.rpartition("@")
+    if at and ":" in userinfo:
+        user = userinfo.split(":", 1)[0]
+        hidden = hidden.replace(f"//{parts.netloc}", f"//{user}:{HIDDEN}@{hostport}", 1)
+    if parts.query:
+        pairs = parse_qsl(parts.query, keep_blank_values=True)
+        if any(key.lower() in _SECRET_QUERY_KEYS for key, _ in pairs):
+            query = urlencode(
+                [(k, HIDDEN if k.lower() in _SECRET_QUERY_KEYS else v) for k, v in pairs],
+                safe="*",
+            )
+            hidden = hidden.replace(f"?{parts.query}", f"?{query}", 1)
+    return hidden
+
+
+def _host_port(host: str, port: int) -> str:
+    """host:port, with an IPv6 literal in brackets so the port stays readable."""
+    bare = host.strip("[]")
+    return f"[{bare}]:{port}" if ":" in bare else f"{bare}:{port}"
+
+
+# --------------------------------------------------------------------------- definitions
+
+CheckName = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=100,
+        pattern=r"^[a-z0-9][a-z0-9._-]*$",
+        title="Name",
+        description="Unique check name: lower case letters, digits, '.', '_' and '-'.",
+    ),
+]
+Host = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=255,
+        pattern=r"^[^\s/@?#]+$",
+        title="Host",
+        description="Host name or IP address (no scheme, no path).",
+    ),
+]
+Timeout = Annotated[float, Field(gt=0, le=120, title="Timeout (s)")]
+
+
+class _CheckBase(BaseModel):
+    name: CheckName
+    service: str = Field(
+        min_length=1, max_length=100, title="Service", description="Service the check guards."
+    )
+    ci: str | None = Field(
+        None, max_length=200, title="CI", description="Configuration item, when narrower."
+    )
+
+
+class HttpCheck(_CheckBase):
+    """An HTTP(S) endpoint answers with an expected status, fast enough, with a known text."""
+
+    kind: Literal["http"] = Field("http", title="Kind")
+    url: str = Field(
+        min_length=1, max_length=2000, title="URL", description="http:// or https:// URL."
+    )
+    expect_status: list[int] = Field(
+        default_factory=lambda: [200],
+        min_length=1,
+        title="Expected status",
+        description="Any of these statuses is healthy.",
+    )
+    contains: str | None = Field(
+        None,
+        min_length=1,
+        max_length=1000,
+        title="Body contains",
+        description="Text that must appear in the response body.",
+    )
+    max_latency_ms: int = Field(
+        2000, gt=0, title="Max latency (ms)", description="Slower answers are a warning."
+    )
+    timeout_s: Timeout = Field(10, description="Give up (critical) after this many seconds.")
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, url: str) -> str:
+        if any(ch.isspace() or ord(ch) < 0x20 for ch in url):
+            raise ValueError("URL must not contain whitespace or control characters")
+        parts = urlsplit(url)
+        if parts.scheme.lower() not in ("http", "https"):
+            raise ValueError("URL scheme must be http or https")
+        if not parts.hostname:
+            raise ValueError("URL needs a host")
+        _ = parts.port  # raises ValueError on a port out of range or not a number
+        return url
+
+    @field_validator("expect_status")
+    @classmethod
+    def _statuses(cls, statuses: list[int]) -> list[int]:
+        if any(not 100 <= status <= 599 for status in statuses):
+            raise ValueError("HTTP statuses are between 100 and 599")
+        return statuses
+
+    @property
+    def target(self) -> str:
+        return hide_password(self.url)
+
+
+class TcpCheck(_CheckBase):
+    """A port accepts a TCP connection (a service is listening)."""
+
+    kind: Literal["tcp"] = Field("tcp", title="Kind")
+    host: Host
+    port: int = Field(ge=1, le=65535, title="Port")
+    timeout_s: Timeout = Field(5, description="Connect timeout in seconds.")
+
+    @property
+    def target(self) -> str:
+        return _host_port(self.host, self.port)
+
+
+class TlsCheck(_CheckBase):
+    """A TLS endpoint's certificate is not close to expiry."""
+
+    kind: Literal["tls"] = Field("tls", title="Kind")
+    host: Host
+    port: int = Field(443, ge=1, le=65535, title="Port")
+    server_name: str | None = Field(
+        None,
+        max_length=255,
+        title="Server name (SNI)",
+        description="Name sent in SNI; the host when empty.",
+    )
+    warn_days: list[int] = Field(
+        default_factory=lambda: [30, 14, 7],
+        title="Warn at (days left)",
+        description="Thresholds; crossing the smallest is critical, any other a warning.",
+    )
+    timeout_s: Timeout = Field(10, description="Connect and handshake timeout in seconds.")
+
+    @field_validator("warn_days")
+    @classmethod
+    def _positive_days(cls, days: list[int]) -> list[int]:
+        if any(day < 1 for day in days):
+            raise ValueError("thresholds are whole days, at least 1")
+        return sorted(set(days), reverse=True)
+
+    @property
+    def target(self) -> str:
+        return _host_port(self.host, self.port)
+
+
+class BackupCheck(_CheckBase):
+    """The newest backup in a directory is recent, not empty and matches its checksum."""
+
+    kind: Literal["backup"] = Field("backup", title="Kind")
+    path: str = Field(min_length=1, title="Directory", description="Where the backups land.")
+    pattern: str = Field(
+        "*", min_length=1, title="Pattern", description="Glob of backup files, e.g. db-*.dump."
+    )
+    max_age_hours: float = Field(
+        26, gt=0, title="Max age (h)", description="Older newest backup is critical."
+    )
+    min_size_bytes: int = Field(
+        1, ge=0, title="Min size (bytes)", description="Smaller newest backup is critical."
+    )
+    verify_checksum: bool = Field(
+        True,
+        title="Verify checksum",
+        description="Compare with a sidecar <file>.sha256 when there is one.",
+    )
+    require_checksum: bool = Field(
+        False, title="Require checksum", description="A missing sidecar is critical."
+    )
+
+    @property
+    def target(self) -> str:
+        return self.path
+
+
+class DiskCheck(_CheckBase):
+    """A filesystem has room left."""
+
+    kind: Literal["disk"] = Field("disk", title="Kind")
+    path: str = Field(min_length=1, title="Path", description="Any path on the filesystem.")
+    warn_percent: float = Field(80, ge=0, le=100, title="Warn at (% used)")
+    critical_percent: float = Field(90, ge=0, le=100, title="Critical at (% used)")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "DiskCheck":
+        if self.critical_percent < self.warn_percent:
+            raise ValueError("critical_percent must be at least warn_percent")
+        return self
+
+    @property
+    def target(self) -> str:
+        return self.path
+
+
+class DatabaseCheck(_CheckBase):
+    """A database accepts a connection and answers SELECT 1."""
+
+    kind: Literal["database"] = Field("database", title="Kind")
+    url: str = Field(
+        min_length=1,
+        max_length=2000,
+        title="Database URL",
+        description="SQLAlchemy URL, e.g. postgresql://user:pw@db:5432/app (never shown).",
+    )
+    timeout_s: Timeout = Field(5, description="Connect timeout in seconds.")
+
+    @property
+    def target(self) -> str:
+        return hide_password(self.url)
+
+
+Check = Annotated[
+    HttpCheck | TcpCheck | TlsCheck | BackupCheck | DiskCheck | DatabaseCheck,
+    Field(discriminator="kind"),
+]
+
+
+class NetworkPolicy(BaseModel):
+    """Where network probes may go. Checks are configuration anyone with write access to the
+    catalogue can add, so a check must not become a way to read cloud metadata or poke at
+    the probe host's own loopback services (SSRF)."""
+
+    allow_hosts: list[str] = Field(
+        default_factory=list,
+        title="Allowed hosts",
+        description="Hosts checks may reach besides those of the service catalogue.",
+    )
+    allow_loopback: bool = Field(
+        False, title="Allow loopback", description="127.0.0.0/8 and ::1 (the probe host)."
+    )
+    allow_private: bool = Field(
+        True, title="Allow private", description="RFC 1918, ULA and other non-global ranges."
+    )
+    allow_link_local: bool = Field(
+        False,
+        title="Allow link-local",
+        description="169.254.0.0/16, fe80::/10 and cloud metadata addresses.",
+    )
+
+
+# --------------------------------------------------------------------------- result
+
+
+class CheckResult(BaseModel):
+    """One run of one check: what a flow records, reports and raises events from."""
+
+    check: str = Field(title="Check", description="The check's name.")
+    kind: CheckKind
+    service: str
+    ci: str | None = None
+    target: str = Field(description="What was checked; never contains a password.")
+    status: CheckStatus
+    summary: str = Field(description="One line for a person.")
+    latency_ms: float | None = None
+    details: dict[str, Any] = Field(default_factory=dict)
+    checked_at: datetime
+
+    @property
+    def ok(self) -> bool:
+        """Only OK is ok: a warning is something to act on, if not urgently."""
+        return self.status == CheckStatus.OK
+
+    @classmethod
+    def of(
+        cls,
+        check: "HttpCheck | TcpCheck | TlsCheck | BackupCheck | DiskCheck | DatabaseCheck",
+        at: datetime,
+        status: CheckStatus,
+        summary: str,
+        latency_ms: float | None = None,
+        **details: Any,
+    ) -> "CheckResult":
+        """The result of `check`, with the check's identity filled in."""
+        return cls(
+            check=check.name,
+            kind=CheckKind(check.kind),
+            service=check.service,
+            ci=check.ci,
+            target=check.target,
+            status=status,
+            summary=summary,
+            latency_ms=None if latency_ms is None else round(latency_ms, 3),
+            details=details,
+            checked_at=at,
+        )
+
+
+# --------------------------------------------------------------------------- rules
+
+
+def http_status(
+    status_code: int,
+    expect_status: list[int],
+    latency_ms: float,
+    max_latency_ms: int,
+    contains: str | None = None,
+    body_has_text: bool | None = None,
+) -> tuple[CheckStatus, str]:
+    """Wrong status or missing text is critical (the service is not doing its job); a right
+    answer that is slow is a warning (users suffer, nothing is down yet)."""
+    expected = ", ".join(str(s) for s in expect_status)
+    if status_code not in expect_status:
+        return CheckStatus.CRITICAL, f"HTTP {status_code} (expected {expected})"
+    if contains is not None and not body_has_text:
+        shown = contains if len(contains) <= 60 else contains[:57] + "..."
+        return CheckStatus.CRITICAL, f"HTTP {status_code} but body lacks {shown!r}"
+    if latency_ms > max_latency_ms:
+        return (
+            CheckStatus.WARNING,
+            f"HTTP {status_code} in {latency_ms:.0f} ms (slower than {max_latency_ms} ms)",
+        )
+    return CheckStatus.OK, f"HTTP {status_code} in {latency_ms:.0f} ms"
+
+
+def tls_status(days_left: float, warn_days: list[int]) -> tuple[CheckStatus, int | None]:
+    """Status and the smallest threshold crossed. The smallest threshold (or expiry) is
+    critical because renewal must happen now; any larger one is a warning so the renewal is
+    planned, not rushed. No threshold crossed: ok with None."""
+    thresholds = sorted(set(warn_days))
+    crossed = [t for t in thresholds if days_left <= t]
+    threshold = crossed[0] if crossed else None
+    if days_left <= 0 or (thresholds and threshold == thresholds[0]):
+        return CheckStatus.CRITICAL, threshold
+    if threshold is not None:
+        return CheckStatus.WARNING, threshold
+    return CheckStatus.OK, None
+
+
+def tls_summary(days_left: float, not_after: datetime) -> str:
+    """'certificate expires in 5 days (2026-12-01)': whole days, rounded down, so the figure
+    never promises more time than there is."""
+    day = not_after.astimezone(UTC).date().isoformat()
+    if days_left <= 0:
+        ago = math.floor(-days_left)
+        when = "today" if ago == 0 else f"{ago} day{'s' if ago != 1 else ''} ago"
+        return f"certificate expired {when} ({day})"
+    days = math.floor(days_left)
+    if days == 0:
+        return f"certificate expires in less than a day ({day})"
+    return f"certificate expires in {days} day{'s' if days != 1 else ''} ({day})"
+
+
+def disk_used_percent(used_bytes: int, free_bytes: int) -> float:
+    """Used share as `df` shows it: used / (used + available to users). Blocks reserved for
+    root are neither, so a disk is "100%" when users cannot write, which is what matters."""
+    usable = used_bytes + free_bytes
+    return 100.0 if usable <= 0 else used_bytes * 100.0 / usable
+
+
+def disk_status(used_percent: float, warn_percent: float, critical_percent: float) -> CheckStatus:
+    """At or above a threshold crosses it: a threshold of 90 means "90% is already too full"."""
+    if used_percent >= critical_percent:
+        return CheckStatus.CRITICAL
+    if used_percent >= warn_percent:
+        return CheckStatus.WARNING
+    return CheckStatus.OK
+
+
+def backup_problem(
+    age_hours: float,
+    max_age_hours: float,
+    size_bytes: int,
+    min_size_bytes: int,
+    checksum_ok: bool | None,
+    require_checksum: bool,
+) -> str | None:
+    """What is wrong with the newest backup, None when nothing is. Every problem is critical:
+    a stale, truncated or corrupt backup fails the one day it is needed, and nobody can tell
+    before then. `checksum_ok` is None when there was no sidecar to compare with."""
+    if age_hours > max_age_hours:
+        return f"newest backup is {age_hours:.1f} h old (max {max_age_hours:g} h)"
+    if size_bytes < min_size_bytes:
+        return f"newest backup is {size_bytes} bytes (min {min_size_bytes})"
+    if checksum_ok is False:
+        return "newest backup does not match its .sha256 checksum"
+    if checksum_ok is None and require_checksum:
+        return "newest backup has no .sha256 checksum"
+    return None
+
+
+def as_utc(at: datetime) -> datetime:
+    """`at` in UTC; a naive datetime is taken to be UTC already (the store's convention)."""
+    return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
+
+
+def human_bytes(size: float) -> str:
+    """1536 -> '1.5 KiB': sizes in summaries are read by people, in binary units like df -h."""
+    for unit in ("bytes", "KiB", "MiB", "GiB", "TiB"):
+        if abs(size) < 1024 or unit == "TiB":
+            return f"{size:.0f} {unit}" if unit == "bytes" else f"{size:.1f} {unit}"
+        size /= 1024
+    raise AssertionError("unreachable")

@@ -1,0 +1,338 @@
+"""Second-level correlation: events become alerts, and alerts decide what is done.
+
+One alert stands for one condition on one service or CI: the events of a storm on that
+resource within the correlation window join it, and so does any later event with a fingerprint
+it already carries. An alert's response only climbs (log, notify, remediate, incident), so a
+storm raises one incident and a bounded number of messages, however many events it has.
+
+The correlator is pure and works on what the store loaded for a batch: it decides every event
+in order and says which alerts changed and which actions follow. The store writes them back
+in one transaction; the actions (incidents, runbooks) run after, from an outbox of their own.
+"""
+
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, Field
+
+from serviceops.domain.event import (
+    EventIn,
+    EventPolicy,
+    EventStatus,
+    Response,
+    Significance,
+    event_time,
+)
+
+
+class AlertState(StrEnum):
+    OPEN = "open"
+    RESOLVED = "resolved"
+    CLOSED = "closed"
+
+
+class ActionKind(StrEnum):
+    """What an alert asks of the rest of serviceops, done after the batch commits."""
+
+    RAISE_INCIDENT = "raise_incident"
+    UPDATE_INCIDENT = "update_incident"
+    RESOLVE_INCIDENT = "resolve_incident"
+    REOPEN_INCIDENT = "reopen_incident"
+    RUN_RUNBOOK = "run_runbook"
+
+
+class NoticeKind(StrEnum):
+    """Slack messages an alert sends, within its policy's notify limit."""
+
+    OPENED = "opened"
+    ESCALATED = "escalated"
+    REOPENED = "reopened"
+    RESOLVED = "resolved"
+
+
+class Alert(BaseModel):
+    """A correlated group of events (ALR-000001); `number` is None until the store saves it."""
+
+    number: str | None = None
+    key: str = Field(description="Correlation key: the CI, else the service.")
+    service: str | None
+    ci: str | None
+    title: str
+    state: AlertState = AlertState.OPEN
+    significance: Significance
+    response: Response
+    firing: list[str] = Field(default_factory=list, description="Fingerprints still firing.")
+    fingerprints: list[str] = Field(default_factory=list, description="Every fingerprint seen.")
+    event_count: int = 0
+    duplicate_count: int = 0
+    notified: int = 0
+    incident_number: str | None = None
+    first_event_at: datetime
+    last_event_at: datetime
+    resolved_at: datetime | None = None
+    closed_at: datetime | None = None
+    reopen_count: int = 0
+
+
+class Action(BaseModel):
+    """One thing to do for an alert, which is named by its place in Decisions.alerts until
+    the store has numbered new alerts."""
+
+    kind: ActionKind
+    alert_key: int = Field(description="Index into Decisions.alerts.")
+    note: str = ""
+    runbook: str | None = None
+    count: int = Field(1, description="Events this action stands for.")
+
+
+class Notice(BaseModel):
+    kind: NoticeKind
+    alert_key: int
+    ordinal: int = Field(description="The alert's n-th message: its outbox key.")
+    summary: str
+
+
+class AlertChange(BaseModel):
+    """A state change of an alert, for the audit trail."""
+
+    alert_key: int
+    from_state: AlertState | None
+    to_state: AlertState
+    at: datetime
+    reason: str
+
+
+class Verdict(BaseModel):
+    """What became of one event."""
+
+    fingerprint: str
+    significance: Significance
+    response: Response
+    dropped: bool = False
+    duplicate: bool = False
+    alert_key: int | None = None
+
+
+class Decisions(BaseModel):
+    """The outcome of a batch: a verdict per event (in order), every alert that changed, the
+    actions and the notices to queue."""
+
+    verdicts: list[Verdict] = Field(default_factory=list)
+    alerts: list[Alert] = Field(default_factory=list)
+    actions: list[Action] = Field(default_factory=list)
+    notices: list[Notice] = Field(default_factory=list)
+    changes: list[AlertChange] = Field(default_factory=list)
+
+
+class Correlator:
+    """Decides a batch of events against the alerts the store loaded for it.
+
+    `alerts` are the not-closed alerts on the batch's correlation keys and fingerprints; they
+    are changed in place (the store built them for this batch), and every alert that changed
+    is in Decisions.alerts.
+    """
+
+    def __init__(self, policy: EventPolicy, alerts: list[Alert]) -> None:
+        self.policy = policy
+        self.decisions = Decisions()
+        self._index: dict[int, int] = {}  # id(alert) -> position in decisions.alerts
+        self._by_fingerprint: dict[str, Alert] = {}
+        self._by_key: dict[str, Alert] = {}
+        self._updates: dict[int, Action] = {}
+        for alert in sorted(alerts, key=lambda a: a.last_event_at):
+            self._remember(alert)
+
+    def decide(self, event: EventIn, received_at: datetime) -> Verdict:
+        at = event_time(event, received_at)
+        significance = self.policy.significance(event)
+        response, runbook = self.policy.response(event, significance)
+        verdict = Verdict(
+            fingerprint=event.fingerprint, significance=significance, response=response
+        )
+        if self.policy.dropped(event):
+            verdict.dropped, verdict.response = True, Response.LOG
+        elif event.status is EventStatus.RESOLVED:
+            self._resolve(event, at, verdict)
+        else:
+            self._fire(event, at, verdict, runbook)
+        self.decisions.verdicts.append(verdict)
+        return verdict
+
+    def _fire(self, event: EventIn, at: datetime, verdict: Verdict, runbook: str | None) -> None:
+        alert = self._alert_for(event, at)
+        reopened = alert is not None and alert.state is AlertState.RESOLVED
+        if alert is not None and reopened:
+            alert = self._after_resolution(alert, event, at)
+        if alert is None:
+            alert = self._open(event, at, verdict)
+            self._respond(alert, verdict.response, runbook, event, escalated=False)
+            return
+        position = self._touch(alert, at, verdict)
+        fingerprint = verdict.fingerprint
+        if fingerprint in alert.firing:
+            verdict.duplicate = True
+            alert.duplicate_count += 1
+            return
+        alert.firing.append(fingerprint)
+        if fingerprint not in alert.fingerprints:
+            alert.fingerprints.append(fingerprint)
+        self._by_fingerprint[fingerprint] = alert
+        if verdict.significance.rank > alert.significance.rank:
+            alert.significance = verdict.significance
+        if verdict.response.rank > alert.response.rank:
+            alert.response = verdict.response
+            self._respond(alert, verdict.response, runbook, event, escalated=True)
+        elif not reopened and alert.response is Response.INCIDENT:
+            self._act(ActionKind.UPDATE_INCIDENT, position, note=_note(event))
+
+    def _resolve(self, event: EventIn, at: datetime, verdict: Verdict) -> None:
+        alert = self._by_fingerprint.get(verdict.fingerprint)
+        if alert is None or verdict.fingerprint not in alert.firing:
+            verdict.response = Response.LOG  # nothing open for it: logged, nothing to do
+            return
+        position = self._touch(alert, at, verdict)
+        alert.firing.remove(verdict.fingerprint)
+        verdict.response = alert.response
+        if alert.firing or alert.state is not AlertState.OPEN:
+            return
+        alert.state, alert.resolved_at = AlertState.RESOLVED, at
+        self._change(position, AlertState.OPEN, alert, at, f"resolved: {event.summary}")
+        self._notify(NoticeKind.RESOLVED, alert, position, f"resolved: {event.summary}")
+        if self.policy.auto_resolve and alert.response is Response.INCIDENT:
+            self._act(ActionKind.RESOLVE_INCIDENT, position, note=_note(event))
+
+    def _alert_for(self, event: EventIn, at: datetime) -> Alert | None:
+        """The alert carrying this fingerprint, else the open alert on its resource if its
+        last event is within the correlation window."""
+        alert = self._by_fingerprint.get(event.fingerprint)
+        if alert is not None:
+            return alert
+        alert = self._by_key.get(event.resource)
+        window = self.policy.correlation_window
+        if (
+            alert is not None
+            and alert.state is AlertState.OPEN
+            and at - alert.last_event_at <= window
+        ):
+            return alert
+        return None
+
+    def _after_resolution(self, alert: Alert, event: EventIn, at: datetime) -> Alert | None:
+        """A firing after resolution: reopen the alert (and its incident), or close it as
+        superseded and let a new one open, by policy."""
+        position = self._position(alert)
+        if self.policy.after_resolution == "reopen":
+            alert.state, alert.resolved_at = AlertState.OPEN, None
+            alert.reopen_count += 1
+            self._change(position, AlertState.RESOLVED, alert, at, f"firing: {event.summary}")
+            self._notify(NoticeKind.REOPENED, alert, position, f"firing again: {event.summary}")
+            if alert.incident_number is not None or alert.response is Response.INCIDENT:
+                self._act(ActionKind.REOPEN_INCIDENT, position, note=_note(event))
+            return alert
+        alert.state, alert.closed_at = AlertState.CLOSED, at
+        self._change(position, AlertState.RESOLVED, alert, at, "superseded by a new alert")
+        for fingerprint in alert.fingerprints:
+            if self._by_fingerprint.get(fingerprint) is alert:
+                del self._by_fingerprint[fingerprint]
+        if self._by_key.get(alert.key) is alert:
+            del self._by_key[alert.key]
+        return None
+
+    def _open(self, event: EventIn, at: datetime, verdict: Verdict) -> Alert:
+        alert = Alert(
+            key=event.resource,
+            service=event.service,
+            ci=event.ci,
+            title=event.summary,
+            significance=verdict.significance,
+            response=verdict.response,
+            firing=[verdict.fingerprint],
+            fingerprints=[verdict.fingerprint],
+            first_event_at=at,
+            last_event_at=at,
+        )
+        self._remember(alert)
+        position = self._touch(alert, at, verdict)
+        self._change(position, None, alert, at, f"{verdict.significance.value}: {event.summary}")
+        return alert
+
+    def _respond(
+        self,
+        alert: Alert,
+        response: Response,
+        runbook: str | None,
+        event: EventIn,
+        *,
+        escalated: bool,
+    ) -> None:
+        position = self._position(alert)
+        kind = NoticeKind.ESCALATED if escalated else NoticeKind.OPENED
+        if response is Response.NOTIFY:
+            self._notify(kind, alert, position, event.summary)
+        elif response is Response.REMEDIATE:
+            self._notify(kind, alert, position, f"{event.summary} (runbook {runbook})")
+            self._act(ActionKind.RUN_RUNBOOK, position, note=_note(event), runbook=runbook)
+        elif response is Response.INCIDENT and alert.incident_number is None:
+            self._act(ActionKind.RAISE_INCIDENT, position, note=_note(event))
+
+    def _touch(self, alert: Alert, at: datetime, verdict: Verdict) -> int:
+        alert.event_count += 1
+        alert.last_event_at = max(alert.last_event_at, at)
+        position = self._position(alert)
+        verdict.alert_key = position
+        return position
+
+    def _notify(self, kind: NoticeKind, alert: Alert, position: int, summary: str) -> None:
+        """Within the notify limit; a storm's later notices are counted on the alert only."""
+        if alert.notified >= self.policy.notify_limit:
+            return
+        alert.notified += 1
+        self.decisions.notices.append(
+            Notice(kind=kind, alert_key=position, ordinal=alert.notified, summary=summary)
+        )
+
+    def _change(
+        self, position: int, from_state: AlertState | None, alert: Alert, at: datetime, reason: str
+    ) -> None:
+        self.decisions.changes.append(
+            AlertChange(
+                alert_key=position,
+                from_state=from_state,
+                to_state=alert.state,
+                at=at,
+                reason=reason,
+            )
+        )
+
+    def _act(
+        self, kind: ActionKind, position: int, *, note: str, runbook: str | None = None
+    ) -> None:
+        """Queue an action; updates to one incident within a batch become one action."""
+        if kind is ActionKind.UPDATE_INCIDENT:
+            pending = self._updates.get(position)
+            if pending is not None:
+                pending.count += 1
+                pending.note = note
+                return
+        action = Action(kind=kind, alert_key=position, note=note, runbook=runbook)
+        if kind is ActionKind.UPDATE_INCIDENT:
+            self._updates[position] = action
+        self.decisions.actions.append(action)
+
+    def _remember(self, alert: Alert) -> None:
+        self._by_key[alert.key] = alert
+        for fingerprint in alert.fingerprints:
+            self._by_fingerprint[fingerprint] = alert
+
+    def _position(self, alert: Alert) -> int:
+        """Where the alert sits in decisions.alerts, added on its first change."""
+        position = self._index.get(id(alert))
+        if position is None:
+            position = len(self.decisions.alerts)
+            self.decisions.alerts.append(alert)
+            self._index[id(alert)] = position
+        return position
+
+
+def _note(event: EventIn) -> str:
+    return f"{event.severity.value} {event.source}/{event.check}: {event.summary}"

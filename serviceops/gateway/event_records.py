@@ -1,0 +1,107 @@
+"""Read API for event management: `GET /api/v1/events[/{number}]` and
+`GET /api/v1/alerts[/{number}]`.
+
+The documents are serviceops.domain.event_views, the same ones `serviceops events|alerts
+--json` prints. Events are what monitoring sent; alerts are the correlated groups they became,
+so an alert's document carries its latest events, its actions and its audit trail.
+"""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, status
+from sqlalchemy.orm import Session
+
+from serviceops.domain.correlation import AlertState
+from serviceops.domain.event import NAME_PATTERN, EventStatus
+from serviceops.domain.event_views import (
+    ALERT_EVENTS_SHOWN,
+    AlertDocument,
+    AlertList,
+    AlertView,
+    EventDocument,
+    EventList,
+    EventView,
+)
+from serviceops.gateway.auth import require_token
+from serviceops.gateway.deps import SessionDep
+from serviceops.store.events import AlertActionRepository, AlertRepository, EventRepository
+from serviceops.store.repositories import AuditRepository, RecordNotFound
+
+EVENT_NUMBER = r"^EVT-\d{6,}$"
+ALERT_NUMBER = r"^ALR-\d{6,}$"
+
+router = APIRouter(prefix="/api/v1", dependencies=[Depends(require_token)])
+
+LimitQuery = Annotated[int, Query(ge=1, le=500, description="Page size")]
+OffsetQuery = Annotated[int, Query(ge=0, description="Records to skip")]
+
+
+@router.get("/events", response_model=EventList, tags=["events"])
+def list_events(
+    session: SessionDep,
+    source: Annotated[
+        str | None, Query(max_length=50, pattern=NAME_PATTERN, description="Exact source")
+    ] = None,
+    alert: Annotated[
+        str | None, Query(pattern=ALERT_NUMBER, description="Events of this alert")
+    ] = None,
+    event_status: Annotated[
+        EventStatus | None, Query(alias="status", description="firing or resolved")
+    ] = None,
+    limit: LimitQuery = 100,
+    offset: OffsetQuery = 0,
+) -> EventList:
+    """One page of events, newest first, filtered on any of source, alert, status."""
+    events = EventRepository(session).list(
+        source=source, alert=alert, status=event_status, limit=limit, offset=offset
+    )
+    views = [EventView.of(event) for event in events]
+    return EventList(events=views, count=len(views), limit=limit, offset=offset)
+
+
+@router.get("/events/{number}", response_model=EventDocument, tags=["events"])
+def get_event(
+    session: SessionDep,
+    number: Annotated[str, Path(pattern=EVENT_NUMBER, description="e.g. EVT-000123")],
+) -> EventDocument:
+    """One event, details included; 404 when no such event exists."""
+    try:
+        event = EventRepository(session).get(number)
+    except RecordNotFound:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no event {number}") from None
+    return EventDocument(event=EventView.of(event))
+
+
+@router.get("/alerts", response_model=AlertList, tags=["alerts"])
+def list_alerts(
+    session: SessionDep,
+    state: Annotated[AlertState | None, Query(description="open, resolved or closed")] = None,
+    limit: LimitQuery = 100,
+    offset: OffsetQuery = 0,
+) -> AlertList:
+    """One page of alerts, newest first, optionally in one state."""
+    alerts = AlertRepository(session).list(state=state, limit=limit, offset=offset)
+    views = [AlertView.of(alert) for alert in alerts]
+    return AlertList(alerts=views, count=len(views), limit=limit, offset=offset)
+
+
+@router.get("/alerts/{number}", response_model=AlertDocument, tags=["alerts"])
+def get_alert(
+    session: SessionDep,
+    number: Annotated[str, Path(pattern=ALERT_NUMBER, description="e.g. ALR-000123")],
+) -> AlertDocument:
+    """One alert with its latest events, its actions and its audit trail; 404 when unknown."""
+    try:
+        return _alert_document(session, number)
+    except RecordNotFound:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no alert {number}") from None
+
+
+def _alert_document(session: Session, number: str) -> AlertDocument:
+    """The alert with its latest ALERT_EVENTS_SHOWN events; RecordNotFound if unknown."""
+    return AlertDocument.of(
+        AlertRepository(session).get(number),
+        EventRepository(session).list(alert=number, limit=ALERT_EVENTS_SHOWN),
+        AlertActionRepository(session).for_alert(number),
+        AuditRepository(session).for_record(number),
+    )

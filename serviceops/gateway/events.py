@@ -1,0 +1,204 @@
+"""Event intake: `POST /webhooks/alertmanager` and `POST /webhooks/events`.
+
+Both answer 202 once the delivery's events are recorded (one INSERT for all of them) and kick
+process-events; nothing is decided on the request path. Checks run cheapest first: the
+credential, the size, then parsing. A delivery is all or nothing: if any event in it is
+invalid, none is recorded and the 422 names the field, so a sender's retry cannot half-repeat.
+"""
+
+import logging
+import secrets
+import time
+from datetime import UTC, datetime
+from typing import Annotated, Any, TypeVar
+
+import anyio.to_thread
+from fastapi import APIRouter, Header, HTTPException, Request, status
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field, ValidationError
+from sqlalchemy.orm import Session, sessionmaker
+
+from serviceops.domain.alertmanager import AlertmanagerPayload, to_events
+from serviceops.domain.event import EventIn
+from serviceops.gateway.event_runs import ProcessingKicker
+from serviceops.gateway.payload import (
+    MAX_BODY_BYTES,
+    BodyTooLarge,
+    PayloadError,
+    nul_errors,
+    parse_json,
+    read_body,
+    validation_errors,
+)
+from serviceops.gateway.signatures import SignatureError, verify_serviceops
+from serviceops.gateway.webhooks import secrets_of
+from serviceops.settings import Settings
+from serviceops.store.events import EventRepository
+from serviceops.store.requests import DeliveryRepository
+
+logger = logging.getLogger(__name__)
+
+router = APIRouter(prefix="/webhooks", tags=["events"])
+
+MAX_EVENTS = 1000
+ModelT = TypeVar("ModelT", bound=BaseModel)
+_ANSWERS: dict[int | str, dict[str, Any]] = {
+    202: {"description": 'Recorded: `{"accepted": n, "events": ["EVT-000001", ...]}`'},
+    401: {"description": "Missing or wrong credentials"},
+    413: {"description": "Body over 1 MiB"},
+    422: {"description": "Invalid payload; `loc` names the field"},
+    503: {"description": "No credentials configured for this webhook"},
+}
+
+
+class EventBatch(BaseModel):
+    """Several events in one delivery."""
+
+    events: list[EventIn] = Field(min_length=1, max_length=MAX_EVENTS)
+
+
+class Recorded(BaseModel):
+    accepted: int
+    events: list[str]
+
+
+@router.post("/alertmanager", status_code=status.HTTP_202_ACCEPTED, responses=_ANSWERS)
+async def receive_alertmanager(
+    request: Request, authorization: Annotated[str | None, Header()] = None
+) -> JSONResponse:
+    """Prometheus Alertmanager's webhook (payload version 4), as Alertmanager sends it.
+
+    Configure the receiver with `http_config: {authorization: {credentials: <token>}}`; the
+    token is SERVICEOPS_ALERTMANAGER_TOKEN (or the file `make up` writes).
+    """
+    settings: Settings = request.app.state.settings
+    expected = settings.read_alertmanager_token()
+    if expected is None:
+        raise HTTPException(
+            status.HTTP_503_SERVICE_UNAVAILABLE,
+            detail="alertmanager webhook disabled: set SERVICEOPS_ALERTMANAGER_TOKEN",
+        )
+    scheme, _, token = (authorization or "").partition(" ")
+    if scheme.lower() != "bearer" or not secrets.compare_digest(token.encode(), expected.encode()):
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED,
+            detail="missing or invalid bearer token",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    body = await _body(request)
+    try:
+        data = _checked(body)
+        payload = _validated(AlertmanagerPayload, data)
+        events = to_events(payload)
+    except PayloadError as exc:
+        return _unprocessable(exc.errors)
+    except ValueError as exc:
+        loc, _, msg = str(exc).partition(": ")
+        return _unprocessable([{"loc": ["body", *_path(loc)], "msg": msg, "type": "value_error"}])
+    return await _record(request, events, source="alertmanager", key=None)
+
+
+@router.post("/events", status_code=status.HTTP_202_ACCEPTED, responses=_ANSWERS)
+async def receive_events(
+    request: Request,
+    source: Annotated[str | None, Header(alias="X-ServiceOps-Source")] = None,
+    timestamp: Annotated[str | None, Header(alias="X-ServiceOps-Timestamp")] = None,
+    signature: Annotated[str | None, Header(alias="X-ServiceOps-Signature")] = None,
+    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
+) -> JSONResponse:
+    """Generic events: one `EventIn` object, or `{"events": [...]}` (at most 1000).
+
+    Signed like every serviceops webhook: `X-ServiceOps-Source`, `X-ServiceOps-Timestamp` and
+    `X-ServiceOps-Signature: v1=<hex HMAC-SHA256(secret, "<timestamp>.<raw body>")>`. An event
+    without a `source` takes the header's. With an `Idempotency-Key`, a repeat delivery gets
+    the first answer and records nothing.
+    """
+    settings: Settings = request.app.state.settings
+    known = secrets_of(settings, source)
+    assert source is not None
+    body = await _body(request)
+    try:
+        verify_serviceops(known, timestamp, signature, body, time.time())
+    except SignatureError as exc:
+        logger.warning("events from %s refused: %s", source, exc.reason)
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, detail=exc.reason) from None
+    if idempotency_key is not None and not 0 < len(idempotency_key) <= 200:
+        msg = "Idempotency-Key must be 1 to 200 characters"
+        return _unprocessable([{"loc": ["header", "idempotency-key"], "msg": msg, "type": "key"}])
+    try:
+        events = _generic_events(_checked(body), source)
+    except PayloadError as exc:
+        return _unprocessable(exc.errors)
+    return await _record(request, events, source=source, key=idempotency_key)
+
+
+async def _body(request: Request) -> bytes:
+    try:
+        return await read_body(request, MAX_BODY_BYTES)
+    except BodyTooLarge:
+        raise HTTPException(
+            status.HTTP_413_CONTENT_TOO_LARGE, detail=f"body over {MAX_BODY_BYTES} bytes"
+        ) from None
+
+
+def _checked(body: bytes) -> Any:
+    data = parse_json(body, decimals=False)
+    errors = nul_errors(data)
+    if errors:
+        raise PayloadError(errors)
+    return data
+
+
+def _validated(model: type[ModelT], data: Any) -> ModelT:
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise PayloadError(validation_errors(exc, data)) from None
+
+
+def _generic_events(data: Any, source: str) -> list[EventIn]:
+    batch = data if isinstance(data, dict) and "events" in data else {"events": [data]}
+    for item in batch["events"] if isinstance(batch["events"], list) else []:
+        if isinstance(item, dict):
+            item.setdefault("source", source)
+    validated = _validated(EventBatch, batch)
+    return validated.events
+
+
+async def _record(
+    request: Request, events: list[EventIn], *, source: str, key: str | None
+) -> JSONResponse:
+    sessions: sessionmaker[Session] = request.app.state.sessions
+
+    def record() -> tuple[int, dict[str, Any], bool]:
+        at = datetime.now(UTC)
+        with sessions.begin() as session:
+            deliveries = DeliveryRepository(session)
+            if key is not None:
+                stored = deliveries.claim(source, key, at)
+                if stored is not None:
+                    return stored.status, stored.body, False
+            numbers = EventRepository(session).record(events, at)
+            body = Recorded(accepted=len(numbers), events=numbers).model_dump()
+            if key is not None:
+                deliveries.answer(source, key, status.HTTP_202_ACCEPTED, body)
+        return status.HTTP_202_ACCEPTED, body, True
+
+    code, body, first = await anyio.to_thread.run_sync(record)
+    if first:
+        kicker: ProcessingKicker = request.app.state.kicker
+        kicker.kick()
+    return JSONResponse(body, status_code=code)
+
+
+def _unprocessable(errors: list[dict[str, Any]]) -> JSONResponse:
+    return JSONResponse({"detail": errors}, status_code=status.HTTP_422_UNPROCESSABLE_CONTENT)
+
+
+def _path(loc: str) -> list[str | int]:
+    """ "alerts[2].labels" -> ["alerts", 2, "labels"]."""
+    parts: list[str | int] = []
+    for part in loc.replace("[", ".").replace("]", "").split("."):
+        if part:
+            parts.append(int(part) if part.isdigit() else part)
+    return parts

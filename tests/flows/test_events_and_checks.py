@@ -1,0 +1,279 @@
+"""Event management and routine checks as flows on a real Prefect server (the harness), with
+real loopback targets and the loopback Slack fake: a storm is one incident and a handful of
+messages, a resolution resolves it, a new firing reopens it, a runbook runs, a failing check
+becomes an incident through the same pipeline, and a silent check raises the dead-man."""
+
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+from prefect import flow, get_client
+from prefect.client.schemas.filters import DeploymentFilter, DeploymentFilterId
+from prefect.events import emit_event
+from sqlalchemy.orm import Session, sessionmaker
+
+from blocks.event_policy import EventPolicyBlock
+from deployments.automations import deadman_automations
+from flows.event.process_events import process_events
+from flows.event.record_missed_check import record_missed_check
+from flows.operations.run_checks import CHECKS_REPORTED, reporter_resource, run_checks
+from serviceops.domain.check_events import MissedCheck
+from serviceops.domain.checks import CheckKind, CheckStatus
+from serviceops.domain.cmdb import Catalogue
+from serviceops.domain.correlation import AlertState
+from serviceops.domain.event import EventIn, EventPolicy, ResponseRule, Runbook
+from serviceops.domain.incident import IncidentState, Source
+from serviceops.store.cmdb import CatalogueRepository, CheckRunRepository
+from serviceops.store.events import AlertActionRepository, AlertRepository, EventRepository
+from serviceops.store.repositories import AuditRepository, IncidentRepository
+
+
+def record(sessions: sessionmaker[Session], events: list[EventIn]) -> None:
+    with sessions.begin() as session:
+        EventRepository(session).record(events, datetime.now(UTC))
+
+
+def event(**fields: Any) -> EventIn:
+    base = {
+        "source": "prometheus",
+        "service": "mail",
+        "check": "MailQueueHigh",
+        "severity": "critical",
+        "summary": "mail queue over 10k",
+    }
+    return EventIn.model_validate(base | fields)
+
+
+def alerts(sessions: sessionmaker[Session]) -> list[Any]:
+    with sessions.begin() as session:
+        return AlertRepository(session).list()
+
+
+def incident(sessions: sessionmaker[Session], number: str) -> Any:
+    with sessions.begin() as session:
+        return IncidentRepository(session).get(number)
+
+
+def test_a_storm_is_one_incident_and_at_most_five_messages(
+    serviceops_env: str, sessions: sessionmaker[Session], fake_slack: Any
+) -> None:
+    storm = [event(check=f"Check{i % 20}", ci=None) for i in range(100)]
+    for start in range(0, 100, 25):
+        record(sessions, storm[start : start + 25])
+    result = process_events()
+    assert result.correlation.events == 100 and result.actions_failed == []
+    (alert,) = alerts(sessions)
+    assert alert.incident_number is not None
+    raised = incident(sessions, alert.incident_number)
+    assert (raised.source, raised.service, raised.reporter) == (
+        Source.MONITORING,
+        "mail",
+        "event-management",
+    )
+    with sessions.begin() as session:
+        trail = AuditRepository(session).for_record(alert.incident_number)
+        incidents = IncidentRepository(session).list()
+    assert len(incidents) == 1
+    assert [e.action for e in trail].count("event") == 1  # 19 more conditions, one note
+    assert len(fake_slack.messages) <= 5
+    again = process_events()  # nothing pending, nothing claimed twice
+    assert again.correlation.events == 0 and again.actions_done == []
+
+
+def test_resolved_events_resolve_the_incident_and_a_new_firing_reopens_it(
+    serviceops_env: str, sessions: sessionmaker[Session], fake_slack: Any
+) -> None:
+    record(sessions, [event(), event(check="MailDown")])
+    process_events()
+    (alert,) = alerts(sessions)
+    assert alert.incident_number is not None
+    record(sessions, [event(status="resolved")])
+    process_events()
+    assert incident(sessions, alert.incident_number).state is IncidentState.ASSIGNED
+    record(sessions, [event(check="MailDown", status="resolved")])
+    process_events()
+    resolved = incident(sessions, alert.incident_number)
+    assert resolved.state is IncidentState.RESOLVED
+    assert (
+        resolved.resolution_notes is not None
+        and "Cleared at the source" in resolved.resolution_notes
+    )
+    assert alerts(sessions)[0].state is AlertState.RESOLVED
+    record(sessions, [event()])
+    process_events()
+    reopened = incident(sessions, alert.incident_number)
+    assert reopened.state is IncidentState.IN_PROGRESS and reopened.reopen_count == 1
+    (same,) = alerts(sessions)
+    assert same.number == alert.number and same.state is AlertState.OPEN
+
+
+def test_a_closed_incident_is_not_reopened_a_new_one_is_raised(
+    serviceops_env: str, sessions: sessionmaker[Session]
+) -> None:
+    record(sessions, [event(), event(status="resolved")])
+    process_events()
+    (alert,) = alerts(sessions)
+    first = alert.incident_number
+    assert first is not None
+    with sessions.begin() as session:
+        incidents = IncidentRepository(session)
+        closed = incidents.get(first).model_copy(update={"state": IncidentState.CLOSED})
+        incidents.save(closed)
+    record(sessions, [event()])
+    process_events()
+    (again,) = alerts(sessions)
+    assert again.incident_number not in (None, first)
+    assert incident(sessions, again.incident_number).state is IncidentState.ASSIGNED
+
+
+def test_auto_remediation_runs_the_allow_listed_runbook_without_a_shell(
+    serviceops_env: str, sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    """The alert's service goes in as one argument: shell syntax in it stays text."""
+    marker, script = tmp_path / "restarted", tmp_path / "restart.py"
+    script.write_text(
+        f"import pathlib, sys\npathlib.Path({str(marker)!r}).write_text(sys.argv[1])\n"
+    )
+    policy = EventPolicy(
+        allowed_commands=[sys.executable],
+        runbooks={"restart": Runbook(argv=[sys.executable, str(script), "{service}"])},
+        responses=[ResponseRule(check="Queue*", response="remediate", runbook="restart")],
+    )
+    EventPolicyBlock(policy=policy).save("default", overwrite=True)
+    try:
+        record(sessions, [event(check="QueueStuck", service="mail; touch /tmp/pwned")])
+        result = process_events()
+    finally:
+        EventPolicyBlock().save("default", overwrite=True)
+    assert result.actions_failed == [], result.actions_failed
+    assert marker.read_text() == "mail; touch /tmp/pwned"
+    (alert,) = alerts(sessions)
+    with sessions.begin() as session:
+        (action,) = AlertActionRepository(session).for_alert(alert.number or "")
+        trail = AuditRepository(session).for_record(alert.number or "")
+    assert action.runbook == "restart"
+    assert [e.action for e in trail] == ["alert", "runbook"]
+
+
+class Target(BaseHTTPRequestHandler):
+    status = 200
+
+    def do_GET(self) -> None:
+        body = b"ok" if Target.status == 200 else b"broken"
+        self.send_response(Target.status)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *_: object) -> None:
+        pass
+
+
+@pytest.fixture
+def target() -> Iterator[int]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Target)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    Target.status = 200
+    try:
+        yield server.server_address[1]
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def load_catalogue(sessions: sessionmaker[Session], port: int) -> None:
+    catalogue = Catalogue.model_validate(
+        {
+            "network": {"allow_loopback": True},
+            "items": [
+                {
+                    "name": "shop",
+                    "owner_group": "web",
+                    "tier": 1,
+                    "endpoints": [{"url": f"http://127.0.0.1:{port}/health", "contains": "ok"}],
+                },
+                {"name": "shop-db", "type": "database", "owner_group": "dba", "tier": 3},
+            ],
+        }
+    )
+    with sessions.begin() as session:
+        CatalogueRepository(session).replace(catalogue, datetime.now(UTC), "test")
+
+
+def test_a_failing_check_becomes_an_incident_and_its_recovery_resolves_it(
+    serviceops_env: str, sessions: sessionmaker[Session], target: int
+) -> None:
+    load_catalogue(sessions, target)
+    (ok,) = run_checks(CheckKind.HTTP)
+    assert ok.status is CheckStatus.OK and alerts(sessions) == []
+    Target.status = 500
+    (failed,) = run_checks(CheckKind.HTTP)
+    assert failed.status is CheckStatus.CRITICAL
+    (alert,) = alerts(sessions)
+    raised = incident(sessions, alert.incident_number or "")
+    assert (raised.service, raised.ci, raised.impact.value) == ("shop", "shop", "high")
+    run_checks(CheckKind.HTTP)  # still failing: a duplicate event, no new incident
+    with sessions.begin() as session:
+        assert [e.duplicate for e in EventRepository(session).list()] == [True, False]
+        assert len(IncidentRepository(session).list()) == 1
+        assert len(CheckRunRepository(session).history("shop-http")) == 3
+    Target.status = 200
+    run_checks(CheckKind.HTTP)
+    assert incident(sessions, alert.incident_number or "").state is IncidentState.RESOLVED
+
+
+def test_a_missed_check_raises_one_incident_and_reporting_again_resolves_it(
+    serviceops_env: str, sessions: sessionmaker[Session], target: int
+) -> None:
+    load_catalogue(sessions, target)
+    missed = MissedCheck(kind=CheckKind.HTTP, window_s=900)
+    record_missed_check(missed)
+    record_missed_check(missed)  # the automation fires again while still silent
+    (alert,) = alerts(sessions)
+    assert alert.event_count == 2 and alert.incident_number is not None
+    assert "http checks have not reported" in incident(sessions, alert.incident_number).title
+    run_checks(CheckKind.HTTP)
+    assert incident(sessions, alert.incident_number).state is IncidentState.RESOLVED
+
+
+@flow(name="record-missed-check-probe")
+def missed_check_probe(missed: MissedCheck) -> None:
+    """Stands in for record-missed-check: the test only looks at the runs asked for."""
+
+
+def test_dead_man_automations_fire_for_the_silent_kinds_only(prefect_server: None) -> None:
+    """The declared automations on the server: http keeps reporting, the rest are silent."""
+    deployment_id = missed_check_probe.to_deployment(name="probe").apply()
+    quick = {kind: 3 for kind in CheckKind}
+    automations = [
+        a.create() for a in deadman_automations(deployment_id, quick, timedelta(seconds=10))
+    ]
+    try:
+        asked: set[str] = set()
+        deadline = time.monotonic() + 60
+        while asked != {k.value for k in CheckKind} - {"http"} and time.monotonic() < deadline:
+            emit_event(
+                event=CHECKS_REPORTED,
+                resource={"prefect.resource.id": reporter_resource(CheckKind.HTTP)},
+            )
+            time.sleep(2)
+            with get_client(sync_client=True) as client:
+                runs = client.read_flow_runs(
+                    deployment_filter=DeploymentFilter(id=DeploymentFilterId(any_=[deployment_id]))
+                )
+            asked = {run.parameters["missed"]["kind"] for run in runs}
+        assert asked == {k.value for k in CheckKind} - {"http"}
+        windows = {run.parameters["missed"]["window_s"] for run in runs}
+        assert windows == {10}
+    finally:
+        for automation in automations:
+            automation.delete()
+        with get_client(sync_client=True) as client:
+            client.delete_deployment(deployment_id)

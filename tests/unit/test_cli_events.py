@@ -1,0 +1,158 @@
+"""`serviceops events|alerts ...` against a real database (SQLite and PostgreSQL): one line per
+record, the --json documents the read API returns, and the exit codes of bad or unknown
+numbers."""
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from sqlalchemy.orm import Session, sessionmaker
+from typer.testing import CliRunner, Result
+
+from serviceops.cli import app
+from serviceops.settings import get_settings
+from serviceops.store.db import sessions_for
+from tests.unit.test_gateway_events import ALERT_FIELDS, EVENT_FIELDS, seed_events
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    return CliRunner()
+
+
+@pytest.fixture
+def cli_db(
+    monkeypatch: pytest.MonkeyPatch, database_url: str, sessions: sessionmaker[Session]
+) -> Iterator[sessionmaker[Session]]:
+    """The CLI pointed at the fixture database; its cached engine is disposed afterwards so
+    no pooled connection outlives the test schema."""
+    monkeypatch.setenv("SERVICEOPS_DATABASE_URL", database_url)
+    get_settings.cache_clear()
+    yield sessions
+    get_settings.cache_clear()
+    sessions_for(database_url).kw["bind"].dispose()
+    sessions_for.cache_clear()
+
+
+@pytest.fixture
+def seeded(cli_db: sessionmaker[Session]) -> sessionmaker[Session]:
+    seed_events(cli_db)
+    return cli_db
+
+
+def _ok(result: Result) -> str:
+    assert result.exit_code == 0, (result.stdout, result.stderr)
+    return result.stdout
+
+
+def _json(result: Result) -> Any:
+    return json.loads(_ok(result))
+
+
+def _failed(result: Result, code: int) -> str:
+    assert result.exit_code == code, (result.stdout, result.stderr)
+    assert "Traceback" not in result.output
+    line = result.stderr.strip()
+    assert line.startswith("error: ") and "\n" not in line
+    return line
+
+
+def test_events_list_human_is_one_line_per_event(
+    runner: CliRunner, seeded: sessionmaker[Session]
+) -> None:
+    lines = _ok(runner.invoke(app, ["events", "list"])).splitlines()
+    assert lines[0].split()[:2] == ["number", "received"]
+    assert [line.split()[0] for line in lines[1:]] == [f"EVT-00000{i}" for i in range(6, 0, -1)]
+    by_number = {line.split()[0]: line for line in lines[1:]}
+    assert "pending" in by_number["EVT-000006"]
+    assert "dropped" in by_number["EVT-000004"]
+    assert "duplicate" in by_number["EVT-000002"] and "ALR-000001" in by_number["EVT-000002"]
+    assert "2026-11-26 09:02:00" in by_number["EVT-000005"]
+
+
+def test_events_list_json_with_filters(runner: CliRunner, seeded: sessionmaker[Session]) -> None:
+    body = _json(runner.invoke(app, ["events", "list", "--json"]))
+    assert (body["count"], body["limit"], body["offset"]) == (6, 100, 0)
+    assert all(set(view) == EVENT_FIELDS for view in body["events"])
+    cases = {
+        ("--source", "nagios", "--status", "firing"): ["EVT-000004", "EVT-000003"],
+        ("--alert", "ALR-000001"): ["EVT-000002", "EVT-000001"],
+        ("--status", "resolved"): ["EVT-000005"],
+        ("--limit", "2", "--offset", "1"): ["EVT-000005", "EVT-000004"],
+    }
+    for options, expected in cases.items():
+        body = _json(runner.invoke(app, ["events", "list", *options, "--json"]))
+        assert [view["number"] for view in body["events"]] == expected, options
+
+
+def test_events_list_bad_options_are_usage_errors(
+    runner: CliRunner, seeded: sessionmaker[Session]
+) -> None:
+    assert "--alert" in _failed(runner.invoke(app, ["events", "list", "--alert", "INC-1"]), 2)
+    assert runner.invoke(app, ["events", "list", "--status", "open"]).exit_code == 2
+    assert runner.invoke(app, ["events", "list", "--limit", "0"]).exit_code == 2
+
+
+def test_events_list_empty(runner: CliRunner, cli_db: sessionmaker[Session]) -> None:
+    assert _ok(runner.invoke(app, ["events", "list"])).strip() == "no events"
+    assert _ok(runner.invoke(app, ["alerts", "list"])).strip() == "no alerts"
+    assert _json(runner.invoke(app, ["events", "list", "--json"]))["events"] == []
+
+
+def test_events_show_an_event(runner: CliRunner, seeded: sessionmaker[Session]) -> None:
+    out = _ok(runner.invoke(app, ["events", "show", "EVT-000001"]))
+    assert out.startswith("EVT-000001  p99 latency over 2 s")
+    assert "exception" in out and "incident" in out and "ALR-000001" in out
+    assert '"instance": "mx-1:9100"' in out  # details, as sent
+    body = _json(runner.invoke(app, ["events", "show", "EVT-000006", "--json"]))
+    assert set(body) == {"event"} and set(body["event"]) == EVENT_FIELDS
+    assert body["event"]["pending"] is True and body["event"]["source"] == "script"
+
+
+def test_events_show_an_alert_with_events_and_history(
+    runner: CliRunner, seeded: sessionmaker[Session]
+) -> None:
+    out = _ok(runner.invoke(app, ["events", "show", "ALR-000002"]))
+    assert out.startswith("ALR-000002  disk 91% full")
+    assert "resolved" in out and "db-1" in out
+    assert "EVT-000005" in out and "EVT-000003" in out
+    assert "history" in out and "open -> resolved" in out
+    body = _json(runner.invoke(app, ["events", "show", "ALR-000001", "--json"]))
+    assert set(body) == {"alert", "events", "actions", "audit"}
+    assert set(body["alert"]) == ALERT_FIELDS
+    assert [view["number"] for view in body["events"]] == ["EVT-000002", "EVT-000001"]
+    assert [action["kind"] for action in body["actions"]] == ["raise_incident"]
+    assert [(a["from_state"], a["to_state"]) for a in body["audit"]] == [(None, "open")]
+    assert _json(runner.invoke(app, ["alerts", "show", "ALR-000001", "--json"])) == body
+
+
+@pytest.mark.parametrize("number", ["EVT-999999", "ALR-999999"])
+def test_unknown_number_exits_1(
+    runner: CliRunner, seeded: sessionmaker[Session], number: str
+) -> None:
+    for command in (["events", "show", number], ["events", "show", number, "--json"]):
+        line = _failed(runner.invoke(app, command), 1)
+        assert line == f"error: no {'event' if number.startswith('EVT') else 'alert'} {number}"
+    assert runner.invoke(app, ["alerts", "show", "ALR-999999"]).exit_code == 1
+
+
+@pytest.mark.parametrize("number", ["INC-000001", "EVT-1", "evt-000001"])
+def test_malformed_number_is_a_usage_error(
+    runner: CliRunner, cli_db: sessionmaker[Session], number: str
+) -> None:
+    assert "NUMBER" in _failed(runner.invoke(app, ["events", "show", number]), 2)
+
+
+def test_alerts_list(runner: CliRunner, seeded: sessionmaker[Session]) -> None:
+    lines = _ok(runner.invoke(app, ["alerts", "list"])).splitlines()
+    assert [line.split()[:2] for line in lines[1:]] == [
+        ["ALR-000002", "resolved"],
+        ["ALR-000001", "open"],
+    ]
+    assert "disk 91% full" in lines[1]
+    body = _json(runner.invoke(app, ["alerts", "list", "--state", "open", "--json"]))
+    assert (body["count"], body["limit"], body["offset"]) == (1, 100, 0)
+    assert body["alerts"][0]["number"] == "ALR-000001"
+    assert body["alerts"][0]["response"] == "incident"
+    assert runner.invoke(app, ["alerts", "list", "--state", "firing"]).exit_code == 2

@@ -1,0 +1,56 @@
+"""The event-management Slack template: valid Block Kit for every kind of notice, the
+monitoring source's text inert (a summary cannot ping a channel), the limit shown."""
+
+import json
+from datetime import UTC, datetime
+
+import pytest
+
+from serviceops.domain.correlation import Alert, AlertState, Notice, NoticeKind
+from serviceops.domain.event import Response, Significance
+from serviceops.notify.render import render_message
+
+EVENT_TEMPLATES = ("alert_notice",)
+T0 = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
+HOSTILE = '<!channel> {{ 7*7 }} "quoted" \\ <script> & co'
+
+
+def alert(**fields: object) -> Alert:
+    values: dict[str, object] = {
+        "number": "ALR-000042",
+        "key": "mx-1",
+        "service": "mail",
+        "ci": "mx-1",
+        "title": HOSTILE,
+        "state": AlertState.OPEN,
+        "significance": Significance.WARNING,
+        "response": Response.NOTIFY,
+        "firing": ["fp:1", "fp:2"],
+        "fingerprints": ["fp:1", "fp:2"],
+        "event_count": 17,
+        "notified": 2,
+        "first_event_at": T0,
+        "last_event_at": T0,
+    }
+    return Alert.model_validate(values | fields)
+
+
+@pytest.mark.parametrize("kind", list(NoticeKind))
+def test_alert_notice_is_block_kit_with_the_summary_escaped(kind: NoticeKind) -> None:
+    notice = Notice(kind=kind, alert_key=0, ordinal=2, summary=HOSTILE)
+    message = render_message("alert_notice", alert=alert(), notice=notice, limit=5)
+    blocks = json.loads(json.dumps(message.blocks))
+    assert [block["type"] for block in blocks] == ["section", "context"]
+    text = message.text + json.dumps(blocks)
+    assert "<!channel>" not in text and "&lt;!channel&gt;" in text
+    assert "{{ 7*7 }}" in message.text  # shown, not evaluated
+    assert "ALR-000042" in message.text and "mx-1" in message.text
+    assert "message 2 of at most 5" in blocks[1]["elements"][0]["text"]
+    assert "17 event(s), 2 condition(s) firing" in blocks[1]["elements"][0]["text"]
+
+
+def test_alert_notice_names_the_incident_once_raised() -> None:
+    notice = Notice(kind=NoticeKind.ESCALATED, alert_key=0, ordinal=1, summary="down")
+    raised = alert(incident_number="INC-000007", response=Response.INCIDENT)
+    message = render_message("alert_notice", alert=raised, notice=notice, limit=5)
+    assert "INC-000007" in message.blocks[1]["elements"][0]["text"]
