@@ -19,7 +19,7 @@ from pathlib import Path
 
 import httpx
 
-from serviceops.catalogue_file import load_catalogue_file
+from serviceops.catalogue_file import CatalogueError, load_catalogue_file
 from serviceops.prefect_rest import call
 from serviceops.settings import Settings
 from serviceops.store.cmdb import CatalogueRepository
@@ -126,7 +126,10 @@ class Stack:
         if not path.exists():
             logger.warning("no service catalogue at %s: checks have nothing to check", path)
             return
-        catalogue = load_catalogue_file(path)
+        try:
+            catalogue = load_catalogue_file(path)
+        except CatalogueError as exc:
+            raise StackError(f"service catalogue not loaded: {exc}") from None
         with sessions_for(self.settings.resolved_database_url).begin() as session:
             CatalogueRepository(session).replace(catalogue, datetime.now(UTC), str(path))
         logger.info("service catalogue loaded from %s", path)
