@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from serviceops.settings import get_settings
 from serviceops.store.db import make_engine, migrate
-from tests.conftest import postgres_schema
+from tests.conftest import POSTGRES_URL_ENV, postgres_schema
 from tests.fakes.slack import FakeSlack
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -92,19 +92,30 @@ class ServedStack:
         return UNBLOCK_HAND_OVER[self.backend]
 
 
-@pytest.fixture(
-    scope="module",
-    params=[
-        pytest.param("sqlite", id="sqlite"),
-        pytest.param("postgres", id="postgres", marks=pytest.mark.postgres),
-    ],
-)
-def served(
-    request: pytest.FixtureRequest, prefect_server: None, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[ServedStack]:
+def flow_backend() -> str:
+    """Flows run once, on PostgreSQL (production's backend) when the tests have one, else on
+    SQLite. Both backends are covered where they differ: every store test runs on each, and
+    the e2e tests run the embedded SQLite stack end to end. Running every flow twice would
+    double the slowest part of the suite for no behaviour the store tests do not pin."""
+    return "postgres" if os.environ.get(POSTGRES_URL_ENV) else "sqlite"
+
+
+@pytest.fixture
+def empty_database_url(tmp_path: Path) -> Iterator[str]:
+    """One empty database on the flows' backend (see flow_backend), not migrated."""
+    if flow_backend() == "postgres":
+        with postgres_schema() as url:
+            yield url
+    else:
+        yield f"sqlite:///{tmp_path / 'serviceops.db'}"
+
+
+@pytest.fixture(scope="module")
+def served(prefect_server: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServedStack]:
     folder = tmp_path_factory.mktemp("served")
+    backend = flow_backend()
     with ExitStack() as stack:
-        if request.param == "sqlite":
+        if backend == "sqlite":
             url = f"sqlite:///{folder / 'serviceops.db'}"
         else:
             url = stack.enter_context(postgres_schema())
@@ -134,7 +145,7 @@ def served(
         _wait_for_deployments(folder / "serve.log")
         engine = make_engine(url)
         stack.callback(engine.dispose)
-        yield ServedStack(request.param, url, sessionmaker(engine, expire_on_commit=False), slack)
+        yield ServedStack(backend, url, sessionmaker(engine, expire_on_commit=False), slack)
 
 
 def _wait_for_deployments(log: Path, timeout: float = 90) -> None:
