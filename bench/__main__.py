@@ -1,9 +1,18 @@
 """`python -m bench`: every benchmark, one after the other."""
 
-from bench import event_throughput, log_incident_latency, sla_sweep_scale, webhook_accept
+from bench import (
+    detect_problems_scale,
+    event_throughput,
+    kedb_match,
+    log_incident_latency,
+    sla_sweep_scale,
+    webhook_accept,
+)
 
 if __name__ == "__main__":
     sla_sweep_scale.main()
     log_incident_latency.main()
     webhook_accept.main()
     event_throughput.main()
+    kedb_match.main()
+    detect_problems_scale.main()

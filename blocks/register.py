@@ -5,12 +5,19 @@ import logging
 
 from blocks.event_policy import EventPolicyBlock
 from blocks.incident_policy import IncidentPolicyBlock
+from blocks.problem_policy import ProblemPolicyBlock
 from blocks.request_policy import RequestPolicyBlock
 from blocks.slack import SlackBlock
 
 logger = logging.getLogger(__name__)
 
-BLOCKS = (IncidentPolicyBlock, RequestPolicyBlock, EventPolicyBlock, SlackBlock)
+BLOCKS = (
+    IncidentPolicyBlock,
+    RequestPolicyBlock,
+    EventPolicyBlock,
+    ProblemPolicyBlock,
+    SlackBlock,
+)
 DEFAULT_DOCUMENT = "default"
 
 

@@ -1,6 +1,7 @@
 """Deployment definitions: names, schedules, tags, parameters. A deployment is named after its
 flow (`log-incident/log-incident`) except the routine checks: one flow, run-checks, deployed
-once per kind of check (`run-checks/http-checks`), each on the catalogue's schedule."""
+once per kind of check (`run-checks/http-checks`), each on the catalogue's schedule; and the
+ops report: one flow, ops-report, deployed daily and weekly (`ops-report/daily-report`)."""
 
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -16,17 +17,30 @@ from flows.incident.major_incident import post_major_updates
 from flows.incident.sla_sweep import sla_sweep
 from flows.incident.transitions import TRANSITION_FLOWS
 from flows.operations.deliver_notifications import deliver_notifications
+from flows.operations.ops_report import ops_report
 from flows.operations.run_checks import run_checks
+from flows.problem.detect_problems import detect_problems
+from flows.problem.lifecycle import PROBLEM_FLOWS, log_problem
 from flows.request.fulfil_request import fulfil_request
 from flows.request.upkeep import chase_approvals, review_access, submit_pending_requests
 from serviceops.domain.checks import CheckKind
 from serviceops.domain.cmdb import DEFAULT_SCHEDULES
+from serviceops.domain.kpi import ReportKind
 
 EVERY_MINUTE = timedelta(minutes=1)
+EVERY_HOUR = timedelta(hours=1)
 DAILY_AT_SIX = "0 6 * * *"
+MONDAYS_AT_SIX = "0 6 * * 1"
 TAGS = ["serviceops"]
 
-ON_DEMAND: tuple[Flow, ...] = (log_incident, *TRANSITION_FLOWS, fulfil_request, record_missed_check)
+ON_DEMAND: tuple[Flow, ...] = (
+    log_incident,
+    *TRANSITION_FLOWS,
+    fulfil_request,
+    record_missed_check,
+    log_problem,
+    *PROBLEM_FLOWS,
+)
 EVERY_MINUTE_FLOWS: tuple[Flow, ...] = (
     sla_sweep,
     post_major_updates,
@@ -35,9 +49,21 @@ EVERY_MINUTE_FLOWS: tuple[Flow, ...] = (
     chase_approvals,
     process_events,
 )
+HOURLY_FLOWS: tuple[Flow, ...] = (detect_problems,)
 DAILY_FLOWS: tuple[Flow, ...] = (review_access,)
 CHECK_FLOW: Flow = run_checks
-SCHEDULED: tuple[Flow, ...] = (*EVERY_MINUTE_FLOWS, *DAILY_FLOWS, CHECK_FLOW)
+REPORT_FLOW: Flow = ops_report
+REPORT_SCHEDULES: dict[ReportKind, str] = {
+    ReportKind.DAILY: DAILY_AT_SIX,
+    ReportKind.WEEKLY: MONDAYS_AT_SIX,
+}
+SCHEDULED: tuple[Flow, ...] = (
+    *EVERY_MINUTE_FLOWS,
+    *HOURLY_FLOWS,
+    *DAILY_FLOWS,
+    REPORT_FLOW,
+    CHECK_FLOW,
+)
 
 
 @dataclass(frozen=True)
@@ -71,6 +97,10 @@ def check_deployment_name(kind: CheckKind) -> str:
     return f"{kind.value}-checks"
 
 
+def report_deployment_name(kind: ReportKind) -> str:
+    return f"{kind.value}-report"
+
+
 def definitions(check_schedules: dict[CheckKind, int] | None = None) -> list[Definition]:
     """Every deployment; `check_schedules` (seconds per kind, from the service catalogue)
     override the default intervals of the routine checks."""
@@ -78,7 +108,17 @@ def definitions(check_schedules: dict[CheckKind, int] | None = None) -> list[Def
     return [
         *(Definition(flow, flow.name) for flow in ON_DEMAND),
         *(Definition(flow, flow.name, interval=EVERY_MINUTE) for flow in EVERY_MINUTE_FLOWS),
+        *(Definition(flow, flow.name, interval=EVERY_HOUR) for flow in HOURLY_FLOWS),
         *(Definition(flow, flow.name, cron=DAILY_AT_SIX) for flow in DAILY_FLOWS),
+        *(
+            Definition(
+                REPORT_FLOW,
+                report_deployment_name(kind),
+                cron=cron,
+                parameters={"kind": kind.value},
+            )
+            for kind, cron in REPORT_SCHEDULES.items()
+        ),
         *(
             Definition(
                 CHECK_FLOW,

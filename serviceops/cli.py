@@ -22,9 +22,10 @@ from sqlalchemy.orm import Session
 
 from serviceops import cli_output, cli_runs
 from serviceops.cli_catalogue import checks_app, services_app
-from serviceops.cli_common import JsonOpt, echo_json, fail, transaction, validated
+from serviceops.cli_common import JsonOpt, echo_json, fail, run_or_fail, transaction, validated
 from serviceops.cli_events import alerts_app, events_app
 from serviceops.cli_identities import identity_app
+from serviceops.cli_problems import kedb_app, problem_app
 from serviceops.cli_requests import catalogue_app, request_app
 from serviceops.domain.incident import (
     AcknowledgeIncident,
@@ -69,6 +70,8 @@ app.add_typer(services_app, name="services", no_args_is_help=True)
 app.add_typer(checks_app, name="checks", no_args_is_help=True)
 app.add_typer(events_app, name="events", no_args_is_help=True)
 app.add_typer(alerts_app, name="alerts", no_args_is_help=True)
+app.add_typer(problem_app, name="problem", no_args_is_help=True)
+app.add_typer(kedb_app, name="kedb", no_args_is_help=True)
 
 NumberArg = Annotated[str, typer.Argument(metavar="NUMBER", help="e.g. INC-000123")]
 ActorOpt = Annotated[str, typer.Option(help="Who acts (recorded in the audit trail).")]
@@ -218,28 +221,6 @@ def incident_list(
 # --------------------------------------------------------------------------- incident changes
 
 
-def _run(call: cli_runs.FlowCall, timeout: float, as_json: bool) -> str:
-    """Run the flow; return the flow run id when it completed, else explain and exit 1."""
-    try:
-        outcome = cli_runs.run_and_wait(call, timeout)
-    except cli_runs.PrefectUnavailable as exc:
-        fail(str(exc))
-    if outcome.completed:
-        return outcome.flow_run_id
-    if outcome.final:
-        problem = f"flow run {outcome.flow_run_id} {outcome.state_name}: {outcome.message}"
-    else:
-        problem = (
-            f"flow run {outcome.flow_run_id} still {outcome.state_name} after {timeout:g}s; "
-            "it carries on: follow it in the Prefect UI"
-        )
-    if as_json:
-        echo_json(
-            {"flow_run_id": outcome.flow_run_id, "state": outcome.state_type, "error": problem}
-        )
-    fail(problem)
-
-
 def _print_run(number: str, flow_run_id: str, as_json: bool) -> None:
     with transaction(get_settings()) as session:
         document = _load_document(session, number)
@@ -252,7 +233,7 @@ def _print_run(number: str, flow_run_id: str, as_json: bool) -> None:
 
 def _change(command: IncidentCommand, timeout: float, as_json: bool) -> None:
     """Run the command's flow and print the incident as it is afterwards."""
-    flow_run_id = _run(cli_runs.command_call(command), timeout, as_json)
+    flow_run_id = run_or_fail(cli_runs.command_call(command), timeout, as_json)
     _print_run(command.number, flow_run_id, as_json)
 
 
@@ -283,7 +264,7 @@ def incident_open(
         source=source,
         major=major,
     )
-    flow_run_id = _run(cli_runs.log_incident_call(draft), timeout, as_json)
+    flow_run_id = run_or_fail(cli_runs.log_incident_call(draft), timeout, as_json)
     with transaction(get_settings()) as session:
         touched = AuditRepository(session).records_of_flow_run(flow_run_id)
     number = next((record for record in touched if record.startswith("INC-")), None)

@@ -15,7 +15,7 @@ import typer
 
 from serviceops import cli_runs
 from serviceops.catalogue_file import CatalogueError, load_catalogue_file
-from serviceops.cli_common import EXIT_USAGE, JsonOpt, echo_json, fail, transaction
+from serviceops.cli_common import EXIT_USAGE, JsonOpt, echo_json, fail, run_or_fail, transaction
 from serviceops.cli_output import clip, fields, table, when
 from serviceops.domain.checks import CheckKind, CheckStatus
 from serviceops.domain.cmdb_views import (
@@ -181,15 +181,7 @@ def checks_run(
     results land in the history and failures become events), then show their results."""
     kinds = kind or list(CheckKind)
     for each in kinds:
-        try:
-            outcome = cli_runs.run_and_wait(cli_runs.checks_call(each), timeout)
-        except cli_runs.PrefectUnavailable as exc:
-            fail(str(exc))
-        if not outcome.completed:
-            fail(
-                f"{each.value} checks: flow run {outcome.flow_run_id} {outcome.state_name}: "
-                f"{outcome.message}"
-            )
+        run_or_fail(cli_runs.checks_call(each), timeout, as_json)
     with transaction(get_settings()) as session:
         catalogue = CatalogueRepository(session).catalogue()
         views = check_views(catalogue, CheckRunRepository(session).latest())

@@ -18,6 +18,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from serviceops import cli_runs
 from serviceops.settings import Settings
 from serviceops.store.db import sessions_for
 
@@ -84,3 +85,24 @@ def echo_json(document: BaseModel | dict[str, Any]) -> None:
         typer.echo(document.model_dump_json(indent=2))
     else:
         typer.echo(json.dumps(document, indent=2, default=str))
+
+
+def run_or_fail(call: cli_runs.FlowCall, timeout: float, as_json: bool) -> str:
+    """Run the deployment and wait; the flow run id when it completed, else say why (the
+    flow's own message, e.g. an illegal transition, or that it is still running) and exit 1."""
+    try:
+        outcome = cli_runs.run_and_wait(call, timeout)
+    except cli_runs.PrefectUnavailable as exc:
+        fail(str(exc))
+    if outcome.completed:
+        return outcome.flow_run_id
+    if outcome.final:
+        error = f"flow run {outcome.flow_run_id} {outcome.state_name}: {outcome.message}"
+    else:
+        error = (
+            f"flow run {outcome.flow_run_id} still {outcome.state_name} after {timeout:g}s; "
+            "it carries on: follow it in the Prefect UI"
+        )
+    if as_json:
+        echo_json({"flow_run_id": outcome.flow_run_id, "state": outcome.state_type, "error": error})
+    fail(error)

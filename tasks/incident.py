@@ -65,7 +65,9 @@ def diagnose_incident(number: str) -> Incident:
     """Initial diagnosis against the known error database."""
     with sessions().begin() as session:
         incident = IncidentRepository(session).get(number)
-        known_errors = KnownErrorRepository(session).candidates(incident.service)
+        known_errors = KnownErrorRepository(session).candidates(
+            incident.service, incident.ci, category=incident.category
+        )
     return _apply(number, lambda incident: lifecycle.diagnose(incident, known_errors, now()))
 
 

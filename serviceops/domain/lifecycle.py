@@ -106,10 +106,12 @@ def prioritize(incident: Incident, policy: IncidentPolicy, at: datetime) -> Chan
 
 
 def diagnose(incident: Incident, known_errors: list[KnownError], at: datetime) -> Change:
-    """Initial diagnosis: attach the best-matching known error's workaround, if any."""
+    """Initial diagnosis: attach the best-matching known error's workaround, if any (matched
+    on service or CI, category and symptom text; see match_known_errors)."""
     matches = match_known_errors(
         known_errors,
         service=incident.service,
+        ci=incident.ci,
         category=incident.category,
         text=f"{incident.title} {incident.description}",
     )

@@ -20,6 +20,8 @@ from serviceops.gateway import (
     event_records,
     events,
     incidents,
+    kpis,
+    problems,
     requests,
     slack,
     webhooks,
@@ -111,6 +113,8 @@ def create_app(
     app.include_router(events.router)
     app.include_router(event_records.router)
     app.include_router(slack.router)
+    app.include_router(kpis.router)
+    app.include_router(problems.router)
 
     @app.get("/healthz", tags=["health"])
     def healthz() -> JSONResponse:

@@ -14,14 +14,19 @@ from deployments.definitions import (
     CHECK_FLOW,
     DAILY_AT_SIX,
     DAILY_FLOWS,
+    EVERY_HOUR,
     EVERY_MINUTE,
     EVERY_MINUTE_FLOWS,
+    HOURLY_FLOWS,
     ON_DEMAND,
+    REPORT_FLOW,
+    REPORT_SCHEDULES,
     SCHEDULED,
     definitions,
 )
 from serviceops.domain.checks import CheckKind
 from serviceops.domain.cmdb import DEFAULT_SCHEDULES
+from serviceops.domain.kpi import ReportKind
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -60,7 +65,8 @@ def test_every_kind_of_check_is_deployed_on_the_catalogue_schedule() -> None:
     tuned = {d.name: d for d in definitions({CheckKind.TLS: 86400})}
     assert tuned["tls-checks"].interval is not None
     assert tuned["tls-checks"].interval.total_seconds() == 86400
-    assert tuned["http-checks"].interval == definitions()[-6].interval
+    default = {d.name: d for d in definitions()}
+    assert tuned["http-checks"].interval == default["http-checks"].interval
     assert all(d.flow is CHECK_FLOW for d in definitions() if d.name.endswith("-checks"))
 
 
@@ -68,10 +74,28 @@ def test_schedules_are_the_same_in_both() -> None:
     deployed = {d["name"]: d for d in _prefect_yaml()}
     for flow in EVERY_MINUTE_FLOWS:
         assert deployed[flow.name]["schedules"] == [{"interval": EVERY_MINUTE.total_seconds()}]
+    for flow in HOURLY_FLOWS:
+        assert deployed[flow.name]["schedules"] == [{"interval": EVERY_HOUR.total_seconds()}]
     for flow in DAILY_FLOWS:
         assert deployed[flow.name]["schedules"] == [{"cron": DAILY_AT_SIX}]
     for flow in ON_DEMAND:
         assert "schedules" not in deployed[flow.name]
+
+
+def test_the_ops_report_is_deployed_daily_and_weekly_at_six() -> None:
+    deployed = {d["name"]: d for d in _prefect_yaml()}
+    served = {d.name: d for d in definitions()}
+    expected = {"daily-report": "0 6 * * *", "weekly-report": "0 6 * * 1"}
+    assert {kind.value: cron for kind, cron in REPORT_SCHEDULES.items()} == {
+        "daily": "0 6 * * *",
+        "weekly": "0 6 * * 1",
+    }
+    for name, cron in expected.items():
+        kind = ReportKind(name.removesuffix("-report"))
+        assert deployed[name]["schedules"] == [{"cron": cron}]
+        assert deployed[name]["parameters"] == {"kind": kind.value}
+        assert served[name].flow is REPORT_FLOW and served[name].cron == cron
+        assert served[name].full_name == f"ops-report/{name}"
 
 
 @pytest.mark.parametrize("flow", ON_DEMAND, ids=lambda f: f.name)

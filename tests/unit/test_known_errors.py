@@ -1,8 +1,15 @@
 """Initial diagnosis against the KEDB: which known errors fit, and in which order."""
 
+import random
+
 import pytest
 
-from serviceops.domain.problem import KnownError, match_known_errors
+from serviceops.domain.problem import (
+    KnownError,
+    KnownErrorIndex,
+    match_known_errors,
+    symptom_words,
+)
 
 
 def ke(
@@ -153,3 +160,212 @@ def test_input_list_is_not_modified() -> None:
     before = list(kedb)
     match(kedb, "vpn", "network")
     assert kedb == before
+
+
+# --------------------------------------------------------------------------- CIs and the index
+
+
+def ci_ke(
+    number: str,
+    *,
+    service: str | None = None,
+    ci: str | None = None,
+    affected: list[str] | None = None,
+    category: str | None = None,
+    symptom: str = "",
+) -> KnownError:
+    return ke(number, service=service, category=category, symptom=symptom).model_copy(
+        update={"ci": ci, "affected_cis": affected or []}
+    )
+
+
+def match_ci(
+    kedb: list[KnownError], service: str, ci: str | None, category: str, text: str = ""
+) -> list[str]:
+    found = match_known_errors(kedb, service=service, ci=ci, category=category, text=text)
+    from_index = KnownErrorIndex(kedb).match(service=service, ci=ci, category=category, text=text)
+    assert numbers(from_index) == numbers(found), "the index disagrees with the simple match"
+    return numbers(found)
+
+
+def test_the_incident_ci_brings_in_known_errors_of_other_services() -> None:
+    kedb = [
+        ci_ke("KE-san", service="storage", ci="san-1", affected=["db-01", "db-02"]),
+        ci_ke("KE-other", service="storage"),
+    ]
+    assert match_ci(kedb, "erp", "db-02", "database") == ["KE-san"]
+    assert match_ci(kedb, "erp", "san-1", "database") == ["KE-san"]
+    assert match_ci(kedb, "erp", "db-03", "database") == []
+    assert match_ci(kedb, "erp", None, "database") == []
+
+
+def test_a_known_error_naming_cis_but_no_service_applies_to_those_cis_only() -> None:
+    kedb = [ci_ke("KE-host", ci="web-07"), ci_ke("KE-any")]
+    assert match_ci(kedb, "shop", "web-07", "software") == ["KE-host", "KE-any"]
+    assert match_ci(kedb, "shop", "web-08", "software") == ["KE-any"]
+    assert match_ci(kedb, "shop", None, "software") == ["KE-any"]
+
+
+def test_a_known_error_of_the_service_fits_whatever_the_ci() -> None:
+    kedb = [ci_ke("KE-svc", service="shop", ci="web-07")]
+    assert match_ci(kedb, "shop", "web-08", "software") == ["KE-svc"]
+
+
+def test_exact_ci_ranks_before_exact_service() -> None:
+    kedb = [
+        ci_ke("KE-svc", service="erp", category="database/oracle", symptom="ora-01555 snapshot"),
+        ci_ke("KE-ci", service="storage", affected=["db-01"]),
+    ]
+    text = "ORA-01555 snapshot too old"
+    assert match_ci(kedb, "erp", "db-01", "database/oracle", text) == ["KE-ci", "KE-svc"]
+    # without the CI, the storage known error is out of scope
+    assert match_ci(kedb, "erp", None, "database/oracle", text) == ["KE-svc"]
+
+
+def test_the_category_filter_applies_to_ci_matches_too() -> None:
+    kedb = [ci_ke("KE-net", affected=["db-01"], category="network")]
+    assert match_ci(kedb, "erp", "db-01", "database") == []
+
+
+def test_ci_is_optional_for_old_callers() -> None:
+    kedb = [ci_ke("KE-host", ci="web-07"), ke("KE-svc", service="shop")]
+    assert match(kedb, "shop", "software") == ["KE-svc"]
+
+
+def test_blank_cis_are_dropped() -> None:
+    known = KnownError.model_validate(
+        {"number": "KE-1", "title": "t", "workaround": "w", "ci": " ", "affected_cis": ["", "a"]}
+    )
+    assert (known.ci, known.affected_cis, known.cis) == (None, ["a"], frozenset({"a"}))
+
+
+def test_symptom_words() -> None:
+    assert symptom_words("Le RÉSEAU est coupé, ORA-01555: is on") == {
+        "réseau",
+        "est",
+        "coupé",
+        "ora",
+        "01555",
+    }
+
+
+# A KEDB as a service desk has it: several services, CIs, categories, overlapping symptoms.
+REALISTIC_KEDB = [
+    ci_ke(
+        "KE-000001",
+        service="vpn",
+        category="network/vpn",
+        symptom="VPN tunnel drops every few minutes after connecting",
+    ),
+    ci_ke(
+        "KE-000002",
+        service="vpn",
+        ci="vpn-gw-2",
+        category="network/vpn",
+        symptom="VPN tunnel drops for Lyon office users, MTU mismatch",
+    ),
+    ci_ke(
+        "KE-000003",
+        category="network",
+        symptom="network slow, packet loss during backups",
+    ),
+    ci_ke(
+        "KE-000004",
+        service="mail",
+        category="software/mail",
+        symptom="mail bounces with 552 mailbox quota exceeded",
+    ),
+    ci_ke(
+        "KE-000005",
+        service="mail",
+        category="software/mail/outlook",
+        symptom="Outlook asks for the password again and again",
+    ),
+    ci_ke(
+        "KE-000006",
+        service="storage",
+        ci="san-1",
+        affected=["db-01", "db-02"],
+        category="database",
+        symptom="database writes hang, I/O latency above 500 ms",
+    ),
+    ci_ke(
+        "KE-000007",
+        service="erp",
+        category="database/oracle",
+        symptom="ORA-01555 snapshot too old in the nightly batch",
+    ),
+    ci_ke("KE-000008", category="access", symptom="account locked after password change"),
+    ci_ke(
+        "KE-000009",
+        service="printing",
+        category="hardware/printer",
+        symptom="print queue stuck, jobs pending",
+    ),
+    ci_ke(
+        "KE-000010",
+        service="erp",
+        category="software/erp",
+        symptom="ERP login slow on Monday mornings",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("service", "ci", "category", "text", "best"),
+    [
+        ("vpn", "vpn-gw-2", "network/vpn", "Lyon office: VPN tunnel drops", "KE-000002"),
+        ("vpn", "vpn-gw-1", "network/vpn", "VPN tunnel drops after a few minutes", "KE-000001"),
+        ("mail", None, "software/mail", "Mails bounce: 552 quota exceeded", "KE-000004"),
+        ("mail", None, "software/mail/outlook", "Outlook keeps asking for password", "KE-000005"),
+        ("erp", "db-01", "database/oracle", "Nightly batch fails, writes hang", "KE-000006"),
+        ("erp", None, "database/oracle", "ORA-01555 in the nightly batch", "KE-000007"),
+        ("intranet", None, "network/lan", "Network slow with packet loss", "KE-000003"),
+        ("hr", None, "access/ad", "Account locked after password change", "KE-000008"),
+    ],
+)
+def test_kedb_matching_ranks_the_right_known_error_first(
+    service: str, ci: str | None, category: str, text: str, best: str
+) -> None:
+    found = match_ci(REALISTIC_KEDB, service, ci, category, text)
+    assert found[0] == best
+
+
+def test_the_index_agrees_with_the_simple_match_on_a_random_kedb() -> None:
+    rng = random.Random(7)
+    services = [f"svc-{i}" for i in range(6)] + [None]
+    cis = [f"ci-{i}" for i in range(10)]
+    categories = ["network", "network/vpn", "network/vpn/client", "software", None]
+    words = [
+        "tunnel",
+        "drops",
+        "timeout",
+        "quota",
+        "bounce",
+        "slow",
+        "locked",
+        "printer",
+        "disk",
+        "full",
+    ]
+    kedb = [
+        ci_ke(
+            f"KE-{n:06d}",
+            service=rng.choice(services),
+            ci=rng.choice([*cis, None, None]),
+            affected=rng.sample(cis, rng.randint(0, 2)),
+            category=rng.choice(categories),
+            symptom=" ".join(rng.sample(words, 3)),
+        )
+        for n in range(300)
+    ]
+    index = KnownErrorIndex(kedb)
+    assert len(index) == 300
+    for _ in range(200):
+        query = {
+            "service": rng.choice(services[:-1]),
+            "ci": rng.choice([*cis, None]),
+            "category": rng.choice(categories[:-1]),
+            "text": " ".join(rng.sample(words, 4)),
+        }
+        assert numbers(index.match(**query)) == numbers(match_known_errors(kedb, **query))

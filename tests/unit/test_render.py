@@ -144,10 +144,13 @@ def all_text(message: SlackMessage) -> str:
 
 def test_every_slack_template_has_a_context_here() -> None:
     from tests.unit.test_event_templates import EVENT_TEMPLATES
+    from tests.unit.test_ops_report import REPORT_TEMPLATES
+    from tests.unit.test_problem_templates import PROBLEM_TEMPLATES
     from tests.unit.test_request_templates import REQUEST_TEMPLATES
 
     on_disk = {p.name.removesuffix(".json.j2") for p in render.TEMPLATES.glob("*.json.j2")}
-    assert on_disk == set(SLACK_TEMPLATES) | set(REQUEST_TEMPLATES) | set(EVENT_TEMPLATES)
+    families = (REQUEST_TEMPLATES, EVENT_TEMPLATES, REPORT_TEMPLATES, PROBLEM_TEMPLATES)
+    assert on_disk == set(SLACK_TEMPLATES).union(*families)
 
 
 @pytest.mark.parametrize("name", sorted(p.name for p in render.TEMPLATES.glob("*.j2")))

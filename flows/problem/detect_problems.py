@@ -1,0 +1,16 @@
+"""detect-problems: trend analysis over the incident history (ITIL SO 4.4.5.1, proactive
+problem management). The same service, CI or category recurring within the window, and every
+major incident, get a problem; a trend that has one adds its new incidents to it."""
+
+from prefect import flow
+
+from tasks.notifications import deliver_notifications
+from tasks.problem import DetectedProblems, detect_problem_trends
+
+
+@flow(name="detect-problems")
+def detect_problems() -> DetectedProblems:
+    """The trend rules are the problem policy block's (at least 3 incidents in 7 days)."""
+    detected = detect_problem_trends()
+    deliver_notifications()
+    return detected

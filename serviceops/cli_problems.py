@@ -1,0 +1,603 @@
+"""`serviceops problem ...` and `serviceops kedb ...`: problem management from a terminal.
+
+Reads (`problem list/show`, `kedb search/show/list`) go straight to the serviceops database.
+Every change (`problem open`, each lifecycle step, `problem detect`) runs the deployed flow
+and waits for it, as `serviceops incident ...` does, so a change made here is the same
+audited, retried, visible-in-the-UI run as one made from the Prefect UI's form. Input is
+validated with the domain's command models first: a bad value is one line naming the option,
+exit 2, and nothing runs. A step the problem's state does not allow fails in the flow (the
+transition table decides there), and its message is the error line, exit 1. `--json` prints
+the documents of serviceops.domain.problem_views, as the read API returns them.
+"""
+
+import re
+from collections.abc import Callable, Sequence
+from typing import Annotated
+
+import typer
+from pydantic import BaseModel
+from pydantic_core import ErrorDetails
+from sqlalchemy.orm import Session
+
+from serviceops import cli_runs
+from serviceops.cli_common import (
+    EXIT_USAGE,
+    JsonOpt,
+    echo_json,
+    fail,
+    option_name,
+    run_or_fail,
+    transaction,
+    validated,
+)
+from serviceops.cli_output import clip, fields, history, table, when
+from serviceops.domain.problem import (
+    CategorizeProblem,
+    CloseProblem,
+    InvestigateProblem,
+    PrioritizeProblem,
+    Problem,
+    ProblemCommand,
+    ProblemDraft,
+    ProblemState,
+    RaiseKnownError,
+    RecordWorkaround,
+    ResolveProblem,
+    ReviewProblem,
+)
+from serviceops.domain.problem_views import (
+    DetectionDocument,
+    KnownErrorDocument,
+    KnownErrorDocView,
+    KnownErrorList,
+    ProblemDocument,
+    ProblemList,
+    ProblemRunDocument,
+    ProblemView,
+)
+from serviceops.settings import get_settings
+from serviceops.store.problems import ProblemRepository
+from serviceops.store.repositories import AuditRepository, KnownErrorRepository, RecordNotFound
+
+__all__ = [
+    "DETECT_PROBLEMS",
+    "FLOW_OF_PROBLEM_COMMAND",
+    "LOG_PROBLEM",
+    "detect_problems_call",
+    "kedb_app",
+    "log_problem_call",
+    "problem_app",
+    "problem_command_call",
+]
+
+problem_app = typer.Typer(
+    help="Problems: log, investigate, raise known errors, resolve, review, detect trends."
+)
+kedb_app = typer.Typer(help="The known error database (KEDB): search and read known errors.")
+
+LOG_PROBLEM = "log-problem"
+DETECT_PROBLEMS = "detect-problems"
+
+# Each command model has exactly one flow; its deployment has the flow's name too
+# (deployments/definitions.py), as for incidents in cli_runs.FLOW_OF_COMMAND.
+FLOW_OF_PROBLEM_COMMAND: dict[type[ProblemCommand], str] = {
+    CategorizeProblem: "categorize-problem",
+    PrioritizeProblem: "prioritize-problem",
+    InvestigateProblem: "investigate-problem",
+    RecordWorkaround: "record-workaround",
+    RaiseKnownError: "raise-known-error",
+    ResolveProblem: "resolve-problem",
+    CloseProblem: "close-problem",
+    ReviewProblem: "review-major-problem",
+}
+
+PROBLEM_NUMBER = re.compile(r"^PRB-\d{6,}$")
+KNOWN_ERROR_NUMBER = re.compile(r"^KE-\d{6,}$")
+
+# Incident numbers shown in `problem show` before "and N more" (--json lists them all).
+_INCIDENTS_SHOWN = 20
+
+NumberArg = Annotated[str, typer.Argument(metavar="NUMBER", help="e.g. PRB-000123")]
+ActorOpt = Annotated[str, typer.Option(help="Who acts (recorded in the audit trail).")]
+TimeoutOpt = Annotated[
+    float, typer.Option(min=0, help="Seconds to wait for the flow run to finish.")
+]
+LimitOpt = Annotated[int, typer.Option(min=1, max=500, help="Page size.")]
+OffsetOpt = Annotated[int, typer.Option(min=0, help="Records to skip.")]
+
+
+# --------------------------------------------------------------------------- flow calls
+
+
+def _json(model: BaseModel) -> dict[str, object]:
+    """Plain JSON values: the server validates them against the flow's parameter schema."""
+    return model.model_dump(mode="json")
+
+
+def log_problem_call(draft: ProblemDraft) -> cli_runs.FlowCall:
+    return cli_runs.FlowCall(LOG_PROBLEM, {"problem": _json(draft)})
+
+
+def problem_command_call(command: ProblemCommand) -> cli_runs.FlowCall:
+    return cli_runs.FlowCall(FLOW_OF_PROBLEM_COMMAND[type(command)], {"command": _json(command)})
+
+
+def detect_problems_call() -> cli_runs.FlowCall:
+    """The hourly deployment, run now: the policy block's trend rule, no parameters."""
+    return cli_runs.FlowCall(DETECT_PROBLEMS, {})
+
+
+def _options(**renamed: str) -> Callable[[ErrorDetails], str]:
+    """Name a validation error by the option the user typed where it differs from the field
+    (`--text` fills `workaround`, `--change` fills `change_ref`, `--ci` fills affected_cis)."""
+
+    def name_of(error: ErrorDetails) -> str:
+        field = str(error["loc"][0]) if error["loc"] else "input"
+        return renamed.get(field, option_name(field))
+
+    return name_of
+
+
+def _load(session: Session, number: str) -> Problem:
+    try:
+        return ProblemRepository(session).get(number)
+    except RecordNotFound as exc:
+        fail(str(exc))
+
+
+def _check_number(number: str) -> None:
+    if not PROBLEM_NUMBER.match(number):
+        fail(
+            f"invalid NUMBER: expected a problem number like PRB-000123 (got {number!r})",
+            EXIT_USAGE,
+        )
+
+
+def _print_run(number: str, flow_run_id: str, as_json: bool) -> None:
+    """The problem as it stands after the run."""
+    with transaction(get_settings()) as session:
+        view = ProblemView.of(_load(session, number))
+    if as_json:
+        echo_json(ProblemRunDocument(problem=view, flow_run_id=flow_run_id))
+    else:
+        typer.echo(_problem_detail(view))
+        typer.echo(f"\nflow run {flow_run_id}")
+
+
+def _step(command: ProblemCommand, timeout: float, as_json: bool) -> None:
+    """Run the command's flow and print the problem as it is afterwards."""
+    flow_run_id = run_or_fail(problem_command_call(command), timeout, as_json)
+    _print_run(command.number, flow_run_id, as_json)
+
+
+# --------------------------------------------------------------------------- problem reads
+
+
+@problem_app.command("list")
+def problem_list(
+    state: Annotated[ProblemState | None, typer.Option(help="Lifecycle state.")] = None,
+    limit: LimitOpt = 100,
+    offset: OffsetOpt = 0,
+    as_json: JsonOpt = False,
+) -> None:
+    """Problems, newest first."""
+    with transaction(get_settings()) as session:
+        problems = ProblemRepository(session).list(state=state, limit=limit, offset=offset)
+    views = [ProblemView.of(problem) for problem in problems]
+    if as_json:
+        echo_json(ProblemList(problems=views, count=len(views), limit=limit, offset=offset))
+    else:
+        typer.echo(_problem_table(views) if views else "no problems")
+
+
+@problem_app.command("show")
+def problem_show(number: NumberArg, as_json: JsonOpt = False) -> None:
+    """One problem with its linked incidents and its history."""
+    _check_number(number)
+    with transaction(get_settings()) as session:
+        problem = _load(session, number)
+        document = ProblemDocument.of(problem, AuditRepository(session).for_record(number))
+    if as_json:
+        echo_json(document)
+        return
+    text = _problem_detail(document.problem)
+    incidents = document.incidents
+    if incidents:
+        shown = ", ".join(incidents[:_INCIDENTS_SHOWN])
+        more = len(incidents) - _INCIDENTS_SHOWN
+        text += f"\n\nincidents\n  {shown}" + (f" and {more} more" if more > 0 else "")
+    if document.audit:
+        text += "\n\n" + history(document.audit)
+    typer.echo(text)
+
+
+# --------------------------------------------------------------------------- problem changes
+
+
+@problem_app.command("open")
+def problem_open(
+    title: Annotated[str, typer.Option(help="One line.")],
+    reporter: Annotated[str, typer.Option(help="Who logs it.")],
+    description: Annotated[str, typer.Option(help="What is seen, since when, how often.")] = "",
+    service: Annotated[str | None, typer.Option(help="Affected service, when one.")] = None,
+    ci: Annotated[str | None, typer.Option(help="The CI suspected at fault, if known.")] = None,
+    category: Annotated[str | None, typer.Option(help="e.g. network/vpn")] = None,
+    impact: Annotated[str, typer.Option(help="high, medium or low")] = "medium",
+    urgency: Annotated[str, typer.Option(help="high, medium or low")] = "medium",
+    timeout: TimeoutOpt = 120,
+    as_json: JsonOpt = False,
+) -> None:
+    """Log a problem by hand (runs log-problem) and print it with its number."""
+    draft = validated(
+        ProblemDraft,
+        title=title,
+        description=description,
+        service=service,
+        ci=ci,
+        category=category,
+        impact=impact,
+        urgency=urgency,
+        reporter=reporter,
+    )
+    flow_run_id = run_or_fail(log_problem_call(draft), timeout, as_json)
+    with transaction(get_settings()) as session:
+        touched = AuditRepository(session).records_of_flow_run(flow_run_id)
+    number = next((record for record in touched if PROBLEM_NUMBER.match(record)), None)
+    if number is None:
+        fail(f"flow run {flow_run_id} completed but recorded no problem in this database")
+    _print_run(number, flow_run_id, as_json)
+
+
+@problem_app.command("categorize")
+def problem_categorize(
+    number: NumberArg,
+    category: Annotated[str, typer.Option(help="Multi-level, e.g. network/vpn.")],
+    actor: ActorOpt,
+    timeout: TimeoutOpt = 120,
+    as_json: JsonOpt = False,
+) -> None:
+    """File the problem under a category (the incidents' and the KEDB's scheme)."""
+    command = validated(CategorizeProblem, number=number, actor=actor, category=category)
+    _step(command, timeout, as_json)
+
+
+@problem_app.command("prioritize")
+def problem_prioritize(
+    number: NumberArg,
+    impact: Annotated[str, typer.Option(help="high, medium or low")],
+    urgency: Annotated[str, typer.Option(help="high, medium or low (high anyway if frequent)")],
+    actor: ActorOpt,
+    timeout: TimeoutOpt = 120,
+    as_json: JsonOpt = False,
+) -> None:
+    """Rate impact and urgency: the priority follows, raised for frequent incidents."""
+    command = validated(
+        PrioritizeProblem, number=number, actor=actor, impact=impact, urgency=urgency
+    )
+    _step(command, timeout, as_json)
+
+
+@problem_app.command("investigate")
+def problem_investigate(
+    number: NumberArg,
+    notes: Annotated[str, typer.Option(help="What was looked at and found.")],
+    actor: ActorOpt,
+    root_cause: Annotated[
+        str | None, typer.Option(help="The underlying cause, once diagnosed.")
+    ] = None,
+    timeout: TimeoutOpt = 120,
+    as_json: JsonOpt = False,
+) -> None:
+    """Record findings (and the root cause once known); a new problem starts investigation."""
+    command = validated(
+        InvestigateProblem, number=number, actor=actor, notes=notes, root_cause=root_cause
+    )
+    _step(command, timeout, as_json)
+
+
+@problem_app.command("workaround")
+def problem_workaround(
+    number: NumberArg,
+    text: Annotated[str, typer.Option(help="Steps that restore service until the fix.")],
+    actor: ActorOpt,
+    timeout: TimeoutOpt = 120,
+    as_json: JsonOpt = False,
+) -> None:
+    """Record (or replace) the workaround; a raised known error gets it too."""
+    command = validated(
+        RecordWorkaround,
+        name_of=_options(workaround="--text"),
+        number=number,
+        actor=actor,
+        workaround=text,
+    )
+    _step(command, timeout, as_json)
+
+
+@problem_app.command("known-error")
+def problem_known_error(
+    number: NumberArg,
+    title: Annotated[str, typer.Option(help="The known error, in one line.")],
+    symptom: Annotated[str, typer.Option(help="What users see: what incidents match on.")],
+    root_cause: Annotated[str, typer.Option(help="The underlying cause.")],
+    workaround: Annotated[str, typer.Option(help="What restores service meanwhile.")],
+    actor: ActorOpt,
+    ci: Annotated[
+        list[str] | None,
+        typer.Option(help="Another CI showing the symptom (repeat for several)."),
+    ] = None,
+    timeout: TimeoutOpt = 120,
+    as_json: JsonOpt = False,
+) -> None:
+    """Raise a known error: a KEDB record that diagnosis offers to matching incidents."""
+    command = validated(
+        RaiseKnownError,
+        name_of=_options(affected_cis="--ci"),
+        number=number,
+        actor=actor,
+        title=title,
+        symptom=symptom,
+        root_cause=root_cause,
+        workaround=workaround,
+        affected_cis=ci or [],
+    )
+    _step(command, timeout, as_json)
+
+
+@problem_app.command("resolve")
+def problem_resolve(
+    number: NumberArg,
+    change: Annotated[str, typer.Option(help="The change that removed it, e.g. CHG-000123.")],
+    resolution: Annotated[str, typer.Option(help="What was changed.")],
+    actor: ActorOpt,
+    timeout: TimeoutOpt = 120,
+    as_json: JsonOpt = False,
+) -> None:
+    """The root cause is removed through a change."""
+    command = validated(
+        ResolveProblem,
+        name_of=_options(change_ref="--change"),
+        number=number,
+        actor=actor,
+        change_ref=change,
+        resolution=resolution,
+    )
+    _step(command, timeout, as_json)
+
+
+@problem_app.command("close")
+def problem_close(
+    number: NumberArg,
+    actor: ActorOpt,
+    note: Annotated[str, typer.Option(help="Closing note, e.g. how the fix was verified.")] = "",
+    timeout: TimeoutOpt = 120,
+    as_json: JsonOpt = False,
+) -> None:
+    """Close a resolved problem; its linked incidents still open are resolved with it."""
+    _step(validated(CloseProblem, number=number, actor=actor, note=note), timeout, as_json)
+
+
+@problem_app.command("review")
+def problem_review(
+    number: NumberArg,
+    summary: Annotated[str, typer.Option(help="What went well and what went badly.")],
+    actor: ActorOpt,
+    lessons: Annotated[str, typer.Option(help="What to do differently next time.")] = "",
+    timeout: TimeoutOpt = 120,
+    as_json: JsonOpt = False,
+) -> None:
+    """Major problem review (runs review-major-problem): a report artifact and a summary."""
+    command = validated(ReviewProblem, number=number, actor=actor, summary=summary, lessons=lessons)
+    _step(command, timeout, as_json)
+
+
+@problem_app.command("detect")
+def problem_detect(timeout: TimeoutOpt = 120, as_json: JsonOpt = False) -> None:
+    """Run trend detection now (detect-problems, otherwise hourly) and print what it did:
+    the problems it opened, and those its trends added incidents to (read from the audit
+    rows the run wrote: "log" for opened, "link" for updated)."""
+    flow_run_id = run_or_fail(detect_problems_call(), timeout, as_json)
+    with transaction(get_settings()) as session:
+        audits, problems = AuditRepository(session), ProblemRepository(session)
+        touched = [r for r in audits.records_of_flow_run(flow_run_id) if PROBLEM_NUMBER.match(r)]
+        actions = {
+            record: {e.action for e in audits.for_record(record) if e.flow_run_id == flow_run_id}
+            for record in touched
+        }
+        opened = [problems.get(r) for r in touched if "log" in actions[r]]
+        updated = [problems.get(r) for r in touched if "link" in actions[r]]
+    document = DetectionDocument(
+        flow_run_id=flow_run_id,
+        opened=[ProblemView.of(problem) for problem in opened],
+        updated=[ProblemView.of(problem) for problem in updated],
+    )
+    if as_json:
+        echo_json(document)
+        return
+    typer.echo(_detection_summary(document))
+
+
+# --------------------------------------------------------------------------- kedb
+
+
+@kedb_app.command("search")
+def kedb_search(
+    text: Annotated[str, typer.Argument(help="Words of the symptom, e.g. 'mail queue stuck'.")],
+    limit: Annotated[int, typer.Option(min=1, max=500, help="Best matches to show.")] = 20,
+    as_json: JsonOpt = False,
+) -> None:
+    """Active known errors sharing words with TEXT, most words in common first."""
+    with transaction(get_settings()) as session:
+        found = KnownErrorRepository(session).search(text, limit=limit)
+    views = [KnownErrorDocView.of(known_error) for known_error in found]
+    if as_json:
+        echo_json(KnownErrorList(known_errors=views, count=len(views), limit=limit, offset=0))
+    else:
+        typer.echo(_known_error_table(views) if views else "no known error matches")
+
+
+@kedb_app.command("show")
+def kedb_show(
+    number: Annotated[str, typer.Argument(metavar="NUMBER", help="e.g. KE-000123")],
+    as_json: JsonOpt = False,
+) -> None:
+    """One known error in full, retired ones too."""
+    if not KNOWN_ERROR_NUMBER.match(number):
+        fail(f"invalid NUMBER: expected a known error like KE-000123 (got {number!r})", EXIT_USAGE)
+    with transaction(get_settings()) as session:
+        known_errors = KnownErrorRepository(session)
+        try:
+            known_error = known_errors.get(number)
+        except RecordNotFound as exc:
+            fail(str(exc))
+        view = KnownErrorDocView.of(known_error, active=known_errors.is_active(number))
+    if as_json:
+        echo_json(KnownErrorDocument(known_error=view))
+    else:
+        typer.echo(_known_error_detail(view))
+
+
+@kedb_app.command("list")
+def kedb_list(limit: LimitOpt = 100, offset: OffsetOpt = 0, as_json: JsonOpt = False) -> None:
+    """Active known errors, newest first."""
+    with transaction(get_settings()) as session:
+        found = KnownErrorRepository(session).list(limit=limit, offset=offset)
+    views = [KnownErrorDocView.of(known_error) for known_error in found]
+    if as_json:
+        echo_json(KnownErrorList(known_errors=views, count=len(views), limit=limit, offset=offset))
+    else:
+        typer.echo(_known_error_table(views) if views else "no known errors")
+
+
+# --------------------------------------------------------------------------- human output
+
+
+def _priority(view: ProblemView) -> str:
+    return f"P{view.priority}" if view.priority else "-"
+
+
+def _problem_table(views: Sequence[ProblemView]) -> str:
+    rows = [
+        [
+            view.number,
+            _priority(view),
+            view.state,
+            view.source,
+            view.service or view.ci or view.category or "-",
+            str(view.frequency),
+            view.known_error_number or "-",
+            when(view.created_at),
+            clip(view.title, 48),
+        ]
+        for view in views
+    ]
+    headers = [
+        "number",
+        "pri",
+        "state",
+        "source",
+        "scope",
+        "incidents",
+        "known error",
+        "created",
+        "title",
+    ]
+    return f"{table(headers, rows)}\n{len(views)} problem(s)"
+
+
+def _problem_detail(view: ProblemView) -> str:
+    """The record as a problem manager reads it; long texts are clipped (--json has them)."""
+    source = view.source + (f" ({view.trend_key})" if view.trend_key else "")
+    pairs: list[tuple[str, str]] = [
+        ("state", view.state),
+        ("priority", view.priority_label or "not rated"),
+        ("impact/urgency", f"{view.impact}/{view.urgency}"),
+        ("source", source),
+        ("service", view.service or "-"),
+        ("ci", view.ci or "-"),
+        ("category", view.category or "-"),
+        ("reporter", view.reporter),
+        ("incidents", str(view.frequency)),
+    ]
+    if view.major:
+        pairs.insert(1, ("major", "yes"))
+    optional = [
+        ("root cause", view.root_cause),
+        ("workaround", view.workaround),
+        ("known error", view.known_error_number),
+        ("change", view.change_ref),
+        ("resolution", view.resolution),
+        ("review", view.review_summary),
+        ("lessons", view.review_lessons),
+    ]
+    pairs += [(label, clip(value, 100)) for label, value in optional if value]
+    pairs += [("created", when(view.created_at)), ("updated", when(view.updated_at))]
+    pairs += [
+        (label, when(at))
+        for label, at in [
+            ("resolved", view.resolved_at),
+            ("closed", view.closed_at),
+            ("reviewed", view.reviewed_at),
+        ]
+        if at is not None
+    ]
+    text = f"{view.number}  {view.title}\n{fields(pairs)}"
+    if view.description:
+        text += f"\n\n  {clip(view.description, 200)}"
+    if view.investigation_notes:
+        text += f"\n\ninvestigation notes\n{_indented(view.investigation_notes)}"
+    return text
+
+
+def _detection_summary(document: DetectionDocument) -> str:
+    parts = []
+    if document.opened:
+        rows = [[v.number, v.source, str(v.frequency), clip(v.title, 60)] for v in document.opened]
+        table_ = table(["number", "source", "incidents", "title"], rows)
+        parts.append(f"opened {len(rows)} problem(s)\n{table_}")
+    if document.updated:
+        rows = [[v.number, v.state, str(v.frequency), clip(v.title, 60)] for v in document.updated]
+        table_ = table(["number", "state", "incidents", "title"], rows)
+        parts.append(f"updated {len(rows)} problem(s)\n{table_}")
+    if not parts:
+        parts.append("no new trends: nothing opened or updated")
+    parts.append(f"flow run {document.flow_run_id}")
+    return "\n\n".join(parts)
+
+
+def _known_error_table(views: Sequence[KnownErrorDocView]) -> str:
+    rows = [
+        [
+            view.number,
+            view.service or "any",
+            view.ci or "-",
+            view.category or "any",
+            view.problem_number or "-",
+            clip(view.title, 40),
+            clip(view.workaround, 50),
+        ]
+        for view in views
+    ]
+    headers = ["number", "service", "ci", "category", "problem", "title", "workaround"]
+    return f"{table(headers, rows)}\n{len(views)} known error(s)"
+
+
+def _known_error_detail(view: KnownErrorDocView) -> str:
+    pairs = [
+        ("status", "active" if view.active else "retired"),
+        ("service", view.service or "any"),
+        ("ci", view.ci or "-"),
+        ("affected cis", ", ".join(view.affected_cis) or "-"),
+        ("category", view.category or "any"),
+        ("problem", view.problem_number or "-"),
+        ("created", when(view.created_at)),
+    ]
+    texts = [("symptom", view.symptom), ("root cause", view.root_cause)]
+    texts.append(("workaround", view.workaround))
+    blocks = [f"{label}\n{_indented(text)}" for label, text in texts if text]
+    return "\n\n".join([f"{view.number}  {view.title}\n{fields(pairs)}", *blocks])
+
+
+def _indented(text: str) -> str:
+    """Multi-line text kept as typed (notes are appended entries), two spaces in."""
+    return "\n".join(f"  {line}" for line in text.splitlines())

@@ -1,0 +1,475 @@
+"""`serviceops problem|kedb ...`: the reads against a real database (SQLite and PostgreSQL),
+and the commands that run deployments with the Prefect part (cli_runs.run_and_wait) replaced
+by a fake, as in test_cli.py: here they are checked for the deployment and parameters they
+send and for how they report the outcome; the flows themselves run in
+tests/flows/test_problems.py."""
+
+import json
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from sqlalchemy.orm import Session, sessionmaker
+from typer.testing import CliRunner, Result
+
+from serviceops import cli_problems, cli_runs
+from serviceops.cli import app
+from serviceops.domain.incident import IncidentDraft
+from serviceops.domain.priority import Impact, Urgency
+from serviceops.domain.problem import (
+    IllegalProblemTransition,
+    ProblemAction,
+    ProblemCommand,
+    ProblemDraft,
+    ProblemSource,
+    ProblemState,
+    linked,
+    logged,
+)
+from serviceops.settings import get_settings
+from serviceops.store.db import sessions_for
+from serviceops.store.problems import ProblemRepository
+from serviceops.store.repositories import AuditRepository, IncidentRepository
+from tests.unit.test_gateway_problems import KNOWN_ERROR_FIELDS, PROBLEM_FIELDS, seed_problems
+
+RUN_ID = "11111111-2222-4333-8444-555555555555"
+COMPLETED = cli_runs.RunOutcome(RUN_ID, "COMPLETED", "Completed", "", final=True)
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    return CliRunner()
+
+
+@pytest.fixture
+def cli_db(
+    monkeypatch: pytest.MonkeyPatch, database_url: str, sessions: sessionmaker[Session]
+) -> Iterator[sessionmaker[Session]]:
+    """The CLI pointed at the fixture database; its cached engine is disposed afterwards so
+    no pooled connection outlives the test schema."""
+    monkeypatch.setenv("SERVICEOPS_DATABASE_URL", database_url)
+    get_settings.cache_clear()
+    yield sessions
+    get_settings.cache_clear()
+    sessions_for(database_url).kw["bind"].dispose()
+    sessions_for.cache_clear()
+
+
+@pytest.fixture
+def seeded(cli_db: sessionmaker[Session]) -> sessionmaker[Session]:
+    seed_problems(cli_db)
+    return cli_db
+
+
+def _ok(result: Result) -> str:
+    assert result.exit_code == 0, (result.stdout, result.stderr)
+    return result.stdout
+
+
+def _json(result: Result) -> Any:
+    return json.loads(_ok(result))
+
+
+def _failed(result: Result, code: int) -> str:
+    assert result.exit_code == code, (result.stdout, result.stderr)
+    assert "Traceback" not in result.output
+    line = result.stderr.strip()
+    assert line.startswith("error: ") and "\n" not in line
+    return line
+
+
+def _fake_run(
+    monkeypatch: pytest.MonkeyPatch,
+    outcome: cli_runs.RunOutcome = COMPLETED,
+    effect: Callable[[cli_runs.FlowCall], None] | None = None,
+) -> list[cli_runs.FlowCall]:
+    """run_and_wait replaced: records the call, does `effect` (what the flow would have
+    written), answers `outcome`."""
+    calls: list[cli_runs.FlowCall] = []
+
+    def fake(call: cli_runs.FlowCall, timeout: float) -> cli_runs.RunOutcome:
+        calls.append(call)
+        if effect:
+            effect(call)
+        return outcome
+
+    monkeypatch.setattr(cli_runs, "run_and_wait", fake)
+    return calls
+
+
+# --------------------------------------------------------------------------- problem reads
+
+
+def test_list_human_and_json(runner: CliRunner, seeded: sessionmaker[Session]) -> None:
+    lines = _ok(runner.invoke(app, ["problem", "list"])).splitlines()
+    assert lines[0].split()[:4] == ["number", "pri", "state", "source"]
+    assert [line.split()[0] for line in lines[1:4]] == ["PRB-000003", "PRB-000002", "PRB-000001"]
+    assert "P2" in lines[2] and "KE-000002" in lines[2]
+    assert lines[-1] == "3 problem(s)"
+    body = _json(runner.invoke(app, ["problem", "list", "--state", "investigating", "--json"]))
+    assert (body["count"], body["limit"], body["offset"]) == (1, 100, 0)
+    (view,) = body["problems"]
+    assert set(view) == PROBLEM_FIELDS
+    assert (view["number"], view["state"], view["frequency"]) == ("PRB-000001", "investigating", 2)
+
+
+def test_list_empty_and_bad_state(runner: CliRunner, cli_db: sessionmaker[Session]) -> None:
+    assert _ok(runner.invoke(app, ["problem", "list"])).strip() == "no problems"
+    result = runner.invoke(app, ["problem", "list", "--state", "open"])
+    assert result.exit_code == 2 and "--state" in result.output
+
+
+def test_show_human_has_incidents_and_history(
+    runner: CliRunner, seeded: sessionmaker[Session]
+) -> None:
+    out = _ok(runner.invoke(app, ["problem", "show", "PRB-000001"]))
+    assert out.startswith("PRB-000001  Recurring incidents on service mail")
+    assert "trend (service:mail)" in out and "investigating" in out
+    assert "incidents\n  INC-000001, INC-000002" in out
+    assert "investigation notes\n  queue grows at 09:00" in out
+    assert "history" in out and "new -> investigating" in out and "alice" in out
+
+
+def test_show_json_is_the_read_api_document(
+    runner: CliRunner, seeded: sessionmaker[Session]
+) -> None:
+    document = _json(runner.invoke(app, ["problem", "show", "PRB-000001", "--json"]))
+    assert set(document) == {"problem", "incidents", "audit"}
+    assert document["incidents"] == ["INC-000001", "INC-000002"]
+    assert [entry["action"] for entry in document["audit"]] == ["log", "link", "investigate"]
+
+
+def test_show_unknown_is_1_and_malformed_is_2(
+    runner: CliRunner, seeded: sessionmaker[Session]
+) -> None:
+    result = runner.invoke(app, ["problem", "show", "PRB-000099"])
+    assert _failed(result, 1) == "error: no problem PRB-000099"
+    assert "invalid NUMBER" in _failed(runner.invoke(app, ["problem", "show", "PRB-1"]), 2)
+
+
+# --------------------------------------------------------------------------- kedb
+
+
+def test_kedb_search_ranks_the_best_match_first(
+    runner: CliRunner, seeded: sessionmaker[Session]
+) -> None:
+    lines = _ok(runner.invoke(app, ["kedb", "search", "mail queue stuck"])).splitlines()
+    assert [line.split()[0] for line in lines[1:3]] == ["KE-000001", "KE-000004"]
+    assert lines[-1] == "2 known error(s)"
+    body = _json(runner.invoke(app, ["kedb", "search", "stuck queue", "--limit", "1", "--json"]))
+    assert [view["number"] for view in body["known_errors"]] == ["KE-000001"]
+    assert (body["count"], body["limit"]) == (1, 1)
+    assert set(body["known_errors"][0]) == KNOWN_ERROR_FIELDS
+    out = _ok(runner.invoke(app, ["kedb", "search", "xyzzy"]))
+    assert out.strip() == "no known error matches"
+
+
+def test_kedb_show_and_list(runner: CliRunner, seeded: sessionmaker[Session]) -> None:
+    out = _ok(runner.invoke(app, ["kedb", "show", "KE-000001"]))
+    assert out.startswith("KE-000001  Mail queue stuck")
+    assert "active" in out and "mx-2" in out
+    assert "workaround\n  workaround for mail queue stuck" in out
+    document = _json(runner.invoke(app, ["kedb", "show", "KE-000003", "--json"]))
+    assert document["known_error"]["active"] is False
+    body = _json(runner.invoke(app, ["kedb", "list", "--json"]))
+    assert [view["number"] for view in body["known_errors"]] == [
+        "KE-000004",
+        "KE-000002",
+        "KE-000001",
+    ]
+    assert _failed(runner.invoke(app, ["kedb", "show", "KE-000099"]), 1).endswith("KE-000099")
+    assert "invalid NUMBER" in _failed(runner.invoke(app, ["kedb", "show", "PRB-000001"]), 2)
+
+
+# --------------------------------------------------------------------------- flow calls
+
+
+def test_every_problem_command_has_its_flow() -> None:
+    """The map covers every command model, and each flow takes that model as `command`
+    (the deployments are named after their flows: deployments/definitions.py)."""
+    from flows.problem.detect_problems import detect_problems
+    from flows.problem.lifecycle import PROBLEM_FLOWS, log_problem
+
+    assert set(cli_problems.FLOW_OF_PROBLEM_COMMAND) == set(ProblemCommand.__subclasses__())
+    parameter_of = {flow.name: flow.fn.__annotations__["command"] for flow in PROBLEM_FLOWS}
+    assert {model: name for name, model in parameter_of.items()} == (
+        cli_problems.FLOW_OF_PROBLEM_COMMAND
+    )
+    assert log_problem.name == cli_problems.LOG_PROBLEM
+    assert log_problem.fn.__annotations__["problem"] is ProblemDraft
+    assert detect_problems.name == cli_problems.DETECT_PROBLEMS
+    assert detect_problems.parameters.properties == {}
+
+
+STEPS: list[tuple[list[str], str, dict[str, Any]]] = [
+    (
+        ["categorize", "--category", "Network/VPN"],
+        "categorize-problem",
+        {"category": "Network/VPN"},
+    ),
+    (
+        ["prioritize", "--impact", "high", "--urgency", "low"],
+        "prioritize-problem",
+        {"impact": "high", "urgency": "low"},
+    ),
+    (
+        ["investigate", "--notes", "queue grows", "--root-cause", "full disk"],
+        "investigate-problem",
+        {"notes": "queue grows", "root_cause": "full disk"},
+    ),
+    (
+        ["investigate", "--notes", "queue grows"],
+        "investigate-problem",
+        {"notes": "queue grows", "root_cause": None},
+    ),
+    (
+        ["workaround", "--text", "flush the queue"],
+        "record-workaround",
+        {"workaround": "flush the queue"},
+    ),
+    (
+        [
+            "known-error",
+            *("--title", "Queue stuck", "--symptom", "mail delayed"),
+            *("--root-cause", "full disk", "--workaround", "flush the queue"),
+            *("--ci", "mx-2", "--ci", "mx-3"),
+        ],
+        "raise-known-error",
+        {
+            "title": "Queue stuck",
+            "symptom": "mail delayed",
+            "root_cause": "full disk",
+            "workaround": "flush the queue",
+            "affected_cis": ["mx-2", "mx-3"],
+        },
+    ),
+    (
+        ["resolve", "--change", "CHG-000042", "--resolution", "bigger disk"],
+        "resolve-problem",
+        {"change_ref": "CHG-000042", "resolution": "bigger disk"},
+    ),
+    (["close"], "close-problem", {"note": ""}),
+    (["close", "--note", "quiet for a week"], "close-problem", {"note": "quiet for a week"}),
+    (
+        ["review", "--summary", "slow to see the trend", "--lessons", "alert on queue size"],
+        "review-major-problem",
+        {"summary": "slow to see the trend", "lessons": "alert on queue size"},
+    ),
+]
+
+
+def test_each_step_runs_its_deployment_with_the_command(
+    runner: CliRunner, monkeypatch: pytest.MonkeyPatch, seeded: sessionmaker[Session]
+) -> None:
+    """One database for all steps (the fake run changes nothing): the argument mapping."""
+    calls = _fake_run(monkeypatch)
+    for args, flow, fields in STEPS:
+        verb, *options = args
+        command = ["problem", verb, "PRB-000001", *options, "--actor", "alice", "--json"]
+        document = _json(runner.invoke(app, command))
+        assert set(document) == {"problem", "flow_run_id"}, args
+        assert document["flow_run_id"] == RUN_ID
+        assert document["problem"]["number"] == "PRB-000001"
+        call = calls.pop()
+        assert call.deployment == f"{flow}/{flow}", args
+        assert call.parameters == {"command": {"number": "PRB-000001", "actor": "alice"} | fields}
+        model = next(m for m, f in cli_problems.FLOW_OF_PROBLEM_COMMAND.items() if f == flow)
+        model.model_validate(call.parameters["command"])  # what the server will validate
+
+
+def test_step_human_output(
+    runner: CliRunner, monkeypatch: pytest.MonkeyPatch, seeded: sessionmaker[Session]
+) -> None:
+    _fake_run(monkeypatch)
+    out = _ok(runner.invoke(app, ["problem", "close", "PRB-000002", "--actor", "alice"]))
+    assert out.startswith("PRB-000002  VPN tunnel drops")
+    assert "known error" in out and "KE-000002" in out
+    assert out.rstrip().endswith(f"flow run {RUN_ID}")
+
+
+ACTOR = ["--actor", "a"]
+
+
+@pytest.mark.parametrize(
+    ("args", "named"),
+    [
+        (["categorize", "PRB-12", "--category", "network", "--actor", "a"], "NUMBER"),
+        (["close", "INC-000001", "--actor", "a"], "NUMBER"),
+        (["categorize", "PRB-000001", "--category", "", "--actor", "a"], "--category"),
+        (["close", "PRB-000001", "--actor", ""], "--actor"),
+        (
+            ["prioritize", "PRB-000001", "--impact", "huge", "--urgency", "low", "--actor", "a"],
+            "--impact",
+        ),
+        (["investigate", "PRB-000001", "--notes", "x", "--actor", "a"], "--notes"),
+        (
+            ["investigate", "PRB-000001", "--notes", "long enough", "--root-cause", "x", *ACTOR],
+            "--root-cause",
+        ),
+        (["workaround", "PRB-000001", "--text", "x", "--actor", "a"], "--text"),
+        (
+            ["resolve", "PRB-000001", "--change", "", "--resolution", "bigger disk", *ACTOR],
+            "--change",
+        ),
+        (
+            [
+                *("known-error", "PRB-000001", "--title", "Queue stuck", "--symptom", "mail"),
+                *("--root-cause", "disk", "--workaround", "x", *ACTOR),
+            ],
+            "--workaround",
+        ),
+        (["review", "PRB-000001", "--summary", "ok", "--actor", "a"], "--summary"),
+        (["open", "--title", "x", "--reporter", "bob"], "--title"),
+        (["open", "--title", "Mail queue", "--reporter", "bob", "--urgency", "now"], "--urgency"),
+    ],
+)
+def test_bad_input_exits_2_naming_the_option(
+    runner: CliRunner, monkeypatch: pytest.MonkeyPatch, args: list[str], named: str
+) -> None:
+    calls = _fake_run(monkeypatch)
+    line = _failed(runner.invoke(app, ["problem", *args]), 2)
+    assert line.startswith(f"error: invalid {named}:"), line
+    assert calls == []  # nothing was started
+
+
+def test_missing_required_option_exits_2(runner: CliRunner) -> None:
+    result = runner.invoke(app, ["problem", "resolve", "PRB-000001", "--actor", "a"])
+    assert result.exit_code == 2
+    assert "--change" in result.output
+
+
+def test_an_illegal_step_is_the_flows_message_exit_1(
+    runner: CliRunner, monkeypatch: pytest.MonkeyPatch, seeded: sessionmaker[Session]
+) -> None:
+    error = IllegalProblemTransition("PRB-000003", ProblemState.CLOSED, ProblemAction.RESOLVE)
+    message = f"IllegalProblemTransition: {error}"
+    _fake_run(monkeypatch, cli_runs.RunOutcome(RUN_ID, "FAILED", "Failed", message, final=True))
+    args = ["problem", "resolve", "PRB-000003", "--change", "CHG-1", "--resolution", "done"]
+    result = runner.invoke(app, [*args, "--actor", "alice"])
+    assert _failed(result, 1) == f"error: flow run {RUN_ID} Failed: {message}"
+    assert "cannot resolve a problem that is closed" in result.stderr
+    assert result.stdout == ""
+    result = runner.invoke(app, [*args, "--actor", "alice", "--json"])
+    assert result.exit_code == 1
+    assert json.loads(result.stdout)["state"] == "FAILED"
+
+
+def test_prefect_unavailable_and_timeout_exit_1(
+    runner: CliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def unavailable(call: cli_runs.FlowCall, timeout: float) -> cli_runs.RunOutcome:
+        raise cli_runs.PrefectUnavailable("no Prefect in unit tests")
+
+    monkeypatch.setattr(cli_runs, "run_and_wait", unavailable)
+    result = runner.invoke(app, ["problem", "close", "PRB-000001", "--actor", "a"])
+    assert _failed(result, 1) == "error: no Prefect in unit tests"
+    _fake_run(monkeypatch, cli_runs.RunOutcome(RUN_ID, "SCHEDULED", "Late", "", final=False))
+    result = runner.invoke(
+        app, ["problem", "close", "PRB-000001", "--actor", "a", "--timeout", "3"]
+    )
+    assert "still Late after 3s" in _failed(result, 1)
+
+
+# --------------------------------------------------------------------------- open, detect
+
+
+OPEN = ["problem", "open", "--title", "Mail queue keeps growing", "--reporter", "carol"]
+
+
+def test_open_runs_log_problem_and_finds_the_number_through_the_audit_trail(
+    runner: CliRunner, monkeypatch: pytest.MonkeyPatch, seeded: sessionmaker[Session]
+) -> None:
+    def log_problem(call: cli_runs.FlowCall) -> None:
+        """What the real flow does, as far as the CLI can see: a row and its audit entry."""
+        draft = ProblemDraft.model_validate(call.parameters["problem"])
+        with seeded.begin() as session:
+            problem = ProblemRepository(session).add(draft, ProblemSource.MANUAL, datetime.now(UTC))
+            entry = logged(problem).model_copy(update={"flow_run_id": RUN_ID})
+            AuditRepository(session).add(entry)
+
+    calls = _fake_run(monkeypatch, effect=log_problem)
+    options = ["--service", "mail", "--ci", "mx-1", "--category", "Software/Email"]
+    document = _json(runner.invoke(app, [*OPEN, *options, "--impact", "high", "--json"]))
+    assert calls[0].deployment == "log-problem/log-problem"
+    assert calls[0].parameters == {
+        "problem": {
+            "title": "Mail queue keeps growing",
+            "description": "",
+            "service": "mail",
+            "ci": "mx-1",
+            "category": "software/email",
+            "impact": "high",
+            "urgency": "medium",
+            "reporter": "carol",
+        }
+    }
+    assert document["flow_run_id"] == RUN_ID
+    problem = document["problem"]
+    assert (problem["number"], problem["state"], problem["source"]) == (
+        "PRB-000004",
+        "new",
+        "manual",
+    )
+    assert (problem["reporter"], problem["impact"]) == ("carol", "high")
+
+
+def test_open_run_that_logged_nothing_exits_1(
+    runner: CliRunner, monkeypatch: pytest.MonkeyPatch, cli_db: sessionmaker[Session]
+) -> None:
+    _fake_run(monkeypatch)
+    assert "recorded no problem" in _failed(runner.invoke(app, OPEN), 1)
+
+
+def test_detect_reports_what_it_opened_and_updated(
+    runner: CliRunner, monkeypatch: pytest.MonkeyPatch, seeded: sessionmaker[Session]
+) -> None:
+    def detect(call: cli_runs.FlowCall) -> None:
+        """What the run writes: a new trend's problem (audited "log"), and the mail trend's
+        new incident (audited "link")."""
+        now = datetime.now(UTC)
+        draft = IncidentDraft(
+            title="Mail bounces again",
+            service="mail",
+            category="software/email",
+            impact=Impact.LOW,
+            urgency=Urgency.LOW,
+            reporter="bob",
+        )
+        with seeded.begin() as session:
+            problems = ProblemRepository(session)
+            incident = IncidentRepository(session).add(draft, now)
+            problems.link("PRB-000001", [incident.number], now)
+            mail = problems.get("PRB-000001")
+            AuditRepository(session).add(
+                linked(mail, [incident.number], "problem-management", now).model_copy(
+                    update={"flow_run_id": RUN_ID}
+                )
+            )
+            opened = problems.add(
+                ProblemDraft(title="Recurring incidents on CI mx-1", ci="mx-1"),
+                ProblemSource.TREND,
+                now,
+                trend_key="ci:mx-1",
+            )
+            entry = logged(opened).model_copy(update={"flow_run_id": RUN_ID})
+            AuditRepository(session).add(entry)
+
+    calls = _fake_run(monkeypatch, effect=detect)
+    document = _json(runner.invoke(app, ["problem", "detect", "--json"]))
+    assert calls[0].deployment == "detect-problems/detect-problems"
+    assert calls[0].parameters == {}
+    assert document["flow_run_id"] == RUN_ID
+    assert [(v["number"], v["trend_key"]) for v in document["opened"]] == [
+        ("PRB-000004", "ci:mx-1")
+    ]
+    assert [(v["number"], v["frequency"]) for v in document["updated"]] == [("PRB-000001", 3)]
+
+
+def test_detect_human_output(
+    runner: CliRunner, monkeypatch: pytest.MonkeyPatch, seeded: sessionmaker[Session]
+) -> None:
+    _fake_run(monkeypatch)
+    out = _ok(runner.invoke(app, ["problem", "detect"]))
+    assert out.startswith("no new trends")
+    assert f"flow run {RUN_ID}" in out
