@@ -47,7 +47,7 @@ class ProcessingKicker:
 
     async def drain(self) -> None:
         """Wait until every kick so far has been turned into a run request (tests)."""
-        if self._idle is not None and self._wanted is not None and self._wanted.is_set():
+        if self._idle is not None:
             await self._idle.wait()
 
     async def _work(self) -> None:

@@ -53,6 +53,8 @@ class StoredEvent(EventIn):
 
 
 class PendingEvent(EventIn):
+    """An event waiting for correlation, with what deciding needs (details are not loaded)."""
+
     id: int
     received_at: datetime
 
