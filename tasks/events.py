@@ -34,6 +34,7 @@ from tasks.context import audit, current_flow_run_id, now, sessions
 logger = logging.getLogger(__name__)
 
 ACTION_LEASE = timedelta(minutes=10)
+MAX_ATTEMPTS = 3
 OUTPUT_LIMIT = 2000
 
 
@@ -83,9 +84,20 @@ def finish_alert_action(action: AlertAction, outcome: str, incident: str | None 
 
 
 @task(cache_policy=NO_CACHE)
-def release_alert_action(action: AlertAction, error: str) -> None:
+def release_alert_action(action: AlertAction, error: str) -> bool:
+    """A failed attempt: tried again by the next run, up to MAX_ATTEMPTS; then given up, with
+    the error on the action and the alert's trail (a runbook that keeps failing must not run
+    every minute forever). True when given up."""
     with sessions().begin() as session:
-        AlertActionRepository(session).release(action.id, error)
+        actions = AlertActionRepository(session)
+        if action.attempts < MAX_ATTEMPTS:
+            actions.release(action.id, error)
+            return False
+        actions.done(action.id, now(), f"gave up after {action.attempts} attempts: {error}")
+        alert = AlertRepository(session).get(action.alert_number)
+        reason = f"{action.kind.value} gave up after {action.attempts} attempts: {error}"
+        audit(session, _alert_entry(action.alert_number, alert.state, "action", reason[:2000]))
+    return True
 
 
 @task(cache_policy=NO_CACHE)
@@ -112,10 +124,11 @@ def follow_up_incident(action: AlertAction) -> str | None:
     return f"{number}: {change.audit.action} ({change.audit.to_state})"
 
 
-@task(cache_policy=NO_CACHE, retries=1, retry_delay_seconds=5)
+@task(cache_policy=NO_CACHE)
 def run_runbook(action: AlertAction) -> str:
     """Auto-remediation: the runbook's allow-listed command as an argument list (never a
-    shell), with a timeout, its exit status and output kept on the action."""
+    shell), with a timeout, its exit status and output kept on the action. Not retried here:
+    a failed attempt is retried by the next process-events run (see release_alert_action)."""
     policy = load_event_policy()
     with sessions().begin() as session:
         alert = AlertRepository(session).get(action.alert_number)

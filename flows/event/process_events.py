@@ -7,9 +7,7 @@ through the incident procedure (log-incident as a subflow), resolve or reopen it
 runbook. Review and close ends it.
 """
 
-import logging
-
-from prefect import flow
+from prefect import flow, get_run_logger
 from prefect.artifacts import create_table_artifact
 from pydantic import BaseModel, Field
 
@@ -28,8 +26,6 @@ from tasks.events import (
     run_runbook,
 )
 from tasks.notifications import deliver_notifications
-
-logger = logging.getLogger(__name__)
 
 
 class EventsProcessed(BaseModel):
@@ -53,9 +49,11 @@ def process_events(max_batches: int = 100) -> EventsProcessed:
         try:
             done.append(carry_out(action))
         except Exception as exc:  # one action failing must not stop the others
-            logger.warning("%s %s failed: %s", action.alert_number, action.kind.value, exc)
-            release_alert_action(action, str(exc))
-            failed.append(f"{action.alert_number} {action.kind.value}: {exc}")
+            kind = action.kind.value
+            get_run_logger().warning("%s %s failed: %s", action.alert_number, kind, exc)
+            gave_up = release_alert_action(action, str(exc))
+            outcome = "given up" if gave_up else "will be retried"
+            failed.append(f"{action.alert_number} {action.kind.value} ({outcome}): {exc}")
     closed = review_alerts()
     deliver_notifications()
     result = EventsProcessed(
@@ -63,7 +61,13 @@ def process_events(max_batches: int = 100) -> EventsProcessed:
     )
     if report.events or done or failed:
         _publish(result)
+    if failed:  # the run shows Failed in the UI; what succeeded is committed all the same
+        raise ActionsFailed("; ".join(failed))
     return result
+
+
+class ActionsFailed(RuntimeError):
+    """Some alert actions failed this run (see the message and the run's artifact)."""
 
 
 def carry_out(action: AlertAction) -> str:

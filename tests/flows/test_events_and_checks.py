@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from blocks.event_policy import EventPolicyBlock
 from deployments.automations import deadman_automations
-from flows.event.process_events import process_events
+from flows.event.process_events import ActionsFailed, process_events
 from flows.event.record_missed_check import record_missed_check
 from flows.operations.run_checks import CHECKS_REPORTED, reporter_resource, run_checks
 from serviceops.domain.check_events import MissedCheck
@@ -159,6 +159,35 @@ def test_auto_remediation_runs_the_allow_listed_runbook_without_a_shell(
         trail = AuditRepository(session).for_record(alert.number or "")
     assert action.runbook == "restart"
     assert [e.action for e in trail] == ["alert", "runbook"]
+
+
+def test_a_failing_runbook_fails_the_run_and_is_given_up_after_three_attempts(
+    serviceops_env: str, sessions: sessionmaker[Session]
+) -> None:
+    policy = EventPolicy(
+        allowed_commands=[sys.executable],
+        runbooks={"broken": Runbook(argv=[sys.executable, "-c", "raise SystemExit(3)"])},
+        responses=[ResponseRule(check="Queue*", response="remediate", runbook="broken")],
+    )
+    EventPolicyBlock(policy=policy).save("default", overwrite=True)
+    try:
+        record(sessions, [event(check="QueueStuck")])
+        for attempt in (1, 2, 3):
+            with pytest.raises(ActionsFailed, match="exited 3") as failed:
+                process_events()
+            expected = "given up" if attempt == 3 else "will be retried"
+            assert expected in str(failed.value)
+        quiet = process_events()
+    finally:
+        EventPolicyBlock().save("default", overwrite=True)
+    assert quiet.actions_done == [] and quiet.actions_failed == []
+    (alert,) = alerts(sessions)
+    with sessions.begin() as session:
+        (action,) = AlertActionRepository(session).for_alert(alert.number or "")
+        trail = AuditRepository(session).for_record(alert.number or "")
+    assert action.attempts == 3 and action.done_at is not None
+    assert action.outcome is not None and action.outcome.startswith("gave up after 3 attempts")
+    assert trail[-1].action == "action" and "gave up" in trail[-1].reason
 
 
 class Target(BaseHTTPRequestHandler):
