@@ -1,5 +1,6 @@
-"""`python -m deployments.automations`: the dead-man automations, declared here and created
-(or brought up to date) on the Prefect server by `make up`.
+"""`python -m deployments.automations [disable]`: the dead-man automations, declared here,
+created (or brought up to date, and enabled) on the Prefect server by `make up`, and disabled
+by `make down`.
 
 One per kind of routine check: a proactive trigger expects the check round's
 `serviceops.checks.reported` event within three of its intervals (at least ten minutes, so a
@@ -8,6 +9,7 @@ record-missed-check, which raises the incident through event management.
 """
 
 import logging
+import sys
 from datetime import timedelta
 from uuid import UUID
 
@@ -95,8 +97,24 @@ def ensure_automations() -> list[str]:
     return names
 
 
+def disable_automations() -> list[str]:
+    """Disable the dead-man automations: `make down` stops the checks on purpose, and the
+    silence that follows is not an outage (the next `make up` enables them again)."""
+    names = []
+    for kind in CheckKind:
+        name = f"{NAME_PREFIX}{kind.value}-checks"
+        try:
+            Automation.read(name=name).disable()
+        except ValueError:
+            continue
+        names.append(name)
+    return names
+
+
 if __name__ == "__main__":
     logging.basicConfig(format="  %(message)s")
     logger.setLevel(logging.INFO)
-    made = ensure_automations()
-    logger.info("dead-man automations: %s", ", ".join(made))
+    if sys.argv[1:] == ["disable"]:
+        logger.info("dead-man automations disabled: %s", ", ".join(disable_automations()))
+    else:
+        logger.info("dead-man automations: %s", ", ".join(ensure_automations()))

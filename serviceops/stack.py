@@ -116,8 +116,9 @@ class Stack:
         self._run_module("deployments.automations")
         self._start(gateway)
 
-    def _run_module(self, module: str) -> None:
-        subprocess.run([sys.executable, "-m", module], cwd=ROOT, env=self.env(), check=True)
+    def _run_module(self, module: str, *args: str) -> None:
+        command = [sys.executable, "-m", module, *args]
+        subprocess.run(command, cwd=ROOT, env=self.env(), check=True)
 
     def _load_catalogue(self) -> None:
         """The service catalogue file into the database, where checks and events read it
@@ -180,8 +181,14 @@ class Stack:
     # -- down ----------------------------------------------------------------------------------
 
     def down(self, wait_s: float = 120) -> None:
-        """Gateway first (no new work), then serve once no run is in flight, then the server."""
+        """Gateway first (no new work), then the dead-man automations (the silence that
+        follows is on purpose), then serve once no run is in flight, then the server."""
         self._stop("gateway")
+        if self.pid("prefect-server") is not None:
+            try:
+                self._run_module("deployments.automations", "disable")
+            except subprocess.CalledProcessError:
+                logger.warning("dead-man automations not disabled; see the output above")
         if self.pid("serve") is not None:
             self._wait_until_quiet(wait_s)
             self._stop("serve")

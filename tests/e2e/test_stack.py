@@ -302,6 +302,7 @@ def test_make_down_waits_for_runs_in_flight_and_cancels_none(stack: RunningStack
         )
     down = stack.make("down")
     assert down.returncode == 0, down.stderr
+    assert "dead-man automations disabled: serviceops dead-man: http-checks" in down.stderr
     assert not list((stack.clone / ".serviceops/run").glob("*.pid"))
     with pytest.raises(httpx.HTTPError):
         httpx.get(f"{stack.api_url}/health", timeout=2)

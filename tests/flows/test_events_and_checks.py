@@ -14,12 +14,13 @@ from typing import Any
 
 import pytest
 from prefect import flow, get_client
+from prefect.automations import Automation
 from prefect.client.schemas.filters import DeploymentFilter, DeploymentFilterId
 from prefect.events import emit_event
 from sqlalchemy.orm import Session, sessionmaker
 
 from blocks.event_policy import EventPolicyBlock
-from deployments.automations import deadman_automations
+from deployments.automations import deadman_automations, disable_automations
 from flows.event.process_events import ActionsFailed, process_events
 from flows.event.record_missed_check import record_missed_check
 from flows.operations.run_checks import CHECKS_REPORTED, reporter_resource, run_checks
@@ -301,6 +302,8 @@ def test_dead_man_automations_fire_for_the_silent_kinds_only(prefect_server: Non
         assert asked == {k.value for k in CheckKind} - {"http"}
         windows = {run.parameters["missed"]["window_s"] for run in runs}
         assert windows == {10}
+        assert len(disable_automations()) == len(CheckKind)  # what make down does
+        assert not any(Automation.read(id=a.id).enabled for a in automations)
     finally:
         for automation in automations:
             automation.delete()
