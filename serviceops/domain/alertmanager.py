@@ -10,7 +10,7 @@ Alertmanager's own fingerprint (a hash of the labels) the dedup key, so a group 
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from serviceops.domain.event import EventIn, EventStatus, Severity
 
@@ -85,15 +85,20 @@ def _event(payload: AlertmanagerPayload, index: int, alert: AlertmanagerAlert) -
         "receiver": payload.receiver,
         "groupKey": payload.groupKey,
     }
-    return EventIn(
-        source=SOURCE,
-        service=service[:100] if service else None,
-        ci=ci[:100] if ci else None,
-        check=check[:200],
-        severity=_SEVERITIES.get(labels.get("severity", "").lower(), Severity.WARNING),
-        summary=" ".join(summary.split())[:500] or check[:500],
-        details=details,
-        dedup_key=None if alert.fingerprint is None else f"{SOURCE}:{alert.fingerprint}",
-        status=alert.status,
-        occurred_at=alert.endsAt if resolved and alert.endsAt else alert.startsAt,
-    )
+    try:
+        return EventIn(
+            source=SOURCE,
+            service=service[:100] if service else None,
+            ci=ci[:100] if ci else None,
+            check=check[:200],
+            severity=_SEVERITIES.get(labels.get("severity", "").lower(), Severity.WARNING),
+            summary=" ".join(summary.split())[:500] or check[:500],
+            details=details,
+            dedup_key=None if alert.fingerprint is None else f"{SOURCE}:{alert.fingerprint}",
+            status=alert.status,
+            occurred_at=alert.endsAt if resolved and alert.endsAt else alert.startsAt,
+        )
+    except ValidationError as exc:  # e.g. a time without a zone: named, not a stack trace
+        error = exc.errors(include_url=False)[0]
+        field = ".".join(str(part) for part in error["loc"]) or "alert"
+        raise ValueError(f"alerts[{index}]: {field}: {error['msg']}") from None

@@ -187,8 +187,12 @@ def test_alertmanager_unconfigured_is_503(
             json.dumps(am_payload(am_alert(), am_alert(status="burning"))).encode(),
             ["body", "alerts", 1, "status"],
         ),
+        (
+            json.dumps(am_payload(am_alert() | {"startsAt": "2026-11-26T08:59:00"})).encode(),
+            ["body", "alerts", 0],
+        ),
     ],
-    ids=["malformed", "version", "no-alerts", "no-labels", "bad-status"],
+    ids=["malformed", "version", "no-alerts", "no-labels", "bad-status", "no-time-zone"],
 )
 def test_malformed_alertmanager_payload_is_422_naming_the_field_and_records_nothing(
     client: TestClient, sessions: sessionmaker[Session], payload: bytes, loc: list[Any]
