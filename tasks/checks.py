@@ -49,9 +49,8 @@ def record_check_results(results: list[CheckResult], kind: CheckKind | None) -> 
         history = CheckRunRepository(session)
         previous = history.previous_status([result.check for result in results])
         events = [e for r in results for e in events_for(r, previous.get(r.check))]
-        if kind is not None and AlertRepository(session).firing(
-            reported_check_event(kind).fingerprint
-        ):
-            events.append(reported_check_event(kind))
+        cleared = None if kind is None else reported_check_event(kind)
+        if cleared is not None and AlertRepository(session).firing(cleared.fingerprint):
+            events.append(cleared)
         history.add_many(results)
         return EventRepository(session).record(events, at) if events else []

@@ -47,11 +47,11 @@ class DetectedProblems(BaseModel):
     updated: list[str]
 
 
-def _tell(session: Session, problem: Problem, entry: AuditEntry) -> None:
+def _tell(session: Session, channel: str, problem: Problem, entry: AuditEntry) -> None:
     """The problem management channel hears every logged problem and every change."""
     Outbox(session).post(
         key=f"{problem.number}:{entry.action}:{entry.at.isoformat()}",
-        channel=load_problem_policy().channel,
+        channel=channel,
         message=render_message("problem_notice", problem=problem, change=entry),
         record=problem.number,
         at=entry.at,
@@ -61,30 +61,32 @@ def _tell(session: Session, problem: Problem, entry: AuditEntry) -> None:
 @task(cache_policy=NO_CACHE)
 def record_problem(draft: ProblemDraft) -> Problem:
     """Logging by hand: the record exists, with who logged it, before anything else."""
+    channel = load_problem_policy().channel
     with sessions().begin() as session:
         problem = ProblemRepository(session).add(draft, ProblemSource.MANUAL, now())
         entry = steps.logged(problem)
         audit(session, entry)
-        _tell(session, problem, entry)
+        _tell(session, channel, problem, entry)
     return problem
 
 
 @task(cache_policy=NO_CACHE)
 def detect_problem_trends() -> DetectedProblems:
     """Trend analysis in SQL over the incident history; each trend gets its one problem."""
-    rule, at = load_problem_policy().trends, now()
+    policy, at = load_problem_policy(), now()
+    rule = policy.trends
     with sessions().begin() as session:
         problems = ProblemRepository(session)
         recorded = problems.record_trends(problems.detect_trends(rule, at), rule, at)
         opened = sorted({r.number for r in recorded if r.created})
         updated = sorted({r.number for r in recorded if r.grew} - set(opened))
         for number in opened:
-            problem = problems.get(number)
+            problem = problems.get(number, with_incidents=False)
             entry = steps.logged(problem)
             audit(session, entry)
-            _tell(session, problem, entry)
+            _tell(session, policy.channel, problem, entry)
         for number in updated:
-            problem = problems.get(number)
+            problem = problems.get(number, with_incidents=False)
             reason = f"trend went on: {problem.frequency} incident(s) linked now"
             audit(
                 session,
@@ -127,7 +129,7 @@ def _step(command: ProblemCommand, at: datetime) -> Callable[[Problem], ProblemC
 def change_problem(command: ProblemCommand) -> Problem:
     """One step: legality from the transition table, the change, the known error it raises or
     updates, its audit row and its message are committed together or not at all."""
-    step = _step(command, now())
+    step, channel = _step(command, now()), load_problem_policy().channel
     with sessions().begin() as session:
         problems, known_errors = ProblemRepository(session), KnownErrorRepository(session)
         change = step(problems.get(command.number, for_update=True))
@@ -137,7 +139,7 @@ def change_problem(command: ProblemCommand) -> Problem:
             known_errors.set_workaround(change.problem.known_error_number, command.workaround)
         saved = problems.save(change.problem)
         audit(session, change.audit)
-        _tell(session, saved, change.audit)
+        _tell(session, channel, saved, change.audit)
     return saved
 
 

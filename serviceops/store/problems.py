@@ -189,10 +189,13 @@ class ProblemRepository:
         self.session.flush()
         return _problem_from_row(row, [])
 
-    def get(self, number: str, *, for_update: bool = False) -> Problem:
-        """The problem as stored now, with its linked incidents. `for_update` locks the row
-        until the caller's transaction ends (read-decide-save against a concurrent run)."""
-        return self._problem(self._row(number, for_update=for_update))
+    def get(self, number: str, *, for_update: bool = False, with_incidents: bool = True) -> Problem:
+        """The problem as stored now, with its linked incidents unless `with_incidents` is
+        False (a trend's problem may have thousands; `frequency` counts them either way).
+        `for_update` locks the row until the caller's transaction ends (read-decide-save
+        against a concurrent run)."""
+        row = self._row(number, for_update=for_update)
+        return self._problem(row) if with_incidents else _problem_from_row(row, [])
 
     def save(self, problem: Problem) -> Problem:
         """Write a step's result back (flushed, so a constraint error surfaces here). The

@@ -559,3 +559,14 @@ def test_a_run_says_which_problems_gained_incidents(sessions: Sessions) -> None:
     second = {get(sessions, r.number).trend_key: r for r in record_all(sessions)}
     assert [key for key, r in second.items() if r.grew] == ["service:mail"]
     assert not any(r.created for r in second.values())
+
+
+def test_a_problem_read_without_its_incidents_keeps_its_frequency(sessions: Sessions) -> None:
+    incidents(sessions, 3, NOW - timedelta(hours=2), service="mail")
+    (number, _), *_ = record(sessions)
+    with sessions.begin() as session:
+        light = ProblemRepository(session).get(number, with_incidents=False)
+        full = ProblemRepository(session).get(number)
+    assert light.incident_numbers == [] and light.frequency == 3
+    assert len(full.incident_numbers) == 3
+    assert light == full.model_copy(update={"incident_numbers": []})
