@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from serviceops.correlate import correlate_pending
 from serviceops.domain.event import EventPolicy
 from serviceops.gateway.app import create_app
-from serviceops.gateway.event_runs import ProcessingKicker
+from serviceops.gateway.event_runs import ProcessingKicker, slot_of
 from serviceops.settings import Settings
 from serviceops.store.events import AlertRepository, EventRepository
 from tests.unit.gateway_support import closed_port_url, serve, webhook_headers
@@ -318,7 +318,10 @@ def stand_in_process_events(max_batches: int = 100) -> None:
     """Never runs: the kicker only needs a deployment of that name."""
 
 
-def test_kicks_in_one_slot_make_one_scheduled_run(prefect_server: str) -> None:
+def test_thirty_kicks_make_at_most_one_run_per_slot(prefect_server: str) -> None:
+    """Kicks a few milliseconds apart: one run for each 5-second slot they (and the slow
+    requests of a busy machine) spanned, each scheduled and keyed by its slot, never one per
+    kick."""
     deployment_id = stand_in_process_events.to_deployment(name="process-events").apply()
 
     async def kick_many() -> ProcessingKicker:
@@ -329,15 +332,20 @@ def test_kicks_in_one_slot_make_one_scheduled_run(prefect_server: str) -> None:
         await kicker.drain()
         return kicker
 
+    first = slot_of(time.time(), 5)
     kicker = asyncio.run(kick_many())
+    last = slot_of(time.time(), 5)
     with get_client(sync_client=True) as prefect:
         runs = prefect.read_flow_runs(
             deployment_filter=DeploymentFilter(id=DeploymentFilterId(any_=[deployment_id]))
         )
         for run in runs:
             prefect.delete_flow_run(run.id)
-    assert kicker.runs_requested in (1, 2)  # 2 only when the kicks straddled a slot's end
-    assert len(runs) == kicker.runs_requested
+    keys = sorted(run.idempotency_key or "" for run in runs)
+    allowed = {f"process-events-{slot}" for slot in range(first, last + 1)}
+    assert 1 <= kicker.runs_requested <= last - first + 1 < 30
+    assert len(runs) == kicker.runs_requested and len(set(keys)) == len(keys)
+    assert set(keys) <= allowed
     assert all(run.state is not None and run.state.is_scheduled() for run in runs)
 
 
