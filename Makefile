@@ -3,6 +3,10 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# The suite waits more than it computes (servers starting, runs polled): three workers on two
+# cores; a test file stays on one worker, so its module and package fixtures start once, and
+# files go out in collection order, so the long end-to-end and flow files start first.
+TEST_WORKERS ?= 3
 
 .PHONY: up down test bench lint format
 
@@ -19,7 +23,7 @@ down:
 	@if [ -x $(BIN)/serviceops ]; then $(BIN)/serviceops down; else echo "nothing to stop"; fi
 
 test: $(STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
