@@ -1,15 +1,21 @@
 """The request-fulfilment policy as a block, tuned by operators in the Prefect UI."""
 
+from typing import TYPE_CHECKING
+
 from prefect.blocks.core import Block
 from pydantic import Field
 
 from serviceops.domain.request_policy import RequestPolicy
 
+if TYPE_CHECKING:
+    from prefect.client.orchestration import PrefectClient
+
 DOCUMENT = "default"
 
 
 class RequestPolicyBlock(Block):
-    """Systems and entitlements, approval channels and window, work-order teams."""
+    """Systems and entitlements, who may approve (manager delegates, financial approvers),
+    approval channels and window, work-order teams."""
 
     _block_type_name = "ServiceOps Request Policy"
     _block_type_slug = "serviceops-request-policy"
@@ -27,3 +33,13 @@ def load_request_policy() -> RequestPolicy:
         return RequestPolicyBlock.load(DOCUMENT).get_policy()
     except ValueError:
         return RequestPolicy()
+
+
+async def aload_request_policy(client: "PrefectClient") -> RequestPolicy:
+    """The same, read through the caller's client: the gateway checks approval authority
+    against the policy the flow will check it against, on the Prefect API it is bound to."""
+    try:
+        block = await RequestPolicyBlock.aload(DOCUMENT, client=client)
+    except ValueError:
+        return RequestPolicy()
+    return block.get_policy()

@@ -3,9 +3,9 @@
 A submission takes the webhook's path (gateway.intake): the request is recorded in one
 transaction first and fulfil-request is started after, so a request submitted while Prefect is
 down is kept and started later by submit-pending-requests. Approve and reject take the Slack
-button's path (gateway.approvals): the same checks, then the suspended run is resumed with the
-decision, which the flow records. Reads go straight to the database. Prefect is imported only
-by the commands that talk to it.
+button's path (gateway.approvals): the same checks (four eyes, the approver's authority), then
+the suspended run is resumed with the decision, which the flow records. Reads go straight to
+the database. Prefect is imported only by the commands that talk to it.
 """
 
 import asyncio
@@ -25,6 +25,8 @@ from serviceops import cli_output, cli_runs
 from serviceops.cli_common import (
     EXIT_USAGE,
     JsonOpt,
+    LimitOpt,
+    OffsetOpt,
     database_errors,
     echo_json,
     fail,
@@ -65,7 +67,13 @@ catalogue_app = typer.Typer(help="The service catalogue: what can be requested."
 RESUME_TIMEOUT_S = 30.0
 
 NumberArg = Annotated[str, typer.Argument(metavar="NUMBER", help="e.g. REQ-000123")]
-ApproverOpt = Annotated[str, typer.Option(help="Who decides (not the requester).")]
+ApproverOpt = Annotated[
+    str,
+    typer.Option(
+        help="Who decides, as the directory names them: the requester's manager or a delegate, "
+        "the system's owner, or a financial approver (never the requester)."
+    ),
+]
 
 
 class RequestNumber(BaseModel):
@@ -139,8 +147,8 @@ def request_list(
     state: Annotated[RequestState | None, typer.Option(help="Lifecycle state.")] = None,
     type: Annotated[RequestType | None, typer.Option(help="Catalogue item.")] = None,
     requester: Annotated[str | None, typer.Option(help="Exact requester.")] = None,
-    limit: Annotated[int, typer.Option(min=1, max=500)] = 100,
-    offset: Annotated[int, typer.Option(min=0)] = 0,
+    limit: LimitOpt = 100,
+    offset: OffsetOpt = 0,
     as_json: JsonOpt = False,
 ) -> None:
     """Service requests, newest first."""
@@ -254,6 +262,8 @@ def _refusal(decided: "Decided", approver: str, url: str) -> str | None:
             return f"no request {number}"
         case Outcome.FOUR_EYES:
             return f"{approver} requested {number} and cannot decide it (four eyes)"
+        case Outcome.NO_AUTHORITY:
+            return f"{number}: {decided.detail}"
         case Outcome.NOT_PENDING:
             return f"{number} is {state}, nothing to decide"
         case Outcome.NO_RUN:

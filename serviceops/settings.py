@@ -4,9 +4,11 @@ Nothing is read at import time: call `get_settings()` where a value is needed, s
 subprocesses can change the environment first.
 """
 
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -31,6 +33,14 @@ class Settings(BaseSettings):
     slack_token: SecretStr | None = None
     slack_base_url: str = "https://slack.com/api/"
     slack_signing_secret: SecretStr | None = None
+    slack_response_hosts: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["hooks.slack.com"],
+        description=(
+            "Where replies to Slack interactions may be posted (a payload's response_url): "
+            "hosts reached over https on the default port; an entry scheme://host:port allows "
+            "exactly that origin (a loopback endpoint in tests)."
+        ),
+    )
     cmdb_file: Path = Field(
         Path("cmdb.toml"),
         description=(
@@ -51,6 +61,19 @@ class Settings(BaseSettings):
                 raise ValueError(f"expected source=secret, got {item!r}")
             pairs.setdefault(source.strip(), []).append(secret.strip())
         return pairs
+
+    @field_validator("slack_response_hosts", mode="before")
+    @classmethod
+    def _parse_hosts(cls, value: object) -> object:
+        """`hooks.slack.com,http://127.0.0.1:9` -> [hooks.slack.com, http://127.0.0.1:9]."""
+        if not isinstance(value, str):
+            return value
+        return [item for item in (p.strip() for p in value.split(",")) if item]
+
+    @field_validator("slack_response_hosts")
+    @classmethod
+    def _check_hosts(cls, value: list[str]) -> list[str]:
+        return [_response_host(entry) for entry in value]
 
     @property
     def resolved_database_url(self) -> str:
@@ -85,6 +108,24 @@ class Settings(BaseSettings):
         if self.api_token_file.exists():
             return self.api_token_file.read_text().strip() or None
         return None
+
+
+_HOST = re.compile(r"^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$")
+
+
+def _response_host(entry: str) -> str:
+    """A host name, or an http(s) origin without path or credentials; lowercase, as URLs'
+    hosts are compared. Anything else is refused: a typo must not widen where replies go."""
+    entry = entry.strip().lower()
+    if "://" not in entry:
+        if _HOST.match(entry):
+            return entry
+    else:
+        parts = urlsplit(entry)
+        bare = not (parts.path or parts.query or parts.fragment or "@" in parts.netloc)
+        if parts.scheme in ("http", "https") and parts.hostname and bare:
+            return f"{parts.scheme}://{parts.netloc}"
+    raise ValueError(f"expected a host or scheme://host:port, got {entry!r}")
 
 
 @lru_cache

@@ -18,7 +18,6 @@ from serviceops.domain.request import (
     ApprovalDecision,
     ApprovalKind,
     CatalogueItem,
-    FourEyesViolation,
     RequestState,
     RequestSubmission,
     ServiceRequest,
@@ -143,8 +142,11 @@ def ask_for_approval(number: str) -> ServiceRequest:
 def record_decision(
     number: str, kind: ApprovalKind, round_: int, decision: ApprovalDecision
 ) -> ServiceRequest:
-    """Four eyes, then approve or reject. A decision already recorded (a re-run of the flow
-    after a later suspend) is not recorded twice."""
+    """Authority first (four eyes, and the manager, owner or financial approver the approval
+    needs), then approve or reject. The form on the paused run accepts any name, so the rule
+    the gateway and the CLI check before resuming is checked here again: a refused decision
+    is recorded with why, and the approval is asked again. A decision already recorded (a
+    re-run of the flow after a later suspend) is not recorded twice."""
     policy = load_request_policy()
 
     def step(session: Session, request: ServiceRequest) -> RequestChange | None:
@@ -152,10 +154,13 @@ def record_decision(
             return None
         if request.state != RequestState.AWAITING_APPROVAL:
             return None
-        try:
-            change = fulfilment.decide(request, kind, decision, now())
-        except FourEyesViolation:
-            return fulfilment.refuse(request, decision, now())
+        requester = IdentityRepository(session).person(request.requester)
+        refusal = fulfilment.approval_refusal(
+            request, kind, decision.approver, requester=requester, policy=policy
+        )
+        if refusal is not None:
+            return fulfilment.refuse(request, decision, now(), refusal)
+        change = fulfilment.decide(request, kind, decision, now())
         if change.request.state == RequestState.REJECTED:
             _tell_requester(session, policy, change.request)
         return change

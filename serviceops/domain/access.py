@@ -18,13 +18,28 @@ class IdentityStatus(StrEnum):
     LEAVER = "leaver"  # left: rights are removed
 
 
+SLACK_USER_ID = r"^[UW][A-Z0-9]{2,31}$"
+
+
 class Identity(BaseModel):
-    """A person as the directory (HR feed, LDAP, identity provider) knows them."""
+    """A person as the directory (HR feed, LDAP, identity provider) knows them.
+
+    `user` is who they are to serviceops (requests, approvals, audit rows). The contact
+    fields say how a channel recognises them: a Slack button press carries only the Slack
+    user id, so it is the id, mapped here, that says who pressed, never a display name.
+    """
 
     user: str
     status: IdentityStatus = IdentityStatus.ACTIVE
     manager: str | None = None
     groups: list[str] = Field(default_factory=list)
+    slack_user_id: str | None = Field(
+        None, pattern=SLACK_USER_ID, description="Slack user id, e.g. U0123ABCD (unique)."
+    )
+    email: str | None = Field(None, max_length=320, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+    phone: str | None = Field(
+        None, pattern=r"^\+[1-9][0-9]{6,14}$", description="E.164, e.g. +4915112345678 (paging)."
+    )
 
 
 class SystemAccess(BaseModel):

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 
 from pydantic import BaseModel
 
+from serviceops.domain.access import Identity
 from serviceops.domain.incident import AuditEntry
 from serviceops.domain.request import (
     Approval,
@@ -17,8 +18,10 @@ from serviceops.domain.request import (
     RequestAction,
     RequestState,
     ServiceRequest,
+    access_target,
     next_request_state,
 )
+from serviceops.domain.request_policy import RequestPolicy
 
 SYSTEM_ACTOR = "serviceops"
 
@@ -96,9 +99,80 @@ def ask_approval(request: ServiceRequest, at: datetime, window: timedelta) -> Re
     return _change(request, after, "ask_approval", SYSTEM_ACTOR, at, f"{kind} approval")
 
 
-def requested_by(request: ServiceRequest, person: str) -> bool:
-    """Four eyes: whether `person` is the requester (names compared without case or edges)."""
-    return person.strip().casefold() == request.requester.strip().casefold()
+def _same_name(name: str) -> str:
+    return name.strip().casefold()
+
+
+def requested_by(request: ServiceRequest, person: str, requester: Identity | None = None) -> bool:
+    """Four eyes: whether `person` is the requester, by the name on the request or by the
+    directory entry it names (a chat bot files requests under the requester's Slack id);
+    names compared without case or edges, so a near spelling is refused rather than let by."""
+    names = {request.requester} | ({requester.user} if requester else set())
+    return _same_name(person) in {_same_name(name) for name in names}
+
+
+def approval_refusal(
+    request: ServiceRequest,
+    kind: ApprovalKind,
+    approver: str,
+    *,
+    requester: Identity | None,
+    policy: RequestPolicy,
+) -> str | None:
+    """Why `approver` (a directory user name) may not give the `kind` approval of `request`,
+    None when they may. The one rule for every way a decision arrives (a Slack button, the
+    CLI, the form on the paused run), so none of them can be more lenient than another.
+
+    `requester` is the requester's directory entry (None: not in the directory): who their
+    manager is comes from the directory, never from the request.
+    """
+    if requested_by(request, approver, requester):
+        return f"{approver} requested {request.number} and cannot approve it (four eyes)"
+    if kind == ApprovalKind.MANAGER:
+        return _manager_refusal(request, approver, requester, policy)
+    if kind == ApprovalKind.SYSTEM_OWNER:
+        return _owner_refusal(request, approver, policy)
+    return _financial_refusal(approver, policy)
+
+
+def _manager_refusal(
+    request: ServiceRequest, approver: str, requester: Identity | None, policy: RequestPolicy
+) -> str | None:
+    """The requester's manager, or a delegate the policy names for that manager."""
+    if requester is None:
+        return f"{request.requester} is not in the directory, so nobody is known as their manager"
+    manager = requester.manager
+    if manager is None:
+        return f"{requester.user} has no manager in the directory"
+    if approver == manager or approver in policy.manager_delegates.get(manager, []):
+        return None
+    return (
+        f"{approver} is neither {requester.user}'s manager ({manager}) nor a delegate of {manager}"
+    )
+
+
+def _owner_refusal(request: ServiceRequest, approver: str, policy: RequestPolicy) -> str | None:
+    """The owner the policy gives the system the request is about."""
+    target = access_target(request.details)
+    if target is None:
+        return f"a {request.type} request names no system, so it has no owner to approve it"
+    system = target[1]
+    access = policy.access_for(system)
+    if access is None:
+        return f"the request policy names no owner of {system}"
+    if approver != access.owner:
+        return f"{approver} is not the owner of {system} ({access.owner})"
+    return None
+
+
+def _financial_refusal(approver: str, policy: RequestPolicy) -> str | None:
+    """One of the policy's financial approvers."""
+    approvers = policy.financial_approvers
+    if not approvers:
+        return "the request policy names no financial approvers"
+    if approver not in approvers:
+        return f"{approver} is not a financial approver ({', '.join(approvers)})"
+    return None
 
 
 def decide(
@@ -130,11 +204,13 @@ def decide(
     return _change(request, after, RequestAction.APPROVE, decision.approver, at, reason)
 
 
-def refuse(request: ServiceRequest, decision: ApprovalDecision, at: datetime) -> RequestChange:
-    """A decision that broke four eyes is recorded and refused; the approval is asked again."""
+def refuse(
+    request: ServiceRequest, decision: ApprovalDecision, at: datetime, reason: str
+) -> RequestChange:
+    """A decision its approver may not give (four eyes, no authority: `reason`) is recorded
+    and refused; the approval is asked again, in a new round."""
     after = request.model_copy(update={"approval_round": request.approval_round + 1})
-    reason = f"{decision.approver} requested it and cannot approve it"
-    return _change(request, after, "four_eyes_refused", decision.approver, at, reason)
+    return _change(request, after, "approval_refused", decision.approver, at, reason)
 
 
 def escalate_approval(request: ServiceRequest, at: datetime, to: str) -> RequestChange:

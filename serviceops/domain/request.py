@@ -370,7 +370,11 @@ class ApprovalDecision(BaseModel):
     """The form on a paused fulfil-request run, and what a Slack button sends."""
 
     approve: bool = Field(title="Approve", description="On: approve. Off: reject.")
-    approver: Name = Field(title="Approver", description="Who decides (not the requester).")
+    approver: Name = Field(
+        title="Approver",
+        description="Who decides, as the directory names them: the requester's manager (or "
+        "a delegate), the system's owner, or a financial approver; never the requester.",
+    )
     comment: str = Field(
         "", max_length=2000, title="Comment", description="Shown to the requester."
     )
@@ -392,7 +396,9 @@ class ServiceRequest(BaseModel):
     approval_requested_at: datetime | None = None
     approval_due_at: datetime | None = None
     approval_escalated_at: datetime | None = None
-    approval_round: int = Field(0, description="Decisions refused so far (four eyes).")
+    approval_round: int = Field(
+        0, description="Decisions refused so far (four eyes, no authority)."
+    )
     completed_steps: list[str] = Field(default_factory=list)
     error: str | None = None
     rejection_reason: str | None = None

@@ -1,5 +1,6 @@
-"""The request-fulfilment policy an operator tunes: systems and entitlements, where approvals
-and work orders go, how long an approval may wait before it is chased."""
+"""The request-fulfilment policy an operator tunes: systems and entitlements, who besides the
+directory's managers and the systems' owners may approve, where approvals and work orders go,
+how long an approval may wait before it is chased."""
 
 from datetime import timedelta
 
@@ -32,6 +33,17 @@ class RequestPolicy(BaseModel):
         description="Systems, their owners and the groups entitled to each role. An empty "
         "group list means everyone in the directory; a name ending in * covers every system "
         "it starts (mailbox:* for all shared mailboxes).",
+    )
+    manager_delegates: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="manager -> directory users who may give that manager's approvals "
+        "(an assistant, a deputy while they are away).",
+    )
+    financial_approvers: list[str] = Field(
+        default_factory=lambda: ["finance-lead"],
+        description="Directory users who may give financial approvals. Default: finance-lead, "
+        "the owner of payroll in the default systems; empty: nobody can, so requests above a "
+        "financial threshold wait until someone is named.",
     )
     approval_window: timedelta = Field(
         timedelta(hours=24), description="How long an approval may wait before it is chased."

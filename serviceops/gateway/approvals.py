@@ -2,15 +2,22 @@
 
 fulfil-request suspends for each approval (`suspend_flow_run(wait_for_input=ApprovalDecision)`)
 and records the decision itself once resumed. The Slack buttons (gateway.slack) and the CLI
-(`serviceops request approve/reject`) both come through `decide`, which checks what it can
-cheaply before it touches Prefect:
+(`serviceops request approve/reject`) both come through `decide`, which checks before it
+resumes anything, so a refused decision changes nothing:
 
 - the request exists;
-- four eyes: the requester cannot decide their own request (the flow refuses it too, but the
-  run would then have been resumed for nothing and asked again);
+- four eyes: the requester cannot decide their own request, also when the request names
+  them by their Slack id;
 - the request is awaiting approval and, when the caller names one (a Slack button does), that
   approval is the pending one: an old financial button must not answer the manager's question;
+- authority, by the domain's rule (fulfilment.approval_refusal) under the operator's request
+  policy, read from Prefect like the flow reads it: the requester's manager or a delegate,
+  the system's owner, a financial approver. The flow checks the same rule again when it
+  records the decision (the form on the paused run reaches it without passing here);
 - the run is PAUSED when it is resumed; otherwise the decision was taken meanwhile.
+
+`decision.approver` is a directory user name: the CLI takes it as given, a Slack press has
+it from the directory entry of the presser's Slack user id (`directory_user`).
 
 The outcome says what happened; each caller words it for its own audience.
 """
@@ -19,6 +26,7 @@ import asyncio
 import logging
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TYPE_CHECKING
 from uuid import UUID
 
 import anyio.to_thread
@@ -26,7 +34,9 @@ from prefect.client.schemas.objects import StateType
 from prefect.client.schemas.responses import SetStateStatus
 from sqlalchemy.orm import Session, sessionmaker
 
-from serviceops.domain.fulfilment import requested_by
+from blocks.request_policy import aload_request_policy
+from serviceops.domain.access import Identity
+from serviceops.domain.fulfilment import approval_refusal, requested_by
 from serviceops.domain.request import (
     ApprovalDecision,
     ApprovalKind,
@@ -34,8 +44,12 @@ from serviceops.domain.request import (
     ServiceRequest,
 )
 from serviceops.gateway.prefect_api import prefect_client
+from serviceops.store.access import IdentityRepository
 from serviceops.store.repositories import RecordNotFound
 from serviceops.store.requests import RequestRepository
+
+if TYPE_CHECKING:
+    from prefect.client.orchestration import PrefectClient
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +58,7 @@ class Outcome(StrEnum):
     RESUMED = "resumed"  # the run has the decision and will record it
     NO_REQUEST = "no_request"
     FOUR_EYES = "four_eyes"  # the approver is the requester: nothing was sent
+    NO_AUTHORITY = "no_authority"  # the approver may not give this approval: nothing was sent
     NOT_PENDING = "not_pending"  # not awaiting approval, or not this approval
     NO_RUN = "no_run"  # awaiting approval, but no flow run is noted on the request
     NOT_PAUSED = "not_paused"  # the run is not waiting for a decision (decided meanwhile)
@@ -54,7 +69,8 @@ class Outcome(StrEnum):
 @dataclass(frozen=True)
 class Decided:
     """What `decide` did. `request` is the record as read before the decision (None when
-    there is none); `detail` explains REFUSED, UNDELIVERED and NOT_PAUSED (the run's state)."""
+    there is none); `detail` explains NO_AUTHORITY, REFUSED, UNDELIVERED and NOT_PAUSED (the
+    run's state)."""
 
     outcome: Outcome
     number: str
@@ -65,10 +81,14 @@ class Decided:
 
 
 def precheck(
-    request: ServiceRequest, approver: str, kind: ApprovalKind | None = None
+    request: ServiceRequest,
+    approver: str,
+    kind: ApprovalKind | None = None,
+    requester: Identity | None = None,
 ) -> Outcome | None:
-    """Why the decision cannot be sent at all, or None when it may be."""
-    if requested_by(request, approver):
+    """Why the decision cannot be sent at all, as far as the record tells (authority needs
+    the policy, see `decide`), or None when it may be. `requester`: their directory entry."""
+    if requested_by(request, approver, requester):
         return Outcome.FOUR_EYES
     pending = request.pending_approval()
     if request.state != RequestState.AWAITING_APPROVAL or pending is None:
@@ -79,17 +99,14 @@ def precheck(
 
 
 async def resume(
-    flow_run_id: UUID, decision: ApprovalDecision, api_url: str | None
+    client: "PrefectClient", flow_run_id: UUID, decision: ApprovalDecision
 ) -> tuple[Outcome, str]:
     """RESUMED, NOT_PAUSED (detail: the run's state) or REFUSED (detail: why); raises when
     Prefect cannot answer."""
-    async with prefect_client(api_url) as client:
-        run = await client.read_flow_run(flow_run_id)
-        if run.state is None or run.state.type != StateType.PAUSED:
-            return Outcome.NOT_PAUSED, "unknown" if run.state is None else str(run.state.name)
-        result = await client.resume_flow_run(
-            flow_run_id, run_input=decision.model_dump(mode="json")
-        )
+    run = await client.read_flow_run(flow_run_id)
+    if run.state is None or run.state.type != StateType.PAUSED:
+        return Outcome.NOT_PAUSED, "unknown" if run.state is None else str(run.state.name)
+    result = await client.resume_flow_run(flow_run_id, run_input=decision.model_dump(mode="json"))
     if result.status == SetStateStatus.ACCEPT:
         return Outcome.RESUMED, ""
     if result.status == SetStateStatus.ABORT:
@@ -98,12 +115,48 @@ async def resume(
     return Outcome.REFUSED, str(reason)[:200]
 
 
-def _load(sessions: sessionmaker[Session], number: str) -> ServiceRequest | None:
+async def _authorise_and_resume(
+    request: ServiceRequest,
+    requester: Identity | None,
+    kind: ApprovalKind,
+    flow_run_id: UUID,
+    decision: ApprovalDecision,
+    api_url: str | None,
+) -> tuple[Outcome, str]:
+    """NO_AUTHORITY (detail: why) under the operator's request policy, else what `resume`
+    says; one client for both, so both count against the caller's time limit."""
+    async with prefect_client(api_url) as client:
+        policy = await aload_request_policy(client)
+        refusal = approval_refusal(
+            request, kind, decision.approver, requester=requester, policy=policy
+        )
+        if refusal is not None:
+            return Outcome.NO_AUTHORITY, refusal
+        return await resume(client, flow_run_id, decision)
+
+
+def _load(
+    sessions: sessionmaker[Session], number: str
+) -> tuple[ServiceRequest, Identity | None] | None:
+    """The request and its requester's directory entry; None when there is no such request."""
     try:
         with sessions.begin() as session:
-            return RequestRepository(session).get(number)
+            request = RequestRepository(session).get(number)
+            return request, IdentityRepository(session).person(request.requester)
     except RecordNotFound:
         return None
+
+
+def _slack_user(sessions: sessionmaker[Session], slack_user_id: str) -> str | None:
+    with sessions.begin() as session:
+        identity = IdentityRepository(session).by_slack_id(slack_user_id)
+    return None if identity is None else identity.user
+
+
+async def directory_user(sessions: sessionmaker[Session], slack_user_id: str) -> str | None:
+    """The directory user name of a Slack user id, None when nobody in the directory has it:
+    who pressed a button is known from this mapping only, never from Slack's display names."""
+    return await anyio.to_thread.run_sync(_slack_user, sessions, slack_user_id)
 
 
 async def decide(
@@ -122,19 +175,22 @@ async def decide(
     to resume (None: the one noted on the request). Prefect failures are UNDELIVERED, logged,
     never raised: the approver can simply try again.
     """
-    record = await anyio.to_thread.run_sync(_load, sessions, number)
-    if record is None:
+    loaded = await anyio.to_thread.run_sync(_load, sessions, number)
+    if loaded is None:
         return Decided(Outcome.NO_REQUEST, number, kind=kind)
-    refusal = precheck(record, decision.approver, kind)
+    record, requester = loaded
+    refusal = precheck(record, decision.approver, kind, requester)
     pending = kind or record.pending_approval()
     if refusal is not None:
         return Decided(refusal, number, record, pending, flow_run_id)
+    assert pending is not None, "precheck lets through only a request with a pending approval"
     if flow_run_id is None:
         if record.flow_run_id is None:
             return Decided(Outcome.NO_RUN, number, record, pending)
         flow_run_id = UUID(record.flow_run_id)
+    checked = _authorise_and_resume(record, requester, pending, flow_run_id, decision, api_url)
     try:
-        outcome, detail = await asyncio.wait_for(resume(flow_run_id, decision, api_url), timeout_s)
+        outcome, detail = await asyncio.wait_for(checked, timeout_s)
     except TimeoutError:
         outcome, detail = Outcome.UNDELIVERED, f"no answer from Prefect within {timeout_s:g} s"
     except Exception as exc:  # down, unknown run, not configured: the approver can retry

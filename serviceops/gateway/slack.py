@@ -3,17 +3,23 @@
 The button's value (set by the request_approval template) names the request, the approval
 kind and the paused fulfil-request run. After Slack's v0 signature (503 when no signing secret
 is configured: only the operator can fix that, and an unsigned endpoint would let anybody
-approve anything), gateway.approvals does the rest, as it does for `serviceops request
-approve`: four eyes, "already decided" for a button whose approval is no longer the pending
-one, and the resume of the run with an `ApprovalDecision`; the flow records the decision.
+approve anything), who pressed is the directory entry of the Slack user id the payload
+carries (`payload.user.id`); Slack's usernames and display names are chosen by the person and
+say nothing. An id the directory does not have is refused, naming it. gateway.approvals then
+does the rest, as it does for `serviceops request approve`: four eyes, authority (manager or
+delegate, system owner, financial approver), "already decided" for a button whose approval is
+no longer the pending one, and the resume of the run with an `ApprovalDecision`; the flow
+records the decision. A refused press changes nothing and tells the presser why.
 
-Slack wants an answer within 3 s, so the Prefect call has 2.5 s. The reply is an ephemeral
-message in the HTTP answer and, when the payload has a `response_url`, posted there too:
+Slack wants an answer within 3 s, so the Prefect calls have 2.5 s. The reply is an ephemeral
+message in the HTTP answer and, when the payload's `response_url` is on an allowed host
+(SERVICEOPS_SLACK_RESPONSE_HOSTS, Slack's hooks.slack.com over https), posted there too:
 Slack shows block_actions replies only through the response_url.
 """
 
 import json
 import logging
+import re
 import time
 from typing import Annotated, Any
 from urllib.parse import parse_qs
@@ -25,6 +31,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, ValidationError
 from starlette.background import BackgroundTask
 
+from serviceops.domain.access import SLACK_USER_ID
 from serviceops.domain.request import ApprovalDecision, ApprovalKind
 from serviceops.gateway import approvals
 from serviceops.gateway.approvals import Outcome
@@ -57,6 +64,10 @@ def _ephemeral(text: str, background: BackgroundTask | None = None) -> JSONRespo
     )
 
 
+class PayloadTooDeep(ValueError):
+    """The payload's JSON nests deeper than the parser can follow (no Slack payload does)."""
+
+
 def _invalid(msg: str) -> JSONResponse:
     return JSONResponse(
         {"detail": [{"loc": ["body", "payload"], "msg": msg, "type": "value_error"}]},
@@ -65,12 +76,17 @@ def _invalid(msg: str) -> JSONResponse:
 
 
 def _payload(body: bytes) -> dict[str, Any]:
-    """The JSON of the form field `payload`; ValueError when there is none or it is not JSON."""
+    """The JSON of the form field `payload`; ValueError when there is none or it is not JSON,
+    PayloadTooDeep when it nests past the parser's recursion limit (a signed body of a few
+    KiB can hold 20,000 brackets)."""
     form = parse_qs(body.decode("utf-8"), max_num_fields=20)
     values = form.get("payload")
     if not values:
         raise ValueError("form field payload missing")
-    payload = json.loads(values[0])
+    try:
+        payload = json.loads(values[0])
+    except RecursionError:
+        raise PayloadTooDeep("payload nested too deeply to be a Slack payload") from None
     if not isinstance(payload, dict):
         raise ValueError("payload is not a JSON object")
     return payload
@@ -87,19 +103,36 @@ def _approval_action(payload: dict[str, Any]) -> dict[str, Any] | None:
     return None
 
 
-def _approver(payload: dict[str, Any]) -> str | None:
-    """Who pressed: the Slack username, else the display name, else the user id."""
+def _slack_user_id(payload: dict[str, Any]) -> str | None:
+    """Who pressed, as Slack identifies them: the user id, when it looks like one."""
     user = payload.get("user")
-    if not isinstance(user, dict):
-        return None
-    for field in ("username", "name", "id"):
-        value = user.get(field)
-        if isinstance(value, str) and value.strip():
-            return value.strip()
+    user_id = user.get("id") if isinstance(user, dict) else None
+    if isinstance(user_id, str) and re.fullmatch(SLACK_USER_ID, user_id):
+        return user_id
     return None
 
 
-async def _post_to_response_url(url: str, reply: dict[str, Any]) -> None:
+def response_url_target(url: object, allowed: list[str]) -> httpx.URL | None:
+    """The URL to post the reply to, when a payload's response_url is on an allowed host:
+    https on the default port to a listed host, or exactly a listed origin; never with
+    credentials in it. The signature proves Slack sent the payload, not that every URL in
+    it is Slack's: the gateway must not be made to post wherever a payload says. The URL is
+    parsed once, by the client that posts, so the check and the post cannot disagree."""
+    if not isinstance(url, str):
+        return None
+    try:
+        target = httpx.URL(url)
+    except httpx.InvalidURL:
+        return None
+    if target.userinfo or not target.host or target.scheme not in ("http", "https"):
+        return None
+    if target.scheme == "https" and target.port is None and target.host in allowed:
+        return target
+    origin = f"{target.scheme}://{target.netloc.decode('ascii')}"
+    return target if origin in allowed else None
+
+
+async def _post_to_response_url(url: httpx.URL, reply: dict[str, Any]) -> None:
     """Slack shows a block_actions reply only when posted to the interaction's response_url."""
     try:
         async with httpx.AsyncClient(timeout=5) as http:
@@ -127,6 +160,8 @@ async def _decide(request: Request, button: ApprovalButton, approve: bool, appro
             return f"There is no request {number}."
         case Outcome.FOUR_EYES:
             return f"You cannot approve your own request {number} (four eyes)."
+        case Outcome.NO_AUTHORITY:
+            return f"{number}: {decided.detail}; your decision was not recorded."
         case Outcome.NOT_PENDING | Outcome.NOT_PAUSED | Outcome.NO_RUN:
             return f"{number}: the {kind} approval is already decided."
         case Outcome.UNDELIVERED:
@@ -162,22 +197,38 @@ async def interactions(
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, detail=exc.reason) from None
     try:
         payload = _payload(body)
+    except PayloadTooDeep as exc:
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, detail=str(exc)) from None
     except (UnicodeDecodeError, ValueError):
         return _invalid("expected form field payload holding a JSON object")
     action = _approval_action(payload)
     if action is None:  # not ours (shortcuts, other buttons): acknowledge, do nothing
         return JSONResponse({})
-    try:
-        button = ApprovalButton.model_validate_json(str(action.get("value", "")))
-    except ValidationError:
-        return _ephemeral("This button is not a serviceops approval button.")
-    approver = _approver(payload)
-    if approver is None or len(approver) > 200 or not approver.isprintable():
-        return _ephemeral("Slack did not say who you are; the decision was not recorded.")
-    text = await _decide(request, button, DECISIONS[action["action_id"]], approver)
-    reply = {"response_type": "ephemeral", "text": slack_escape(text)}
-    response_url = payload.get("response_url")
+    text = await _answer(request, payload, action)
+    target = response_url_target(payload.get("response_url"), settings.slack_response_hosts)
     background = None
-    if isinstance(response_url, str) and response_url.startswith(("https://", "http://")):
-        background = BackgroundTask(_post_to_response_url, response_url, reply)
+    if target is not None:
+        reply = {"response_type": "ephemeral", "text": slack_escape(text)}
+        background = BackgroundTask(_post_to_response_url, target, reply)
     return _ephemeral(text, background)
+
+
+async def _answer(request: Request, payload: dict[str, Any], action: dict[str, Any]) -> str:
+    """What to tell the presser of an approve/reject button: the presser is looked up in the
+    directory by their Slack user id before anything is decided."""
+    value = action.get("value")
+    try:
+        button = ApprovalButton.model_validate_json(value if isinstance(value, str) else "")
+    except ValidationError:
+        return "This button is not a serviceops approval button."
+    slack_user_id = _slack_user_id(payload)
+    if slack_user_id is None:
+        return "Slack did not say who you are; the decision was not recorded."
+    approver = await approvals.directory_user(request.app.state.sessions, slack_user_id)
+    if approver is None:
+        command = f"serviceops identity set YOUR_USER --slack-id {slack_user_id}"
+        return (
+            f"{slack_user_id} is not in the directory, so your decision was not recorded. "
+            f"An operator adds you with `{command}`."
+        )
+    return await _decide(request, button, DECISIONS[action["action_id"]], approver)

@@ -4,7 +4,7 @@ table of grants. The caller owns the session and its transaction, as everywhere 
 
 from datetime import date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
 from serviceops.domain.access import Grant, Identity, IdentityStatus
@@ -24,6 +24,9 @@ def _identity_from_row(row: IdentityRecord) -> Identity:
         status=IdentityStatus(row.status),
         manager=row.manager,
         groups=list(row.groups),
+        slack_user_id=row.slack_user_id,
+        email=row.email,
+        phone=row.phone,
     )
 
 
@@ -34,9 +37,19 @@ class IdentityRepository:
         self.session = session
 
     def get(self, user: str) -> Identity | None:
-        row = self.session.scalars(
-            select(IdentityRecord).where(IdentityRecord.user == user)
-        ).one_or_none()
+        return self._one(IdentityRecord.user == user)
+
+    def by_slack_id(self, slack_user_id: str) -> Identity | None:
+        """Who a Slack user id belongs to: a button press says only that."""
+        return self._one(IdentityRecord.slack_user_id == slack_user_id)
+
+    def person(self, name: str) -> Identity | None:
+        """The person a request names: by user name, else by Slack user id (a chat bot files
+        requests under the requester's Slack id)."""
+        return self.get(name) or self.by_slack_id(name)
+
+    def _one(self, condition: ColumnElement[bool]) -> Identity | None:
+        row = self.session.scalars(select(IdentityRecord).where(condition)).one_or_none()
         return None if row is None else _identity_from_row(row)
 
     def upsert(self, identity: Identity) -> Identity:
@@ -48,14 +61,14 @@ class IdentityRepository:
             status=IdentityStatus(identity.status).value,
             manager=identity.manager,
             groups=list(identity.groups),
+            slack_user_id=identity.slack_user_id,
+            email=identity.email,
+            phone=identity.phone,
         )
+        replaced = ("status", "manager", "groups", "slack_user_id", "email", "phone")
         statement = statement.on_conflict_do_update(
             index_elements=["user"],
-            set_={
-                "status": statement.excluded.status,
-                "manager": statement.excluded.manager,
-                "groups": statement.excluded.groups,
-            },
+            set_={column: statement.excluded[column] for column in replaced},
         ).returning(IdentityRecord)
         # populate_existing: a row this session loaded before is refreshed, not left stale.
         row = self.session.scalars(statement, execution_options={"populate_existing": True}).one()

@@ -353,7 +353,9 @@ class WebhookDeliveryRecord(Base):
 
 
 class IdentityRecord(Base):
-    """A person as the directory knows them (HR feed, LDAP, identity provider)."""
+    """A person as the directory knows them (HR feed, LDAP, identity provider). A Slack user
+    id is one person's (a unique index; NULLs do not collide): a button press is looked up
+    by it."""
 
     __tablename__ = "identities"
 
@@ -361,6 +363,9 @@ class IdentityRecord(Base):
     status: Mapped[str] = mapped_column(String(10))
     manager: Mapped[str | None] = mapped_column(String(200))
     groups: Mapped[list[str]] = mapped_column(JSON)
+    slack_user_id: Mapped[str | None] = mapped_column(String(32), unique=True, index=True)
+    email: Mapped[str | None] = mapped_column(String(320))
+    phone: Mapped[str | None] = mapped_column(String(16))
 
 
 class GrantRecord(Base):

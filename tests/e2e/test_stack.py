@@ -206,6 +206,11 @@ def test_portal_request_approved_with_a_slack_button(stack: RunningStack) -> Non
     assert run_id, "the gateway never started fulfil-request"
     wait_for_run(stack, run_id, {"PAUSED"})  # financial approval: licence over 500
 
+    # The buttons know people by their Slack id: the default financial approver is put in
+    # the directory under the id Slack will send.
+    added = stack.cli("identity", "set", "finance-lead", "--slack-id", "U0FIONA",
+                      "--email", "fiona@example.com")  # fmt: skip
+    assert added.returncode == 0, added.stderr
     action = {"number": number, "kind": "financial", "flow_run_id": run_id}
     payload = {
         "type": "block_actions",
@@ -236,7 +241,9 @@ def test_portal_request_approved_with_a_slack_button(stack: RunningStack) -> Non
     shown = httpx.get(f"{stack.gateway_url}/api/v1/requests/{number}", headers=auth, timeout=10)
     record = shown.json()["request"]
     assert record["state"] == "closed"
-    assert [(a["kind"], a["approver"]) for a in record["approvals"]] == [("financial", "fiona")]
+    assert [(a["kind"], a["approver"]) for a in record["approvals"]] == [
+        ("financial", "finance-lead")
+    ]
 
 
 def test_event_management_and_checks_in_the_stack(stack: RunningStack) -> None:

@@ -1,5 +1,6 @@
 """Request fulfilment through served deployments: the suspend/resume approvals (UI input),
-four eyes, rejection, verification, a failed step retried, and the scheduled upkeep flows."""
+four eyes and approval authority, rejection, verification, a failed step retried, and the
+scheduled upkeep flows."""
 
 import time
 from datetime import UTC, date, datetime, timedelta
@@ -79,6 +80,8 @@ def laptop(cost: int) -> dict[str, Any]:
 
 
 def test_laptop_over_threshold_needs_financial_then_manager(served: ServedStack) -> None:
+    with served.sessions.begin() as session:
+        IdentityRepository(session).upsert(Identity(user="dana", manager="mark"))
     run_id = submit(served, "dana", laptop(2400))
     wait(run_id, {"PAUSED"})
     waiting = request_of(served, run_id)
@@ -90,13 +93,13 @@ def test_laptop_over_threshold_needs_financial_then_manager(served: ServedStack)
     buttons = next(b for b in asked[0]["blocks"] if b["type"] == "actions")["elements"]
     assert [b["action_id"] for b in buttons] == ["approve", "reject"]
 
-    decide(run_id, "fiona", comment="budgeted")
+    decide(run_id, "finance-lead", comment="budgeted")  # the default financial approver
     decide(run_id, "mark")
     wait(run_id, FINAL)
     done = request_of(served, run_id)
     assert done.state == RequestState.CLOSED
     assert [(a.kind, a.approver) for a in done.approvals] == [
-        ("financial", "fiona"),
+        ("financial", "finance-lead"),
         ("manager", "mark"),
     ]
     assert done.completed_steps == ["order_hardware", "hand_over_hardware"]
@@ -106,7 +109,7 @@ def test_laptop_over_threshold_needs_financial_then_manager(served: ServedStack)
     assert any("closed" in m["text"] and done.number in m["text"] for m in told)
 
 
-def test_requester_cannot_approve_own_request(served: ServedStack) -> None:
+def test_requester_and_people_without_authority_cannot_approve(served: ServedStack) -> None:
     with served.sessions.begin() as session:
         IdentityRepository(session).upsert(Identity(user="erin", groups=["sales"], manager="sam"))
     details = {
@@ -118,10 +121,11 @@ def test_requester_cannot_approve_own_request(served: ServedStack) -> None:
     }
     run_id = submit(served, "erin", details)
     decide(run_id, "erin")  # four eyes: refused, asked again
+    decide(run_id, "zoe")  # not erin's manager: refused, asked again
     wait(run_id, {"PAUSED"})
     refused = request_of(served, run_id)
     assert refused.state == RequestState.AWAITING_APPROVAL
-    assert refused.approval_round == 1 and refused.approvals == []
+    assert refused.approval_round == 2 and refused.approvals == []
     decide(run_id, "sam")  # manager
     decide(run_id, "sales-ops")  # system owner
     wait(run_id, FINAL)
@@ -131,7 +135,10 @@ def test_requester_cannot_approve_own_request(served: ServedStack) -> None:
         grants = SqlProvisioner(session).grants(user="erin")
         trail = AuditRepository(session).for_record(done.number)
     assert [(g.system, g.role, g.request) for g in grants] == [("crm", "user", done.number)]
-    assert [e.action for e in trail].count("four_eyes_refused") == 1
+    assert [(e.actor, e.reason) for e in trail if e.action == "approval_refused"] == [
+        ("erin", f"erin requested {done.number} and cannot approve it (four eyes)"),
+        ("zoe", "zoe is neither erin's manager (sam) nor a delegate of sam"),
+    ]
 
 
 def test_rejection_ends_the_request_and_tells_the_requester(served: ServedStack) -> None:
@@ -168,6 +175,7 @@ def test_unentitled_access_is_rejected_at_verification(served: ServedStack) -> N
 
 def test_failed_step_is_visible_and_a_retry_skips_what_succeeded(served: ServedStack) -> None:
     with served.sessions.begin() as session:
+        IdentityRepository(session).upsert(Identity(user="ivan", manager="mark"))
         for statement in served.block_hand_over:
             session.execute(text(statement))
     run_id = submit(served, "ivan", laptop(900))

@@ -83,8 +83,8 @@ def test_four_eyes_refuses_the_requester_in_any_case() -> None:
     own = ApprovalDecision(approve=True, approver=" dana ")
     with pytest.raises(FourEyesViolation):
         fulfilment.decide(waiting, ApprovalKind.MANAGER, own, AT)
-    refused = fulfilment.refuse(waiting, own, AT)
-    assert refused.request.approval_round == 1 and refused.audit.action == "four_eyes_refused"
+    refused = fulfilment.refuse(waiting, own, AT, "four eyes")
+    assert refused.request.approval_round == 1 and refused.audit.action == "approval_refused"
 
 
 def test_a_rejection_ends_the_request_with_the_reason() -> None:

@@ -17,6 +17,7 @@ from typer.testing import CliRunner, Result
 
 from serviceops.cli import app
 from serviceops.domain import fulfilment as fulfilment_steps
+from serviceops.domain.access import Identity
 from serviceops.domain.request import (
     ApprovalKind,
     RequestState,
@@ -27,11 +28,13 @@ from serviceops.domain.request import (
 from serviceops.domain.views import CatalogueDocument
 from serviceops.gateway import intake
 from serviceops.settings import get_settings
+from serviceops.store.access import IdentityRepository
 from serviceops.store.db import sessions_for
 from serviceops.store.repositories import AuditRepository
 from serviceops.store.requests import RequestRepository
 from tests.unit.conftest import Fulfilment
 from tests.unit.gateway_support import closed_port_url
+from tests.unit.policy_support import saved_request_policy
 
 NOT_STARTED = "not started yet: Prefect is unreachable; submit-pending-requests will start it"
 LAPTOP = [
@@ -143,7 +146,10 @@ def _awaiting_manager(sessions: sessionmaker[Session], flow_run_id: UUID | None)
 
 
 def _suspended(fulfilment: Fulfilment, sessions: sessionmaker[Session]) -> tuple[str, UUID, Any]:
-    """A request awaiting the manager and its fulfil-request run, suspended for it."""
+    """A request awaiting the manager (bob, in the directory) and its fulfil-request run,
+    suspended for it."""
+    with sessions.begin() as session:
+        IdentityRepository(session).upsert(Identity(user="alice", manager="bob"))
     number = "REQ-000001"
     submission = {"requester": "alice", "details": LAPTOP_DETAILS}
     run_id, keyset = fulfilment.suspended_run({"request": submission, "number": number})
@@ -497,9 +503,33 @@ def test_approve_resumes_the_suspended_run_with_the_decision(
     stored = read_flow_run_input(keyset["response"], flow_run_id=run_id)
     assert stored == {"approve": True, "approver": "bob", "comment": "go ahead"}
     # A second decision finds the run no longer waiting: nothing is sent again.
-    again = _error(runner.invoke(app, ["request", "approve", number, "--approver", "carol"]), 1)
+    again = _error(runner.invoke(app, ["request", "approve", number, "--approver", "bob"]), 1)
     assert again.startswith(f"error: {number}: flow run {run_id} is Resuming, not waiting")
     assert read_flow_run_input(keyset["response"], flow_run_id=run_id) == stored
+
+
+@pytest.mark.parametrize("verb", ["approve", "reject"])
+def test_someone_without_the_authority_cannot_decide_and_the_run_stays_suspended(
+    runner: CliRunner, cli_db: sessionmaker[Session], fulfilment: Fulfilment, verb: str
+) -> None:
+    number, run_id, keyset = _suspended(fulfilment, cli_db)
+    args = ["request", verb, number, "--approver", "carol", "--comment", "no"]
+    assert _error(runner.invoke(app, args), 1) == (
+        f"error: {number}: carol is neither alice's manager (bob) nor a delegate of bob"
+    )
+    assert fulfilment.state_of(run_id) == (StateType.PAUSED, "Suspended")
+    assert read_flow_run_input(keyset["response"], flow_run_id=run_id) is None
+
+
+def test_a_delegate_the_policy_names_decides_for_the_manager(
+    runner: CliRunner, cli_db: sessionmaker[Session], fulfilment: Fulfilment
+) -> None:
+    number, run_id, keyset = _suspended(fulfilment, cli_db)
+    with saved_request_policy():
+        out = _ok(runner.invoke(app, ["request", "approve", number, "--approver", "dave"]))
+    assert out.startswith(f"Approved {number} (manager approval) as dave")
+    stored = read_flow_run_input(keyset["response"], flow_run_id=run_id)
+    assert stored == {"approve": True, "approver": "dave", "comment": ""}
 
 
 def test_reject_resumes_the_run_with_the_reason(

@@ -56,6 +56,37 @@ def test_no_identities(sessions: Sessions) -> None:
         assert IdentityRepository(session).all() == {}
 
 
+def test_people_are_found_by_slack_id_and_contacts_round_trip(sessions: Sessions) -> None:
+    sam = Identity(user="sam", slack_user_id="U0SAM", email="sam@example.com", phone="+4930123456")
+    with sessions.begin() as session:
+        repository = IdentityRepository(session)
+        assert repository.upsert(sam) == sam
+        repository.upsert(Identity(user="kim"))
+    with sessions.begin() as session:
+        repository = IdentityRepository(session)
+        assert repository.get("sam") == sam
+        assert repository.by_slack_id("U0SAM") == sam
+        assert repository.by_slack_id("U0NOBODY") is None
+        # A chat bot names a requester by their Slack id: person() finds them either way.
+        assert repository.person("U0SAM") == sam
+        assert repository.person("sam") == sam
+        assert repository.person("U0NOBODY") is None
+        moved = repository.upsert(sam.model_copy(update={"slack_user_id": None, "phone": None}))
+    with sessions.begin() as session:
+        assert IdentityRepository(session).get("sam") == moved
+        assert IdentityRepository(session).by_slack_id("U0SAM") is None
+
+
+def test_a_slack_id_belongs_to_one_person_only(sessions: Sessions) -> None:
+    with sessions.begin() as session:
+        repository = IdentityRepository(session)
+        repository.upsert(Identity(user="sam", slack_user_id="U0SAM"))
+        repository.upsert(Identity(user="kim"))
+        repository.upsert(Identity(user="lou"))  # several people without one are fine
+    with pytest.raises(IntegrityError), sessions.begin() as session:
+        IdentityRepository(session).upsert(Identity(user="kim", slack_user_id="U0SAM"))
+
+
 # --------------------------------------------------------------------------- grants
 
 
