@@ -264,9 +264,10 @@ Check = Annotated[
 
 
 class NetworkPolicy(BaseModel):
-    """Where network probes may go. Checks are configuration anyone with write access to the
-    catalogue can add, so a check must not become a way to read cloud metadata or poke at
-    the probe host's own loopback services (SSRF)."""
+    """Where network probes (and database checks) may go. Checks are configuration anyone
+    with write access to the catalogue can add, so a check must not become a way to read
+    cloud metadata, poke at the probe host's own loopback services (SSRF) or find out which
+    files exist on it."""
 
     allow_hosts: list[str] = Field(
         default_factory=list,
@@ -283,6 +284,13 @@ class NetworkPolicy(BaseModel):
         False,
         title="Allow link-local",
         description="169.254.0.0/16, fe80::/10 and cloud metadata addresses.",
+    )
+    allow_database_dirs: list[Annotated[str, Field(min_length=1)]] = Field(
+        default_factory=list,
+        title="Allowed database directories",
+        description="Directories whose files SQLite database checks may open (none by "
+        "default: a check could otherwise probe any file); relative ones from the working "
+        "directory, like a disk check's path.",
     )
 
 

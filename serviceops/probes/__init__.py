@@ -60,7 +60,7 @@ def run_check(
             case DiskCheck():
                 return probe_disk(check, at)
             case DatabaseCheck():
-                return probe_database(check, at)
+                return probe_database(check, policy, known_hosts, at)
         raise TypeError(f"no probe for {type(check).__name__}")
     except TargetRefused as refused:
         return CheckResult.of(check, at, CheckStatus.CRITICAL, f"refused: {refused}")

@@ -40,6 +40,12 @@ class _DeadlineExceeded(Exception):
     """The check's timeout ran out across hops or while reading the body."""
 
 
+class _InvalidRedirect(Exception):
+    """A redirect whose Location httpx cannot make a URL of (`http:\\\\evil\\`: a scheme, no
+    host). httpx parses it even when not following redirects, and raises InvalidURL, which
+    is no HTTPError: a server's bad answer, not a fault of the probe."""
+
+
 def probe_http(
     check: HttpCheck, policy: NetworkPolicy, known_hosts: frozenset[str], at: datetime
 ) -> CheckResult:
@@ -75,6 +81,8 @@ def probe_http(
             return _critical(check, at, f"more than {MAX_REDIRECTS} redirects", start, redirects)
     except TargetRefused as refused:
         return _critical(check, at, f"refused: {refused}", None, redirects)
+    except _InvalidRedirect:
+        return _critical(check, at, "redirect to an invalid location", start, redirects)
     except (_DeadlineExceeded, httpx.TimeoutException):
         return _critical(check, at, f"timed out after {check.timeout_s:g} s", start, redirects)
     except httpx.ConnectError as error:
@@ -149,6 +157,8 @@ def _send(
         )
         try:
             return client.send(request, stream=True), address
+        except httpx.InvalidURL:  # the request's URL is built above: only a Location is left
+            raise _InvalidRedirect from None
         except httpx.ConnectError as error:
             logger.debug("connect to %s (%s) failed: %s", url.host, address, error)
             last_error = error

@@ -282,6 +282,7 @@ GOOD = """
 [network]
 allow_loopback = true
 allow_hosts = ["status.example.com"]
+allow_database_dirs = ["/var/lib/app", "state"]
 
 [schedules]
 http = 120
@@ -318,7 +319,11 @@ def test_a_good_file_loads(tmp_path: Path) -> None:
     cat = load_catalogue_file(write(tmp_path, GOOD))
     assert [i.name for i in cat.items] == ["gateway", "database"]
     assert cat.item("database").type is ItemType.DATABASE
-    assert cat.network == NetworkPolicy(allow_loopback=True, allow_hosts=["status.example.com"])
+    assert cat.network == NetworkPolicy(
+        allow_loopback=True,
+        allow_hosts=["status.example.com"],
+        allow_database_dirs=["/var/lib/app", "state"],
+    )
     assert cat.schedules[CheckKind.HTTP] == 120
     assert sorted(c.name for c in cat.all_checks()) == ["gateway-http", "state-disk"]
     assert blast_radius(cat, "database") == Impact.HIGH
@@ -336,6 +341,13 @@ def test_the_default_catalogue_of_the_repository_loads() -> None:
     assert isinstance(gateway, HttpCheck)
     assert (gateway.url, gateway.contains) == ("http://127.0.0.1:8080/healthz", "ok")
     assert cat.known_hosts() == frozenset({"127.0.0.1"})
+    assert cat.network.allow_database_dirs == [".serviceops"], "its sqlite check's directory"
+
+
+def test_database_directories_are_not_empty_and_allow_nothing_by_default() -> None:
+    assert NetworkPolicy().allow_database_dirs == []
+    with pytest.raises(ValidationError, match="allow_database_dirs"):
+        Catalogue.model_validate({"network": {"allow_database_dirs": [""]}})
 
 
 def test_bad_toml_names_the_file(tmp_path: Path) -> None:

@@ -1,14 +1,18 @@
 """`make up` loads the service catalogue before anything starts: a good file lands in the
 database, a bad one stops `make up` with the field that failed, not a traceback."""
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
+from serviceops.catalogue_file import load_catalogue_file
+from serviceops.domain.checks import CheckKind, CheckStatus
+from serviceops.probes import run_check
 from serviceops.settings import Settings
 from serviceops.stack import Stack, StackError
 from serviceops.store.cmdb import CatalogueRepository
-from serviceops.store.db import migrate, sessions_for
+from serviceops.store.db import make_engine, migrate, sessions_for
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -25,6 +29,20 @@ def test_the_default_catalogue_is_loaded(tmp_path: Path) -> None:
     with sessions_for(stack.settings.resolved_database_url).begin() as session:
         names = [item.name for item in CatalogueRepository(session).items()]
     assert names == ["prefect-server", "serviceops-database", "serviceops-gateway"]
+
+
+def test_the_default_catalogue_s_database_check_passes_the_guard(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`make up` runs from the checkout with its database in .serviceops: the check of that
+    database must be allowed by the catalogue's own database directories."""
+    monkeypatch.chdir(tmp_path)
+    migrate("sqlite:///.serviceops/serviceops.db")
+    make_engine("sqlite:///.serviceops/serviceops.db").dispose()
+    catalogue = load_catalogue_file(ROOT / "cmdb.toml")
+    (check,) = catalogue.checks_of(CheckKind.DATABASE)
+    result = run_check(check, catalogue.network, catalogue.known_hosts(), datetime.now(UTC))
+    assert result.status is CheckStatus.OK, result.summary
 
 
 def test_a_bad_catalogue_stops_make_up_naming_the_field(tmp_path: Path) -> None:
