@@ -22,7 +22,16 @@ from sqlalchemy.orm import Session
 
 from serviceops import cli_output, cli_runs
 from serviceops.cli_catalogue import checks_app, services_app
-from serviceops.cli_common import JsonOpt, echo_json, fail, run_or_fail, transaction, validated
+from serviceops.cli_common import (
+    JsonOpt,
+    LimitOpt,
+    OffsetOpt,
+    echo_json,
+    fail,
+    run_or_fail,
+    transaction,
+    validated,
+)
 from serviceops.cli_events import alerts_app, events_app
 from serviceops.cli_identities import identity_app
 from serviceops.cli_problems import kedb_app, problem_app
@@ -201,8 +210,8 @@ def incident_list(
     state: Annotated[IncidentState | None, typer.Option(help="Lifecycle state.")] = None,
     priority: Annotated[int | None, typer.Option(min=1, max=5, help="1 .. 5")] = None,
     service: Annotated[str | None, typer.Option(help="Exact service name.")] = None,
-    limit: Annotated[int, typer.Option(min=1, max=500)] = 100,
-    offset: Annotated[int, typer.Option(min=0)] = 0,
+    limit: LimitOpt = 100,
+    offset: OffsetOpt = 0,
     as_json: JsonOpt = False,
 ) -> None:
     """Incidents, newest first."""

@@ -21,12 +21,16 @@ from sqlalchemy.orm import Session
 from serviceops import cli_runs
 from serviceops.settings import Settings
 from serviceops.store.db import sessions_for
+from serviceops.store.repositories import MAX_ROW_ID
 
 Model = TypeVar("Model", bound=BaseModel)
 
 EXIT_FAILED, EXIT_USAGE = 1, 2
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print a stable JSON document.")]
+LimitOpt = Annotated[int, typer.Option(min=1, max=500, help="Page size.")]
+OffsetOpt = Annotated[int, typer.Option(min=0, max=MAX_ROW_ID, help="Records to skip.")]
+"""At most MAX_ROW_ID: past it an offset skips every row, and the database refuses it."""
 
 
 def fail(message: str, code: int = EXIT_FAILED) -> NoReturn:

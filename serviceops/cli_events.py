@@ -16,7 +16,15 @@ from typing import Annotated
 import typer
 from sqlalchemy.orm import Session
 
-from serviceops.cli_common import EXIT_USAGE, JsonOpt, echo_json, fail, transaction
+from serviceops.cli_common import (
+    EXIT_USAGE,
+    JsonOpt,
+    LimitOpt,
+    OffsetOpt,
+    echo_json,
+    fail,
+    transaction,
+)
 from serviceops.cli_output import clip, fields, history, table, when
 from serviceops.domain.correlation import AlertState
 from serviceops.domain.event import EventStatus
@@ -42,8 +50,6 @@ ALERT_NUMBER = re.compile(r"^ALR-\d{6,}$")
 NumberArg = Annotated[
     str, typer.Argument(metavar="NUMBER", help="An event (EVT-000123) or an alert (ALR-000123).")
 ]
-LimitOpt = Annotated[int, typer.Option(min=1, max=500, help="Page size.")]
-OffsetOpt = Annotated[int, typer.Option(min=0, help="Records to skip.")]
 
 
 # --------------------------------------------------------------------------- events

@@ -23,6 +23,8 @@ from serviceops import cli_runs
 from serviceops.cli_common import (
     EXIT_USAGE,
     JsonOpt,
+    LimitOpt,
+    OffsetOpt,
     echo_json,
     fail,
     option_name,
@@ -102,8 +104,6 @@ ActorOpt = Annotated[str, typer.Option(help="Who acts (recorded in the audit tra
 TimeoutOpt = Annotated[
     float, typer.Option(min=0, help="Seconds to wait for the flow run to finish.")
 ]
-LimitOpt = Annotated[int, typer.Option(min=1, max=500, help="Page size.")]
-OffsetOpt = Annotated[int, typer.Option(min=0, help="Records to skip.")]
 
 
 # --------------------------------------------------------------------------- flow calls

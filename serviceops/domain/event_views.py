@@ -8,6 +8,8 @@ no knowledge of the domain's types. Pure pydantic, no I/O: callers load the reco
 them in (StoredEvent and AlertAction are structurally typed, so the domain needs no store).
 """
 
+import json
+import re
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any, Protocol
@@ -28,11 +30,67 @@ __all__ = [
     "EventDocument",
     "EventList",
     "EventView",
+    "shown_details",
 ]
 
 ALERT_EVENTS_SHOWN = 50
 """An alert document carries its latest events only: a storm's alert may hold thousands,
 which `events list --alert` pages through."""
+
+SHOWN_DEPTH = 64
+"""How deep an event's details are shown: deeper than sources send (Alertmanager's are three
+levels), and far from the 255 levels pydantic can serialize a document to."""
+
+CLIPPED = f"[nested deeper than {SHOWN_DEPTH} levels: not shown]"
+"""What an event's details show in place of an object or array nested past SHOWN_DEPTH."""
+
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+_JSON_STRUCTURE = re.compile(r'(?P<open>[\[{])|(?P<close>[\]}])|"[^"\\]*(?:\\.[^"\\]*)*"')
+
+
+def shown_details(stored: str) -> Any:
+    """An event's details, from the JSON text stored, as every view shows them: lone
+    surrogates (U+D800..U+DFFF: a JSON escape carries one, UTF-8 cannot) become U+FFFD, and
+    objects or arrays nested deeper than SHOWN_DEPTH become CLIPPED.
+
+    Intake refuses such details; rows stored before it did must still read. The text is
+    decoded here, not by the database driver, because decoding recurses once per level and a
+    document nested near Python's recursion limit would fail the whole read.
+    """
+    return _shown(json.loads(_shallow(stored, SHOWN_DEPTH + 1)), SHOWN_DEPTH)
+
+
+def _shallow(text: str, limit: int) -> str:
+    """JSON `text` with each object or array nested deeper than `limit` replaced by null."""
+    if text.count("{") + text.count("[") <= limit:
+        return text  # cannot nest deeper: the common case, at the speed of str.count
+    kept: list[str] = []
+    level = start = 0
+    for token in _JSON_STRUCTURE.finditer(text):  # strings are skipped whole
+        if token.lastgroup == "open":
+            level += 1
+            if level == limit + 1:
+                kept.append(text[start : token.start()] + "null")
+        elif token.lastgroup == "close":
+            if level == limit + 1:
+                start = token.end()
+            level -= 1
+    kept.append(text[start:])
+    return "".join(kept)
+
+
+def _shown(value: Any, depth: int) -> Any:
+    """`value` with its lone surrogates replaced and its containers `depth` levels down
+    clipped (see shown_details)."""
+    if isinstance(value, str):
+        return _LONE_SURROGATE.sub("\ufffd", value)
+    if isinstance(value, dict | list) and depth == 0:
+        return CLIPPED
+    if isinstance(value, dict):
+        return {_shown(key, depth): _shown(item, depth - 1) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_shown(item, depth - 1) for item in value]
+    return value
 
 
 class StoredEventLike(Protocol):

@@ -23,6 +23,7 @@ from serviceops.domain.cmdb_views import (
 )
 from serviceops.gateway.auth import require_token
 from serviceops.gateway.deps import SessionDep
+from serviceops.gateway.params import Limit
 from serviceops.store.cmdb import CatalogueRepository, CheckRunRepository
 
 router = APIRouter(prefix="/api/v1", tags=["catalogue"], dependencies=[Depends(require_token)])
@@ -78,7 +79,7 @@ def list_checks(
 def get_check(
     session: SessionDep,
     name: NameArg,
-    limit: Annotated[int, Query(ge=1, le=500, description="How many results, newest first")] = 50,
+    limit: Limit = 50,
 ) -> CheckDocument:
     """One check and its last `limit` results, newest first; 404 when there is no such check."""
     catalogue = CatalogueRepository(session).catalogue()

@@ -8,7 +8,7 @@ so an alert's document carries its latest events, its actions and its audit trai
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Query, status
+from fastapi import APIRouter, Depends, HTTPException, Query, status
 from sqlalchemy.orm import Session
 
 from serviceops.domain.correlation import AlertState
@@ -24,16 +24,11 @@ from serviceops.domain.event_views import (
 )
 from serviceops.gateway.auth import require_token
 from serviceops.gateway.deps import SessionDep
+from serviceops.gateway.params import AlertFilter, AlertNumber, EventNumber, Limit, Offset
 from serviceops.store.events import AlertActionRepository, AlertRepository, EventRepository
 from serviceops.store.repositories import AuditRepository, RecordNotFound
 
-EVENT_NUMBER = r"^EVT-\d{6,}$"
-ALERT_NUMBER = r"^ALR-\d{6,}$"
-
 router = APIRouter(prefix="/api/v1", dependencies=[Depends(require_token)])
-
-LimitQuery = Annotated[int, Query(ge=1, le=500, description="Page size")]
-OffsetQuery = Annotated[int, Query(ge=0, description="Records to skip")]
 
 
 @router.get("/events", response_model=EventList, tags=["events"])
@@ -42,14 +37,12 @@ def list_events(
     source: Annotated[
         str | None, Query(max_length=50, pattern=NAME_PATTERN, description="Exact source")
     ] = None,
-    alert: Annotated[
-        str | None, Query(pattern=ALERT_NUMBER, description="Events of this alert")
-    ] = None,
+    alert: AlertFilter = None,
     event_status: Annotated[
         EventStatus | None, Query(alias="status", description="firing or resolved")
     ] = None,
-    limit: LimitQuery = 100,
-    offset: OffsetQuery = 0,
+    limit: Limit = 100,
+    offset: Offset = 0,
 ) -> EventList:
     """One page of events, newest first, filtered on any of source, alert, status."""
     events = EventRepository(session).list(
@@ -60,10 +53,7 @@ def list_events(
 
 
 @router.get("/events/{number}", response_model=EventDocument, tags=["events"])
-def get_event(
-    session: SessionDep,
-    number: Annotated[str, Path(pattern=EVENT_NUMBER, description="e.g. EVT-000123")],
-) -> EventDocument:
+def get_event(session: SessionDep, number: EventNumber) -> EventDocument:
     """One event, details included; 404 when no such event exists."""
     try:
         event = EventRepository(session).get(number)
@@ -76,8 +66,8 @@ def get_event(
 def list_alerts(
     session: SessionDep,
     state: Annotated[AlertState | None, Query(description="open, resolved or closed")] = None,
-    limit: LimitQuery = 100,
-    offset: OffsetQuery = 0,
+    limit: Limit = 100,
+    offset: Offset = 0,
 ) -> AlertList:
     """One page of alerts, newest first, optionally in one state."""
     alerts = AlertRepository(session).list(state=state, limit=limit, offset=offset)
@@ -86,10 +76,7 @@ def list_alerts(
 
 
 @router.get("/alerts/{number}", response_model=AlertDocument, tags=["alerts"])
-def get_alert(
-    session: SessionDep,
-    number: Annotated[str, Path(pattern=ALERT_NUMBER, description="e.g. ALR-000123")],
-) -> AlertDocument:
+def get_alert(session: SessionDep, number: AlertNumber) -> AlertDocument:
     """One alert with its latest events, its actions and its audit trail; 404 when unknown."""
     try:
         return _alert_document(session, number)

@@ -3,12 +3,13 @@
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Query, status
+from fastapi import APIRouter, Depends, HTTPException, Query, status
 
 from serviceops.domain.incident import IncidentState
 from serviceops.domain.views import AuditView, IncidentDocument, IncidentList, IncidentView
 from serviceops.gateway.auth import require_token
 from serviceops.gateway.deps import SessionDep
+from serviceops.gateway.params import FREE_TEXT, IncidentNumber, Limit, Offset
 from serviceops.store.repositories import AuditRepository, IncidentRepository, RecordNotFound
 
 router = APIRouter(
@@ -21,9 +22,11 @@ def list_incidents(
     session: SessionDep,
     state: Annotated[IncidentState | None, Query(description="Lifecycle state")] = None,
     priority: Annotated[int | None, Query(ge=1, le=5, description="1 (critical) .. 5")] = None,
-    service: Annotated[str | None, Query(max_length=100, description="Exact service")] = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    service: Annotated[
+        str | None, Query(max_length=100, description="Exact service"), FREE_TEXT
+    ] = None,
+    limit: Limit = 100,
+    offset: Offset = 0,
 ) -> IncidentList:
     """One page of incidents, newest first, filtered on any of state, priority, service."""
     incidents = IncidentRepository(session).list(
@@ -35,10 +38,7 @@ def list_incidents(
 
 
 @router.get("/{number}", response_model=IncidentDocument)
-def get_incident(
-    session: SessionDep,
-    number: Annotated[str, Path(pattern=r"^INC-\d{6,}$", description="e.g. INC-000123")],
-) -> IncidentDocument:
+def get_incident(session: SessionDep, number: IncidentNumber) -> IncidentDocument:
     """One incident with its audit trail; 404 when no such incident exists."""
     try:
         incident = IncidentRepository(session).get(number)

@@ -11,6 +11,7 @@ from serviceops.domain.kpi import KpiReport, ReportKind, compute_report, period_
 from serviceops.domain.policy import IncidentPolicy
 from serviceops.gateway.auth import require_token
 from serviceops.gateway.deps import SessionDep
+from serviceops.gateway.params import DAYS, FREE_TEXT
 from serviceops.store.kpis import KpiRepository
 
 router = APIRouter(prefix="/api/v1/kpis", tags=["kpis"], dependencies=[Depends(require_token)])
@@ -23,14 +24,17 @@ def get_kpis(
         ReportKind.DAILY
     ),
     end: Annotated[
-        date | None, Query(description="Last day of the period (local); default: yesterday")
+        date | None,
+        Query(description="Last day of the period (local); default: yesterday"),
+        DAYS,
     ] = None,
     tz: Annotated[
-        str, Query(max_length=64, description="IANA timezone of the days and hours")
+        str, Query(max_length=64, description="IANA timezone of the days and hours"), FREE_TEXT
     ] = "UTC",
     first_line: Annotated[
         str | None,
         Query(max_length=100, description="First-line group; default: the policy's default"),
+        FREE_TEXT,
     ] = None,
 ) -> KpiReport:
     """The KPIs of the daily or weekly period ending with `end`, computed as the ops-report

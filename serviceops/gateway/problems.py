@@ -7,7 +7,7 @@ The documents are serviceops.domain.problem_views, the same ones `serviceops pro
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Query, status
+from fastapi import APIRouter, Depends, HTTPException, Query, status
 
 from serviceops.domain.problem import ProblemState
 from serviceops.domain.problem_views import (
@@ -20,16 +20,11 @@ from serviceops.domain.problem_views import (
 )
 from serviceops.gateway.auth import require_token
 from serviceops.gateway.deps import SessionDep
+from serviceops.gateway.params import FREE_TEXT, KnownErrorNumber, Limit, Offset, ProblemNumber
 from serviceops.store.problems import ProblemRepository
 from serviceops.store.repositories import AuditRepository, KnownErrorRepository, RecordNotFound
 
-PROBLEM_NUMBER = r"^PRB-\d{6,}$"
-KNOWN_ERROR_NUMBER = r"^KE-\d{6,}$"
-
 router = APIRouter(prefix="/api/v1", dependencies=[Depends(require_token)])
-
-LimitQuery = Annotated[int, Query(ge=1, le=500, description="Page size")]
-OffsetQuery = Annotated[int, Query(ge=0, description="Records to skip")]
 
 
 @router.get("/problems", response_model=ProblemList, tags=["problems"])
@@ -39,8 +34,8 @@ def list_problems(
         ProblemState | None,
         Query(description="new, investigating, known_error, resolved or closed"),
     ] = None,
-    limit: LimitQuery = 100,
-    offset: OffsetQuery = 0,
+    limit: Limit = 100,
+    offset: Offset = 0,
 ) -> ProblemList:
     """One page of problems, newest first, optionally in one state. Linked incidents are
     counted (`frequency`) here and listed in each problem's document."""
@@ -50,10 +45,7 @@ def list_problems(
 
 
 @router.get("/problems/{number}", response_model=ProblemDocument, tags=["problems"])
-def get_problem(
-    session: SessionDep,
-    number: Annotated[str, Path(pattern=PROBLEM_NUMBER, description="e.g. PRB-000123")],
-) -> ProblemDocument:
+def get_problem(session: SessionDep, number: ProblemNumber) -> ProblemDocument:
     """One problem with its linked incidents and its audit trail; 404 when unknown."""
     try:
         problem = ProblemRepository(session).get(number)
@@ -72,9 +64,10 @@ def list_known_errors(
             max_length=500,
             description="Words to find in titles and symptoms; best matches first",
         ),
+        FREE_TEXT,
     ] = None,
-    limit: LimitQuery = 100,
-    offset: OffsetQuery = 0,
+    limit: Limit = 100,
+    offset: Offset = 0,
 ) -> KnownErrorList:
     """The active known errors: newest first, or with `q` ranked by the words they share with
     it (the ranking of `serviceops kedb search`)."""
@@ -90,10 +83,7 @@ def list_known_errors(
 
 
 @router.get("/known-errors/{number}", response_model=KnownErrorDocument, tags=["known errors"])
-def get_known_error(
-    session: SessionDep,
-    number: Annotated[str, Path(pattern=KNOWN_ERROR_NUMBER, description="e.g. KE-000123")],
-) -> KnownErrorDocument:
+def get_known_error(session: SessionDep, number: KnownErrorNumber) -> KnownErrorDocument:
     """One known error, retired ones too (`active` says which); 404 when unknown."""
     known_errors = KnownErrorRepository(session)
     try:

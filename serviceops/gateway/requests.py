@@ -5,7 +5,7 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Query, status
+from fastapi import APIRouter, Depends, HTTPException, Query, status
 
 from serviceops.domain.request import RequestState, RequestType, catalogue
 from serviceops.domain.views import (
@@ -17,6 +17,7 @@ from serviceops.domain.views import (
 )
 from serviceops.gateway.auth import require_token
 from serviceops.gateway.deps import SessionDep
+from serviceops.gateway.params import FREE_TEXT, Limit, Offset, RequestNumber
 from serviceops.store.repositories import AuditRepository, RecordNotFound
 from serviceops.store.requests import RequestRepository
 
@@ -28,9 +29,11 @@ def list_requests(
     session: SessionDep,
     state: Annotated[RequestState | None, Query(description="Lifecycle state")] = None,
     type: Annotated[RequestType | None, Query(description="Catalogue item")] = None,
-    requester: Annotated[str | None, Query(max_length=200, description="Exact requester")] = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    requester: Annotated[
+        str | None, Query(max_length=200, description="Exact requester"), FREE_TEXT
+    ] = None,
+    limit: Limit = 100,
+    offset: Offset = 0,
 ) -> RequestList:
     """One page of service requests, newest first, filtered on state, type, requester."""
     requests = RequestRepository(session).list(
@@ -45,10 +48,7 @@ def list_requests(
 
 
 @router.get("/requests/{number}", response_model=RequestDocument)
-def get_request(
-    session: SessionDep,
-    number: Annotated[str, Path(pattern=r"^REQ-\d{6,}$", description="e.g. REQ-000123")],
-) -> RequestDocument:
+def get_request(session: SessionDep, number: RequestNumber) -> RequestDocument:
     """One request with its audit trail; 404 when no such request exists."""
     try:
         request = RequestRepository(session).get(number)

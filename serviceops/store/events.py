@@ -13,11 +13,12 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import and_, func, insert, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import Select, Text, and_, cast, func, insert, or_, select, update
+from sqlalchemy.orm import Session, defer
 
 from serviceops.domain.correlation import Action, ActionKind, Alert, AlertState, Decisions
 from serviceops.domain.event import EventIn, EventStatus, Response, Severity, Significance
+from serviceops.domain.event_views import shown_details
 from serviceops.store.db import dialect_insert
 from serviceops.store.records import (
     AlertActionRecord,
@@ -26,7 +27,7 @@ from serviceops.store.records import (
     EventRecord,
     ProcessingLockRecord,
 )
-from serviceops.store.repositories import RecordNotFound
+from serviceops.store.repositories import MAX_ROW_ID, RecordNotFound
 
 EVENTS_LOCK = "process-events"
 
@@ -35,13 +36,24 @@ def event_number(event_id: int) -> str:
     return f"EVT-{event_id:06d}"
 
 
-def event_id(number: str) -> int:
-    return int(number.removeprefix("EVT-"))
+def event_id(number: str) -> int | None:
+    """The row id an event number names; None when no row has it as its number: not
+    EVT-<digits>, another spelling of an id (EVT-0000001 for EVT-000001), or past MAX_ROW_ID,
+    which the database would refuse to compare with an id."""
+    try:
+        row_id = int(number.removeprefix("EVT-"))
+    except ValueError:
+        return None
+    return row_id if 0 < row_id <= MAX_ROW_ID and event_number(row_id) == number else None
 
 
 class StoredEvent(EventIn):
-    """An event as recorded, with what processing made of it (None while pending)."""
+    """An event as recorded, with what processing made of it (None while pending).
 
+    Its time is what was stored: intake's range check is for what may come in, and a row
+    recorded before that check must still read."""
+
+    occurred_at: datetime | None = None
     number: str
     received_at: datetime
     processed_at: datetime | None = None
@@ -113,13 +125,12 @@ class EventRepository:
         )
 
     def get(self, number: str) -> StoredEvent:
-        try:
-            row = self.session.get(EventRecord, event_id(number))
-        except ValueError:
-            row = None
-        if row is None:
+        row_id = event_id(number)
+        statement = _as_stored(select(EventRecord).where(EventRecord.id == row_id))
+        found = None if row_id is None else self.session.execute(statement).one_or_none()
+        if found is None:
             raise RecordNotFound("event", number)
-        return _stored(row)
+        return _stored(*found)
 
     def list(
         self,
@@ -130,14 +141,35 @@ class EventRepository:
         limit: int = 100,
         offset: int = 0,
     ) -> list[StoredEvent]:
-        statement = select(EventRecord).order_by(EventRecord.id.desc()).limit(limit).offset(offset)
+        statement = (
+            _as_stored(select(EventRecord))
+            .order_by(EventRecord.id.desc())
+            .limit(limit)
+            .offset(offset)
+        )
         if source is not None:
             statement = statement.where(EventRecord.source == source)
         if alert is not None:
             statement = statement.where(EventRecord.alert_number == alert)
         if status is not None:
             statement = statement.where(EventRecord.status == status.value)
-        return [_stored(row) for row in self.session.scalars(statement)]
+        return [_stored(row, details) for row, details in self.session.execute(statement)]
+
+    def remediation_check(self, alert_number: str) -> str | None:
+        """The check of the event that queued the alert's runbook: its first firing, new
+        (not duplicate) event answered with remediate. An alert's response only climbs, so it
+        reaches remediate once and has at most one runbook; None when no such event is kept."""
+        return self.session.scalar(
+            select(EventRecord.check)
+            .where(
+                EventRecord.alert_number == alert_number,
+                EventRecord.status == EventStatus.FIRING.value,
+                EventRecord.response == Response.REMEDIATE.value,
+                EventRecord.duplicate.is_(False),
+            )
+            .order_by(EventRecord.id)
+            .limit(1)
+        )
 
 
 class AlertRepository:
@@ -399,7 +431,17 @@ def _pending(row: Any) -> PendingEvent:
     )
 
 
-def _stored(row: EventRecord) -> StoredEvent:
+def _as_stored(statement: Select[tuple[EventRecord]]) -> Select[tuple[EventRecord, str]]:
+    """`statement`'s events, each with its details as the JSON text stored (for _stored):
+    the driver would decode them itself, and fail the whole read on a row nested deeper than
+    Python's recursion limit (stored before intake refused those)."""
+    return statement.options(defer(EventRecord.details)).add_columns(
+        cast(EventRecord.details, Text)
+    )
+
+
+def _stored(row: EventRecord, details: str) -> StoredEvent:
+    """An event as recorded, its details as every view shows them (shown_details)."""
     return StoredEvent(
         number=event_number(row.id),
         source=row.source,
@@ -408,7 +450,7 @@ def _stored(row: EventRecord) -> StoredEvent:
         check=row.check,
         severity=Severity(row.severity),
         summary=row.summary,
-        details=row.details,
+        details=shown_details(details),
         dedup_key=row.dedup_key,
         status=EventStatus(row.status),
         occurred_at=row.occurred_at,

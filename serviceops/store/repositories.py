@@ -36,11 +36,18 @@ from serviceops.domain.sla import SlaClock, SlaKind
 from serviceops.store.records import AuditRecord, IncidentRecord, KnownErrorRecord
 
 __all__ = [
+    "MAX_ROW_ID",
     "AuditRepository",
     "IncidentRepository",
     "KnownErrorRepository",
     "RecordNotFound",
 ]
+
+MAX_ROW_ID = 2**31 - 1
+"""The largest row id on every backend, so the largest record number (INC-2147483647): ids
+are SQL INTEGER, 32 bits on PostgreSQL. Past it a number names no record and an offset skips
+every row, and the database refuses to compare an INTEGER column with such a value (the
+drivers refuse anything past 64 bits), so callers refuse them before asking."""
 
 _SLA_FIELDS = (
     "started_at",

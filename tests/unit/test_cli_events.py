@@ -4,6 +4,7 @@ numbers."""
 
 import json
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -11,9 +12,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import CliRunner, Result
 
 from serviceops.cli import app
+from serviceops.correlate import correlate_batch
+from serviceops.domain.event import EventPolicy
 from serviceops.settings import get_settings
 from serviceops.store.db import sessions_for
-from tests.unit.test_gateway_events import ALERT_FIELDS, EVENT_FIELDS, seed_events
+from serviceops.store.repositories import MAX_ROW_ID
+from tests.unit.bad_rows import SHOWN, record_bad_events
+from tests.unit.test_gateway_events import ALERT_FIELDS, EVENT_FIELDS, T0, seed_events
 
 
 @pytest.fixture
@@ -156,3 +161,54 @@ def test_alerts_list(runner: CliRunner, seeded: sessionmaker[Session]) -> None:
     assert body["alerts"][0]["number"] == "ALR-000001"
     assert body["alerts"][0]["response"] == "incident"
     assert runner.invoke(app, ["alerts", "list", "--state", "firing"]).exit_code == 2
+
+
+def test_details_no_read_could_show_are_shown_replaced_and_clipped(
+    runner: CliRunner, seeded: sessionmaker[Session]
+) -> None:
+    """Rows stored before intake refused them (tests/unit/bad_rows.py): every command that
+    prints events prints them, --json or not."""
+    numbers = record_bad_events(seeded, T0 + timedelta(minutes=5))
+    correlate_batch(seeded, EventPolicy(), T0 + timedelta(minutes=6))
+    for name, number in numbers.items():
+        body = _json(runner.invoke(app, ["events", "show", number, "--json"]))
+        assert body["event"]["details"] == SHOWN[name], name
+        assert _ok(runner.invoke(app, ["events", "show", number])).startswith(number)
+        alert = body["event"]["alert_number"]
+        shown = _json(runner.invoke(app, ["alerts", "show", alert, "--json"]))["events"]
+        assert {view["number"]: view["details"] for view in shown}[number] == SHOWN[name]
+        assert number in _ok(runner.invoke(app, ["alerts", "show", alert]))
+    listed = _json(runner.invoke(app, ["events", "list", "--source", "legacy", "--json"]))
+    assert {view["number"]: view["details"] for view in listed["events"]} == {
+        number: SHOWN[name] for name, number in numbers.items()
+    }
+    assert "surrogates" in _ok(runner.invoke(app, ["events", "list", "--source", "legacy"]))
+
+
+@pytest.mark.parametrize("number", [f"EVT-{MAX_ROW_ID + 1}", f"EVT-{2**63}", f"ALR-{2**63}"])
+def test_a_number_past_the_row_ids_is_unknown(
+    runner: CliRunner, cli_db: sessionmaker[Session], number: str
+) -> None:
+    for command in (["events", "show", number], ["events", "show", number, "--json"]):
+        assert _failed(runner.invoke(app, command), 1).startswith("error: no ")
+
+
+LISTS = [
+    ["events", "list"],
+    ["alerts", "list"],
+    ["incident", "list"],
+    ["request", "list"],
+    ["problem", "list"],
+    ["kedb", "list"],
+]
+
+
+@pytest.mark.parametrize("command", LISTS, ids=" ".join)
+def test_an_offset_past_the_row_ids_is_a_usage_error(
+    runner: CliRunner, cli_db: sessionmaker[Session], command: list[str]
+) -> None:
+    for offset in (MAX_ROW_ID + 1, 2**63):
+        result = runner.invoke(app, [*command, "--offset", str(offset)])
+        assert result.exit_code == 2, result.output
+        assert "--offset" in result.output and "Traceback" not in result.output
+    _ok(runner.invoke(app, [*command, "--offset", str(MAX_ROW_ID)]))  # the largest offset: exit 0

@@ -17,6 +17,7 @@ from serviceops.domain.event_views import ALERT_EVENTS_SHOWN
 from serviceops.gateway.app import create_app
 from serviceops.settings import Settings
 from serviceops.store.events import EventRepository
+from tests.unit.bad_rows import SHOWN, record_bad_events
 from tests.unit.gateway_support import AUTH, TOKEN
 
 T0 = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
@@ -287,3 +288,26 @@ def test_malformed_number_is_422(client: TestClient, path: str) -> None:
     response = client.get(path, headers=AUTH)
     assert response.status_code == 422
     assert response.json()["detail"][0]["loc"] == ["path", "number"]
+
+
+def test_details_no_read_could_show_are_shown_replaced_and_clipped(
+    client: TestClient, sessions: sessionmaker[Session]
+) -> None:
+    """Rows stored before intake refused them (tests/unit/bad_rows.py) read in every document
+    that carries events: the list, the event's and its alert's."""
+    numbers = record_bad_events(sessions, T0 + timedelta(minutes=5))
+    correlate_batch(sessions, EventPolicy(), T0 + timedelta(minutes=6))
+    for name, number in numbers.items():
+        response = client.get(f"/api/v1/events/{number}", headers=AUTH)
+        assert response.status_code == 200, (name, response.text)
+        view = response.json()["event"]
+        assert view["details"] == SHOWN[name], name
+        alert = client.get(f"/api/v1/alerts/{view['alert_number']}", headers=AUTH)
+        assert alert.status_code == 200, (name, alert.text)
+        shown = {event["number"]: event["details"] for event in alert.json()["events"]}
+        assert shown[number] == SHOWN[name], name
+    page = client.get("/api/v1/events?source=legacy", headers=AUTH)
+    assert page.status_code == 200, page.text
+    assert {view["number"]: view["details"] for view in page.json()["events"]} == {
+        number: SHOWN[name] for name, number in numbers.items()
+    }

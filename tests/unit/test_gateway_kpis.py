@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from serviceops.domain.kpi import KpiReport
 from serviceops.gateway.app import create_app
+from serviceops.gateway.params import DAYS
 from serviceops.settings import Settings
 from tests.unit.gateway_support import AUTH, TOKEN
 from tests.unit.test_store_kpis import seed_incidents
@@ -83,3 +84,19 @@ def test_a_bad_parameter_is_422_naming_it(client: TestClient, query: str, field:
     response = client.get(f"/api/v1/kpis?{query}", headers=AUTH)
     assert response.status_code == 422
     assert field in response.text
+
+
+@pytest.mark.parametrize("period", ["daily", "weekly"])
+@pytest.mark.parametrize(
+    "tz", ["UTC", "Asia/Manila", "America/Metlakatla", "Pacific/Kiritimati", "Etc/GMT+12"]
+)
+def test_the_first_and_last_days_accepted_report_in_any_timezone(
+    client: TestClient, period: str, tz: str
+) -> None:
+    """The ends of params.DAYS, in the zones furthest from UTC in year 1 (local mean time,
+    over 15 h) and in 9999: the period and its offset stay inside datetime's years."""
+    for day in (DAYS.ge, DAYS.le):
+        query = {"period": period, "end": str(day), "tz": tz}
+        response = client.get("/api/v1/kpis", params=query, headers=AUTH)
+        assert response.status_code == 200, (day, response.text)
+        assert response.json()["period"]["last_day"] == str(day)

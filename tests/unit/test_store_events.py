@@ -4,14 +4,17 @@ queued and audited, and that nothing accepted is lost or decided twice."""
 import threading
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from serviceops.correlate import correlate_batch, correlate_pending
 from serviceops.domain.correlation import ActionKind, AlertState
 from serviceops.domain.event import EventIn, EventPolicy, Response
+from serviceops.domain.event_views import SHOWN_DEPTH
 from serviceops.notify.outbox import Outbox
 from serviceops.store.events import AlertActionRepository, AlertRepository, EventRepository
-from serviceops.store.repositories import AuditRepository
+from serviceops.store.repositories import MAX_ROW_ID, AuditRepository, RecordNotFound
+from tests.unit.bad_rows import SHOWN, nested, record_bad_events
 
 T0 = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
 
@@ -178,3 +181,45 @@ def test_concurrent_claimers_never_get_the_same_action(sessions: sessionmaker[Se
     for thread in threads:
         thread.join()
     assert len(claimed) == len(set(claimed)) == 12
+
+
+def test_details_no_read_could_show_read_as_shown(sessions: sessionmaker[Session]) -> None:
+    """Rows stored before intake refused them: lone surrogates become U+FFFD, nesting past
+    SHOWN_DEPTH is clipped (also past what Python's JSON decoder can recurse into)."""
+    numbers = record_bad_events(sessions, T0)
+    with sessions.begin() as session:
+        repository = EventRepository(session)
+        for name, number in numbers.items():
+            assert repository.get(number).details == SHOWN[name], name
+        listed = {stored.number: stored.details for stored in repository.list()}
+    assert listed == {number: SHOWN[name] for name, number in numbers.items()}
+
+
+def test_a_time_intake_now_refuses_still_reads(sessions: sessionmaker[Session]) -> None:
+    """Intake keeps times inside 0002..9999-01-01 now; a row stored before keeps its time."""
+    late = datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC)
+    [number] = record(sessions, [event().model_copy(update={"occurred_at": late})])
+    with sessions.begin() as session:
+        assert EventRepository(session).get(number).occurred_at == late
+
+
+def test_details_as_deep_as_shown_read_whole(sessions: sessionmaker[Session]) -> None:
+    [number] = record(sessions, [event().model_copy(update={"details": nested(SHOWN_DEPTH)})])
+    with sessions.begin() as session:
+        assert EventRepository(session).get(number).details == nested(SHOWN_DEPTH)
+
+
+def test_an_event_number_past_the_row_ids_is_not_found(sessions: sessionmaker[Session]) -> None:
+    """The CLI asks the store directly: no driver overflow, a record that does not exist."""
+    for number in (f"EVT-{MAX_ROW_ID + 1}", f"EVT-{2**63}", f"EVT--{2**63}"):
+        with sessions.begin() as session, pytest.raises(RecordNotFound):
+            EventRepository(session).get(number)
+
+
+def test_an_event_is_found_by_its_own_number_only(sessions: sessionmaker[Session]) -> None:
+    """Not by another spelling of its row id: more zeros, or digits of another script."""
+    [number] = record(sessions, [event()])
+    assert number == "EVT-000001"
+    for other in ("EVT-0000001", "EVT-1", "EVT-\u0660\u0660\u0660\u0660\u0660\u0661", "EVT-+00001"):
+        with sessions.begin() as session, pytest.raises(RecordNotFound):
+            EventRepository(session).get(other)
