@@ -1,7 +1,8 @@
 """Event management tasks: correlate pending events, then carry out what the alerts ask for.
 
 Each action is claimed from the alert-actions outbox, done, and marked done; one that fails is
-released with its error and tried again by the next run.
+released with its error and tried again by the next run (a refused runbook is given up at
+once: see run_runbook).
 """
 
 import logging
@@ -19,6 +20,7 @@ from serviceops.domain.alert_incidents import ACTOR, NeedsNewIncident, draft_for
 from serviceops.domain.check_events import MissedCheck, missed_check_event
 from serviceops.domain.cmdb import blast_radius
 from serviceops.domain.correlation import AlertState
+from serviceops.domain.event import RunbookRefused
 from serviceops.domain.incident import AuditEntry, IncidentDraft
 from serviceops.store.cmdb import CatalogueRepository
 from serviceops.store.events import (
@@ -87,9 +89,12 @@ def finish_alert_action(action: AlertAction, outcome: str, incident: str | None 
 def release_alert_action(action: AlertAction, error: str) -> bool:
     """A failed attempt: tried again by the next run, up to MAX_ATTEMPTS; then given up, with
     the error on the action and the alert's trail (a runbook that keeps failing must not run
-    every minute forever). True when given up."""
+    every minute forever). True when given up, also when the task that failed had given it up
+    itself."""
     with sessions().begin() as session:
         actions = AlertActionRepository(session)
+        if _is_done(actions, action):  # given up already, e.g. a refused runbook
+            return True
         if action.attempts < MAX_ATTEMPTS:
             actions.release(action.id, error)
             return False
@@ -128,14 +133,24 @@ def follow_up_incident(action: AlertAction) -> str | None:
 def run_runbook(action: AlertAction) -> str:
     """Auto-remediation: the runbook's allow-listed command as an argument list (never a
     shell), with a timeout, its exit status and output kept on the action. Not retried here:
-    a failed attempt is retried by the next process-events run (see release_alert_action)."""
+    a failed attempt is retried by the next process-events run (see release_alert_action).
+
+    A runbook refused for an unsafe value from the alert (RunbookRefused) runs nothing and is
+    given up at once, with the reason on the alert's trail: the alert will not change, so a
+    retry could only be refused again."""
     policy = load_event_policy()
     with sessions().begin() as session:
         alert = AlertRepository(session).get(action.alert_number)
+        check = EventRepository(session).remediation_check(action.alert_number)
+        known = {item.name for item in CatalogueRepository(session).items()}
     if action.runbook is None or action.runbook not in policy.runbooks:
         raise LookupError(f"unknown runbook {action.runbook!r}")
-    values = {"service": alert.service or "", "ci": alert.ci or "", "check": alert.key}
-    argv = policy.runbook_argv(action.runbook, values)
+    values = {"service": alert.service or "", "ci": alert.ci or "", "check": check or ""}
+    try:
+        argv = policy.runbook_argv(action.runbook, values, known)
+    except RunbookRefused as refused:
+        _give_up_refused(action, alert.state, str(refused))
+        raise
     completed = subprocess.run(
         argv,
         capture_output=True,
@@ -184,6 +199,21 @@ def record_missed_check_event(missed: MissedCheck) -> str:
     with sessions().begin() as session:
         (number,) = EventRepository(session).record([event], now())
     return number
+
+
+def _give_up_refused(action: AlertAction, state: AlertState, reason: str) -> None:
+    """Mark the refused runbook's action done, with why, on the action and the alert's trail."""
+    with sessions().begin() as session:
+        AlertActionRepository(session).done(action.id, now(), f"given up: {reason}")
+        audit(session, _alert_entry(action.alert_number, state, "runbook", reason[:2000]))
+
+
+def _is_done(actions: AlertActionRepository, action: AlertAction) -> bool:
+    """Whether the action is marked done already (then a failure must not release it)."""
+    return any(
+        stored.id == action.id and stored.done_at is not None
+        for stored in actions.for_alert(action.alert_number)
+    )
 
 
 def _alert_entry(

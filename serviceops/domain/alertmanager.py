@@ -5,16 +5,19 @@ Alertmanagers add some). Each alert becomes one event: its `alertname` is the ch
 `service` (else `job`) label the service, its `ci` (else `instance`) label the CI, and
 Alertmanager's own fingerprint (a hash of the labels) the dedup key, so a group re-sent every
 `repeat_interval` deduplicates onto the same alert.
+
+Its times are refused unless the store can hold them (event.Instant), except the one way
+Alertmanager says "not ended yet": Go's zero time as `endsAt`, which is taken as no end.
 """
 
-from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
-from serviceops.domain.event import EventIn, EventStatus, Severity
+from serviceops.domain.event import EventIn, EventStatus, Instant, Severity
 
 SOURCE = "alertmanager"
+GO_ZERO_TIME = "0001-01-01T00:00:00Z"  # how Go writes a time.Time that was never set
 _SEVERITIES = {
     "critical": Severity.CRITICAL,
     "page": Severity.CRITICAL,
@@ -31,14 +34,18 @@ _SEVERITIES = {
 }
 
 
+def _unset_if_zero(value: Any) -> Any:
+    return None if value == GO_ZERO_TIME else value
+
+
 class AlertmanagerAlert(BaseModel):
     model_config = ConfigDict(extra="allow")
 
     status: EventStatus
     labels: dict[str, str]
     annotations: dict[str, str] = Field(default_factory=dict)
-    startsAt: datetime
-    endsAt: datetime | None = None
+    startsAt: Instant
+    endsAt: Annotated[Instant | None, BeforeValidator(_unset_if_zero)] = None
     generatorURL: str = ""
     fingerprint: str | None = Field(None, max_length=150)
 
@@ -98,7 +105,7 @@ def _event(payload: AlertmanagerPayload, index: int, alert: AlertmanagerAlert) -
             status=alert.status,
             occurred_at=alert.endsAt if resolved and alert.endsAt else alert.startsAt,
         )
-    except ValidationError as exc:  # e.g. a time without a zone: named, not a stack trace
+    except ValidationError as exc:  # a value an event may not hold: named, not a stack trace
         error = exc.errors(include_url=False)[0]
         field = ".".join(str(part) for part in error["loc"]) or "alert"
         raise ValueError(f"alerts[{index}]: {field}: {error['msg']}") from None

@@ -6,12 +6,15 @@ The rules are data (EventPolicy), so an operator tunes them in a block without a
 """
 
 import hashlib
-from datetime import datetime, timedelta
+import re
+from collections.abc import Collection
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from fnmatch import fnmatchcase
-from typing import Any, Literal
+from string import Formatter
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import AfterValidator, BaseModel, Field, model_validator
 
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:/-]*$"
 
@@ -58,6 +61,25 @@ class Response(StrEnum):
 
 _RESPONSE_ORDER = [Response.LOG, Response.NOTIFY, Response.REMEDIATE, Response.INCIDENT]
 
+EARLIEST_INSTANT = datetime(2, 1, 1, tzinfo=UTC)
+LATEST_INSTANT = datetime(9999, 1, 1, tzinfo=UTC)
+
+
+def _storable_instant(value: datetime) -> datetime:
+    """A time from outside, refused unless the store can hold it: aware, with a UTC time at
+    all (9999-12-31T23:59:59-23:59 has none: it overflowed on the way in), and a year inside
+    datetime's range, so that a database session in any time zone reads it back and a window
+    added to it stays in range."""
+    if value.utcoffset() is None:
+        raise ValueError("needs a time zone")
+    if not EARLIEST_INSTANT <= value < LATEST_INSTANT:
+        earliest, latest = EARLIEST_INSTANT.date(), LATEST_INSTANT.date()
+        raise ValueError(f"must be from {earliest} to before {latest} (UTC)")
+    return value
+
+
+Instant = Annotated[datetime, AfterValidator(_storable_instant)]
+
 
 class EventIn(BaseModel):
     """One event as a source sends it (`POST /webhooks/events`), and what Alertmanager's
@@ -96,7 +118,7 @@ class EventIn(BaseModel):
     status: EventStatus = Field(
         EventStatus.FIRING, title="Status", description="firing, or resolved when it cleared."
     )
-    occurred_at: datetime | None = Field(
+    occurred_at: Instant | None = Field(
         None, title="Occurred at", description="When the source saw it (aware); default: now."
     )
 
@@ -104,8 +126,6 @@ class EventIn(BaseModel):
     def _names_what_it_is_about(self) -> "EventIn":
         if self.service is None and self.ci is None:
             raise ValueError("an event names a service or a ci")
-        if self.occurred_at is not None and self.occurred_at.tzinfo is None:
-            raise ValueError("occurred_at needs a time zone")
         return self
 
     @property
@@ -164,10 +184,52 @@ class ResponseRule(Match):
 
 class Runbook(BaseModel):
     """An allow-listed command run as an argument list, never through a shell. Arguments may
-    name `{service}`, `{ci}` and `{check}`, filled from the alert (each one argument)."""
+    name `{service}`, `{ci}` and `{check}`, filled from the alert (each one argument, and only
+    with a value that passes runbook_value_problem)."""
 
     argv: list[str] = Field(min_length=1, description="Executable and its arguments.")
     timeout_s: float = Field(60, gt=0, le=3600, description="Killed after this long.")
+
+    def placeholders(self) -> set[str]:
+        """The alert values the arguments name: only those are vetted, so a runbook that does
+        not use `{check}` runs whatever text the check has."""
+        return {
+            field
+            for arg in self.argv[1:]
+            for _text, field, _spec, _conversion in Formatter().parse(arg)
+            if field is not None
+        }
+
+
+class RunbookRefused(ValueError):
+    """A runbook was not run because a value from the alert is not safe to put in its
+    argument list; the message says which value and why."""
+
+
+# What a value from an alert must look like to fill a runbook argument, unless the catalogue
+# declares it. Alerts come from anyone who can send an event, and the commands runbooks run
+# (ssh, systemctl, rsync, scripts) read an argument that starts with '-' as an option
+# (`-oProxyCommand=...` runs a command) and may hand one on to a shell or a path. So: an
+# alphanumeric first character (never an option), then only characters that names need ('.'
+# host names, ':' host:port and check names, '@' user@host, '/' namespace/name, '_' and '-'),
+# and no '..' (a path walking up). No spaces, quotes or shell syntax.
+RUNBOOK_VALUE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:@/-]*$"
+_RUNBOOK_VALUE = re.compile(RUNBOOK_VALUE_PATTERN)
+
+
+def runbook_value_problem(name: str, value: str, known: Collection[str]) -> str | None:
+    """Why `value` may not fill `{name}`, None when it may: a name the catalogue declares
+    always may (the operator vouched for it), anything else must be a plain name."""
+    if value in known:
+        return None
+    if not value:
+        return f"{name} is empty"
+    if _RUNBOOK_VALUE.fullmatch(value) is None or ".." in value:
+        return (
+            f"{name} {value!r} is neither a catalogue name nor a plain name "
+            f"({RUNBOOK_VALUE_PATTERN}, no '..')"
+        )
+    return None
 
 
 _DEFAULT_SIGNIFICANCE = {
@@ -245,11 +307,19 @@ class EventPolicy(BaseModel):
                 return rule.response, rule.runbook
         return _DEFAULT_RESPONSE[significance], None
 
-    def runbook_argv(self, name: str, values: dict[str, str]) -> list[str]:
-        """The runbook's argument list with placeholders filled; never a shell string."""
+    def runbook_argv(
+        self, name: str, values: dict[str, str], known: Collection[str] = frozenset()
+    ) -> list[str]:
+        """The runbook's argument list with placeholders filled; never a shell string.
+        RunbookRefused when a value it names is neither a catalogue name (`known`) nor a plain
+        name: the values are the alert's, and an alert is not trusted to pick options."""
         runbook = self.runbooks[name]
         if runbook.argv[0] not in self.allowed_commands:
             raise PermissionError(f"{runbook.argv[0]} is not an allowed command")
+        for field in sorted(runbook.placeholders()):
+            problem = runbook_value_problem(field, values.get(field, ""), known)
+            if problem is not None:
+                raise RunbookRefused(f"runbook {name} refused: {problem}")
         return [runbook.argv[0], *(arg.format_map(values) for arg in runbook.argv[1:])]
 
 

