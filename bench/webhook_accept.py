@@ -64,6 +64,14 @@ BODY = (
     b'{"requester": "bench", "details": {"type": "new_laptop", "model": "standard", '
     b'"cost": "999", "justification": "benchmark", "deliver_to": "bench"}}'
 )
+
+
+def _body(key: str) -> bytes:
+    """BODY with the delivery's key as its payload id: a signed body sent twice within the
+    signature window is a replay, answered and recorded once, so each delivery differs."""
+    return BODY[:1] + f'"id": "{key}", '.encode() + BODY[1:]
+
+
 PHASES = ("record", "Prefect client", "read deployment", "create_flow_run", "note run")
 STARTED_STATES = {"RUNNING", "PAUSED", "COMPLETED", "FAILED", "CANCELLING", "CANCELLED"}
 
@@ -183,15 +191,17 @@ def _gateway_port(stdout: IO[bytes]) -> int:
 # --------------------------------------------------------------------------- load
 
 
-def _headers(key: str) -> dict[str, str]:
-    timestamp = str(int(time.time()))
-    return {
+def _delivery(key: str) -> dict[str, Any]:
+    """The body and signed headers of the delivery with Idempotency-Key `key`."""
+    timestamp, body = str(int(time.time())), _body(key)
+    headers = {
         "Content-Type": "application/json",
         "X-ServiceOps-Source": SOURCE,
         "X-ServiceOps-Timestamp": timestamp,
-        "X-ServiceOps-Signature": sign_serviceops(SECRET, timestamp, BODY),
+        "X-ServiceOps-Signature": sign_serviceops(SECRET, timestamp, body),
         "Idempotency-Key": key,
     }
+    return {"content": body, "headers": headers}
 
 
 @dataclass(frozen=True)
@@ -232,9 +242,7 @@ async def _paced(base: str, rate: int, seconds: float, label: str) -> Step:
             due = start + i / rate
             await asyncio.sleep(due - time.perf_counter())
             try:
-                response = await http.post(
-                    "/webhooks/requests", content=BODY, headers=_headers(f"{label}-{i}")
-                )
+                response = await http.post("/webhooks/requests", **_delivery(f"{label}-{i}"))
             except httpx.HTTPError:
                 errors += 1
                 return
@@ -259,9 +267,7 @@ def _to_running(base: str, api_url: str) -> tuple[list[float], list[str]]:
     ):
         for i in range(RUNNING_SAMPLES + 1):  # the first one warms the runner up: not counted
             sent = time.time()
-            answer = gateway.post(
-                "/webhooks/requests", content=BODY, headers=_headers(f"running-{i}")
-            )
+            answer = gateway.post("/webhooks/requests", **_delivery(f"running-{i}"))
             run_id = _run_of(gateway, i) if answer.status_code == 202 else None
             if run_id is None:
                 problems.append(f"HTTP {answer.status_code} {answer.text[:80]}")
@@ -285,7 +291,7 @@ def _run_of(gateway: httpx.Client, i: int, timeout: float = 30) -> str | None:
     """The run the gateway starts after its 202: a repeat delivery answers with its id."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        repeat = gateway.post("/webhooks/requests", content=BODY, headers=_headers(f"running-{i}"))
+        repeat = gateway.post("/webhooks/requests", **_delivery(f"running-{i}"))
         if repeat.status_code == 202 and repeat.json().get("flow_run_id"):
             return str(repeat.json()["flow_run_id"])
         time.sleep(0.02)
@@ -375,7 +381,7 @@ def _gateway(env: dict[str, str], log: Path) -> Iterator[tuple[str, subprocess.P
 def _warm_up(base: str) -> None:
     with httpx.Client(base_url=base, timeout=30) as http:  # one at a time: no backlog
         for i in range(5):
-            http.post("/webhooks/requests", content=BODY, headers=_headers(f"warm-{i}"))
+            http.post("/webhooks/requests", **_delivery(f"warm-{i}"))
 
 
 def measure() -> Figures:

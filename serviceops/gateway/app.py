@@ -2,7 +2,8 @@
 
 Errors never leave with a stack trace: an unexpected exception becomes `{"detail": "internal
 error"}` with status 500 and goes to the log; a database that cannot be reached becomes 503,
-which tells a client to retry rather than to give up.
+which tells a client to retry rather than to give up. A request framed two ways is refused
+before anything reads it (see OneFraming).
 """
 
 import logging
@@ -68,6 +69,38 @@ class CatchAll:
             await response(scope, receive, send)
 
 
+class OneFraming:
+    """A request with both Content-Length and Transfer-Encoding is answered 400 and its
+    connection closed, unread.
+
+    The two disagree on where the body ends. h11 (uvicorn's parser) goes by
+    Transfer-Encoding; a proxy in front that goes by Content-Length would pass the rest of the
+    body on as a second request nobody checked (request smuggling). RFC 9112 6.3 lets a server
+    reject such a message; h11 itself already refuses the other ambiguous framings (two
+    lengths, two codings, a coding other than chunked).
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and _framed_twice(scope["headers"]):
+            logger.warning("refused %s %s: two framings", scope.get("method"), scope.get("path"))
+            response = JSONResponse(
+                {"detail": "Content-Length and Transfer-Encoding together"},
+                status_code=status.HTTP_400_BAD_REQUEST,
+                headers={"Connection": "close"},
+            )
+            await response(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+
+def _framed_twice(headers: list[tuple[bytes, bytes]]) -> bool:
+    names = {name.lower() for name, _ in headers}
+    return b"content-length" in names and b"transfer-encoding" in names
+
+
 async def _database_unavailable(request: Request, exc: Exception) -> JSONResponse:
     """A database that cannot be reached (or is locked, or not migrated) is the operator's to
     fix and a client's to retry: 503, logged with its cause, never with the SQL or the URL."""
@@ -106,6 +139,7 @@ def create_app(
     for unreachable in (OperationalError, InterfaceError):
         app.add_exception_handler(unreachable, _database_unavailable)
     app.add_middleware(CatchAll)
+    app.add_middleware(OneFraming)  # added last: the outermost, before anything reads a body
     app.include_router(incidents.router)
     app.include_router(requests.router)
     app.include_router(catalogue.router)

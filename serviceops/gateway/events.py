@@ -2,13 +2,15 @@
 
 Both answer 202 once the delivery's events are recorded (one INSERT for all of them) and kick
 process-events; nothing is decided on the request path. Checks run cheapest first: the
-credential, the size, then parsing. A delivery is all or nothing: if any event in it is
-invalid, none is recorded and the 422 names the field, so a sender's retry cannot half-repeat.
+credential, the size, then parsing (strict JSON that can be stored and read back, see
+payload.load_json). A delivery is all or nothing: if any event in it is invalid, none is
+recorded and the 422 names the field, so a sender's retry cannot half-repeat. A signed
+delivery whose signature was seen before is a repeat whatever its Idempotency-Key; Alertmanager
+signs nothing (a bearer token), so its repeats are recorded and deduplicated as events.
 """
 
 import logging
 import secrets
-import time
 from datetime import UTC, datetime
 from typing import Annotated, Any, TypeVar
 
@@ -25,13 +27,12 @@ from serviceops.gateway.payload import (
     MAX_BODY_BYTES,
     BodyTooLarge,
     PayloadError,
-    nul_errors,
-    parse_json,
+    check_idempotency_key,
+    load_json,
     read_body,
     validation_errors,
 )
-from serviceops.gateway.signatures import SignatureError, verify_serviceops
-from serviceops.gateway.webhooks import secrets_of
+from serviceops.gateway.webhooks import secrets_of, verified
 from serviceops.settings import Settings
 from serviceops.store.events import EventRepository
 from serviceops.store.requests import DeliveryRepository
@@ -87,7 +88,7 @@ async def receive_alertmanager(
         )
     body = await _body(request)
     try:
-        data = _checked(body)
+        data = load_json(body, decimals=False)
         payload = _validated(AlertmanagerPayload, data)
         events = to_events(payload)
     except PayloadError as exc:
@@ -95,7 +96,7 @@ async def receive_alertmanager(
     except ValueError as exc:
         loc, _, msg = str(exc).partition(": ")
         return _unprocessable([{"loc": ["body", *_path(loc)], "msg": msg, "type": "value_error"}])
-    return await _record(request, events, source="alertmanager", key=None)
+    return await _record(request, events, source="alertmanager", keys=())
 
 
 @router.post("/events", status_code=status.HTTP_202_ACCEPTED, responses=_ANSWERS)
@@ -110,26 +111,20 @@ async def receive_events(
 
     Signed like every serviceops webhook: `X-ServiceOps-Source`, `X-ServiceOps-Timestamp` and
     `X-ServiceOps-Signature: v1=<hex HMAC-SHA256(secret, "<timestamp>.<raw body>")>`. An event
-    without a `source` takes the header's. With an `Idempotency-Key`, a repeat delivery gets
-    the first answer and records nothing.
+    without a `source` takes the header's. A repeat delivery (same `Idempotency-Key`) or a
+    replay (same signature, with any key or none) gets the first answer and records nothing.
     """
     settings: Settings = request.app.state.settings
     known = secrets_of(settings, source)
     assert source is not None
     body = await _body(request)
+    seen = verified(known, source, timestamp, signature, body)
     try:
-        verify_serviceops(known, timestamp, signature, body, time.time())
-    except SignatureError as exc:
-        logger.warning("events from %s refused: %s", source, exc.reason)
-        raise HTTPException(status.HTTP_401_UNAUTHORIZED, detail=exc.reason) from None
-    if idempotency_key is not None and not 0 < len(idempotency_key) <= 200:
-        msg = "Idempotency-Key must be 1 to 200 characters"
-        return _unprocessable([{"loc": ["header", "idempotency-key"], "msg": msg, "type": "key"}])
-    try:
-        events = _generic_events(_checked(body), source)
+        check_idempotency_key(idempotency_key)
+        events = _generic_events(load_json(body, decimals=False), source)
     except PayloadError as exc:
         return _unprocessable(exc.errors)
-    return await _record(request, events, source=source, key=idempotency_key)
+    return await _record(request, events, source=source, keys=(seen, idempotency_key))
 
 
 async def _body(request: Request) -> bytes:
@@ -141,14 +136,6 @@ async def _body(request: Request) -> bytes:
         ) from None
 
 
-def _checked(body: bytes) -> Any:
-    data = parse_json(body, decimals=False)
-    errors = nul_errors(data)
-    if errors:
-        raise PayloadError(errors)
-    return data
-
-
 def _validated(model: type[ModelT], data: Any) -> ModelT:
     try:
         return model.model_validate(data)
@@ -157,31 +144,41 @@ def _validated(model: type[ModelT], data: Any) -> ModelT:
 
 
 def _generic_events(data: Any, source: str) -> list[EventIn]:
-    batch = data if isinstance(data, dict) and "events" in data else {"events": [data]}
-    for item in batch["events"] if isinstance(batch["events"], list) else []:
-        if isinstance(item, dict):
-            item.setdefault("source", source)
-    validated = _validated(EventBatch, batch)
-    return validated.events
+    """The events of a batch, or the one event the body is; errors name the field as the
+    sender wrote it (`body.occurred_at` for one event, `body.events.1.occurred_at` in a batch).
+    """
+    if not (isinstance(data, dict) and "events" in data):
+        return [_validated(EventIn, _with_source(data, source))]
+    items = data["events"]
+    for item in items if isinstance(items, list) else []:
+        _with_source(item, source)
+    return _validated(EventBatch, data).events
+
+
+def _with_source(item: Any, source: str) -> Any:
+    """An event without a `source` takes the header's."""
+    if isinstance(item, dict):
+        item.setdefault("source", source)
+    return item
 
 
 async def _record(
-    request: Request, events: list[EventIn], *, source: str, key: str | None
+    request: Request, events: list[EventIn], *, source: str, keys: tuple[str | None, ...]
 ) -> JSONResponse:
+    """Record the events and answer, or give the first answer of a delivery `keys` (its
+    signature's key first, then its Idempotency-Key) name."""
     sessions: sessionmaker[Session] = request.app.state.sessions
 
     def record() -> tuple[int, dict[str, Any], bool]:
         at = datetime.now(UTC)
         with sessions.begin() as session:
             deliveries = DeliveryRepository(session)
-            if key is not None:
-                stored = deliveries.claim(source, key, at)
-                if stored is not None:
-                    return stored.status, stored.body, False
+            stored = deliveries.claim_all(source, keys, at)
+            if stored is not None:
+                return stored.status, stored.body, False
             numbers = EventRepository(session).record(events, at)
             body = Recorded(accepted=len(numbers), events=numbers).model_dump()
-            if key is not None:
-                deliveries.answer(source, key, status.HTTP_202_ACCEPTED, body)
+            deliveries.answer_all(source, keys, status.HTTP_202_ACCEPTED, body)
         return status.HTTP_202_ACCEPTED, body, True
 
     code, body, first = await anyio.to_thread.run_sync(record)

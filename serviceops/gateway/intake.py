@@ -10,7 +10,9 @@ scheduled `submit-pending-requests` flow starts it later with the same Prefect i
 key, so a run the gateway did create but failed to note is found rather than duplicated.
 
 A repeat delivery (same Idempotency-Key, or same payload id, from the same source) gets the
-first delivery's stored answer back unchanged, never a 409, and starts nothing.
+first delivery's stored answer back unchanged, never a 409, and starts nothing. So does a
+webhook delivery whose signature was seen before, whatever its key (`signature_key`, see
+serviceops.gateway.signatures): both keys are claimed in the one transaction.
 """
 
 import asyncio
@@ -44,12 +46,14 @@ _CLAIM_ATTEMPTS = 3
 
 class Accepted(BaseModel):
     """The answer to a submission. `first` is False for a repeat, which starts nothing;
-    `run_key` is the Prefect idempotency key of the request's run (first delivery only)."""
+    `run_key` is the Prefect idempotency key of the request's run and `signature_key` the
+    delivery key remembering its signature, if signed (first delivery only)."""
 
     status: int
     body: dict[str, Any]
     first: bool
     run_key: str | None = None
+    signature_key: str | None = None
 
 
 def answer_body(request: ServiceRequest) -> dict[str, Any]:
@@ -62,13 +66,17 @@ def answer_body(request: ServiceRequest) -> dict[str, Any]:
 
 
 def _accept_in(
-    session: Session, submission: RequestSubmission, source: str, key: str | None, at: datetime
+    session: Session,
+    submission: RequestSubmission,
+    source: str,
+    keys: tuple[str | None, str | None],
+    at: datetime,
 ) -> Accepted:
+    """`keys`: the signature's delivery key and the delivery's own key, in that order."""
     deliveries = DeliveryRepository(session)
-    if key is not None:
-        stored = deliveries.claim(source, key, at)
-        if stored is not None:
-            return Accepted(status=stored.status, body=stored.body, first=False)
+    stored = deliveries.claim_all(source, keys, at)
+    if stored is not None:
+        return Accepted(status=stored.status, body=stored.body, first=False)
     requests = RequestRepository(session)
     existing = requests.find_external(source, submission.id) if submission.id else None
     if existing is not None:  # same payload id under another delivery key: same request
@@ -77,10 +85,13 @@ def _accept_in(
         request = requests.add(submission, source=source, at=at)
         AuditRepository(session).add(fulfilment.submitted(request))
         accepted = Accepted(
-            status=ACCEPTED, body=answer_body(request), first=True, run_key=request.run_key
+            status=ACCEPTED,
+            body=answer_body(request),
+            first=True,
+            run_key=request.run_key,
+            signature_key=keys[0],
         )
-    if key is not None:
-        deliveries.answer(source, key, accepted.status, accepted.body)
+    deliveries.answer_all(source, keys, accepted.status, accepted.body)
     return accepted
 
 
@@ -91,20 +102,22 @@ def accept(
     source: str,
     key: str | None,
     at: datetime,
+    signature_key: str | None = None,
 ) -> Accepted:
     """Record `submission` from `source` in one transaction, or return the first answer.
 
     `key` is the delivery's Idempotency-Key; without one, the payload's own id is the key.
+    `signature_key` remembers a signed delivery's signature (the webhook's; the CLI has none).
     """
-    key = key or submission.id
+    keys = (signature_key, key or submission.id)
     for attempt in range(1, _CLAIM_ATTEMPTS + 1):
         try:
             with sessions.begin() as session:
-                return _accept_in(session, submission, source, key, at)
+                return _accept_in(session, submission, source, keys, at)
         except IntegrityError:
-            if key is None or attempt == _CLAIM_ATTEMPTS:
+            if keys == (None, None) or attempt == _CLAIM_ATTEMPTS:
                 raise
-            logger.info("delivery %s/%s raced another; reading its answer", source, key)
+            logger.info("delivery %s/%s raced another; reading its answer", source, keys)
     raise AssertionError("unreachable")
 
 
@@ -160,7 +173,8 @@ def record_flow_run(
     source: str,
     key: str | None,
 ) -> Accepted:
-    """Note the run on the request and in the stored answer, so a repeat delivery sees it.
+    """Note the run on the request and in the stored answers (under the key and the
+    signature), so a repeat delivery or a replay sees it.
 
     A run id already on the request wins (the flow notes its own id too; with the shared
     idempotency key it is the same run).
@@ -172,8 +186,8 @@ def record_flow_run(
         if request.flow_run_id is None:
             request = requests.save(request.model_copy(update={"flow_run_id": flow_run_id}))
         body = accepted.body | {"flow_run_id": request.flow_run_id}
-        if key is not None:
-            DeliveryRepository(session).answer(source, key, accepted.status, body)
+        keys = (accepted.signature_key, key)
+        DeliveryRepository(session).answer_all(source, keys, accepted.status, body)
     return accepted.model_copy(update={"body": body})
 
 

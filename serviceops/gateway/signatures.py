@@ -5,6 +5,13 @@ after the window nor its body swapped. Comparisons are constant-time, and every 
 source is tried (two during a rotation) without stopping at the first match, so timing says
 nothing about which secret, or how much of a guess, was right.
 
+The window alone does not stop a replay inside it, and the signature does not cover the
+Idempotency-Key: a captured delivery re-sent at once with a new key verifies. So the gateway
+remembers every signature it accepted, in the deliveries table under `seen_key(digest)` (in
+the database, so every replica knows it), and answers a replay as the first delivery. A
+signature is only remembered with accepted work; a refused body (401, 413, 422) records
+nothing, so its replay is refused again just as harmlessly.
+
 Reasons in `SignatureError` are short and fixed: they go back to the caller in a 401 and must
 not help anybody forge a signature (no expected value, no secret, no body).
 """
@@ -78,15 +85,23 @@ def verify_serviceops(
     body: bytes,
     now: float,
     window_s: int = WINDOW_S,
-) -> None:
-    """Raise SignatureError unless `signature` is v1 over `<timestamp>.<body>` with any of
-    `secrets`, and `timestamp` (unix seconds) is within `window_s` of `now`."""
+) -> str:
+    """The digest (lower-case hex) of `signature`, which identifies the delivery; raise
+    SignatureError unless it is v1 over `<timestamp>.<body>` with any of `secrets`, and
+    `timestamp` (unix seconds) is within `window_s` of `now`."""
     _check_timestamp(timestamp, now, window_s)
     digest = _digest_of(signature, SERVICEOPS_VERSION)
     assert timestamp is not None  # checked above
     message = f"{timestamp}.".encode() + body
     if not secrets or not _matches_any(digest, [_hmac_hex(s, message) for s in secrets]):
         raise SignatureError("bad signature")
+    return digest
+
+
+def seen_key(digest: str) -> str:
+    """The delivery key that remembers a verified signature: 68 characters, within the
+    deliveries table's 200; the digest comes lower-cased, so capitals make no second key."""
+    return "sig:" + digest
 
 
 def verify_slack(

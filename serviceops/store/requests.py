@@ -273,6 +273,12 @@ class DeliveryRepository:
     second claim wins instead. On SQLite the INSERT takes the database's write lock, so make
     the claim the first statement of the transaction (a transaction that read first cannot
     upgrade to the write lock once another writer committed).
+
+    A signed webhook delivery is also known by its signature (key `sig:<hex digest>`, see
+    serviceops.gateway.signatures.seen_key), claimed with its Idempotency-Key by claim_all():
+    a captured delivery re-sent with another key, or none, is then a duplicate too, and adds
+    no row. Rows are never deleted (there is no retention yet): one per signed delivery
+    accepted and one per key, though a signature matters only for the 300 s window.
     """
 
     def __init__(self, session: Session) -> None:
@@ -302,6 +308,35 @@ class DeliveryRepository:
         if status is None:
             raise UnansweredDelivery(source, key)
         return StoredAnswer(status=status, body=body or {})
+
+    def claim_all(
+        self, source: str, keys: Sequence[str | None], at: datetime
+    ) -> StoredAnswer | None:
+        """claim() for a delivery known by several keys (its signature, then its
+        Idempotency-Key; None for one it has not), in that order: None when every one is new
+        (go on, then answer_all()). Else the answer of the first key seen before, stored now
+        under the keys claimed ahead of it, and the keys after it left alone.
+
+        So a sender's retry (a new signature, its old key) is remembered by its signature too;
+        and a replay (an old signature) with a new key does not take that key, which may be
+        the one the sender's next delivery carries. With one order for every caller no
+        transaction waits for a signature while it holds a key: two cannot deadlock.
+        """
+        claimed: list[str] = []
+        for key in filter(None, keys):
+            stored = self.claim(source, key, at)
+            if stored is not None:
+                self.answer_all(source, claimed, stored.status, stored.body)
+                return stored
+            claimed.append(key)
+        return None
+
+    def answer_all(
+        self, source: str, keys: Sequence[str | None], status: int, body: dict[str, Any]
+    ) -> None:
+        """answer() under each of `keys` but None."""
+        for key in filter(None, keys):
+            self.answer(source, key, status, body)
 
     def answer(self, source: str, key: str, status: int, body: dict[str, Any]) -> None:
         """Store (or replace) the answer of a claimed key; RecordNotFound if never claimed."""

@@ -189,7 +189,7 @@ def test_alertmanager_unconfigured_is_503(
         ),
         (
             json.dumps(am_payload(am_alert() | {"startsAt": "2026-11-26T08:59:00"})).encode(),
-            ["body", "alerts", 0],
+            ["body", "alerts", 0, "startsAt"],
         ),
     ],
     ids=["malformed", "version", "no-alerts", "no-labels", "bad-status", "no-time-zone"],
