@@ -98,7 +98,8 @@ def _approval_action(payload: dict[str, Any]) -> dict[str, Any] | None:
         return None
     actions = payload.get("actions")
     for action in actions if isinstance(actions, list) else []:
-        if isinstance(action, dict) and action.get("action_id") in DECISIONS:
+        action_id = action.get("action_id") if isinstance(action, dict) else None
+        if isinstance(action_id, str) and action_id in DECISIONS:  # a list is not hashable
             return action
     return None
 

@@ -523,3 +523,11 @@ def test_resume_over_a_real_socket(
         assert time.monotonic() - started < 3
     assert text.startswith(f"Approved {number}")
     assert _state_of(fulfilment, run_id)[0] == StateType.SCHEDULED
+
+
+@pytest.mark.parametrize("action_id", [["approve"], {"approve": True}, 1, None])
+def test_an_action_id_that_is_not_text_is_not_ours(offline: TestClient, action_id: Any) -> None:
+    """Found by the property suite: a list action_id was looked up in a dict and raised."""
+    payload = {"type": "block_actions", "user": BOB, "actions": [{"action_id": action_id}]}
+    response = _press(offline, urlencode({"payload": json.dumps(payload)}).encode())
+    assert response.status_code == 200 and response.json() == {}
