@@ -4,8 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 # The suite waits more than it computes (servers starting, runs polled): three workers on two
-# cores; a test file stays on one worker, so its module and package fixtures start once, and
-# files go out in collection order, so the long end-to-end and flow files start first.
+# cores, a test file on one worker so its module fixtures start once. The end-to-end tests run
+# the whole stack as a user does (its serve process starts a process per run) and go after,
+# alone, as they would on a user's machine.
 TEST_WORKERS ?= 3
 
 .PHONY: up down test bench lint format
@@ -23,7 +24,8 @@ down:
 	@if [ -x $(BIN)/serviceops ]; then $(BIN)/serviceops down; else echo "nothing to stop"; fi
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder --ignore=tests/e2e
+	$(BIN)/python -m pytest tests/e2e
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

@@ -47,6 +47,10 @@ ALERTMANAGER_TOKEN = "am-t0ken"
 SLACK_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 AWAITING = "REQ-000001"
 AWAITING_RUN = "8b0c5f0e-0000-4000-8000-0000000000aa"
+# The only place a Slack reply may be posted (slack_response_hosts): a loopback port nobody
+# listens on, so a generated response_url can never make the gateway post anywhere real.
+REPLY_ORIGIN = closed_port_url().removesuffix("/api")
+REPLY_URL = f"{REPLY_ORIGIN}/actions/T1/B2/xyz"
 
 # Reproducible in CI: the same examples on every run and nothing written to .hypothesis/ in a
 # checkout that several people share. deadline=None because a PostgreSQL round trip on a busy
@@ -320,7 +324,8 @@ def document(draw: st.DrawFn, required: dict[str, Any], optional: dict[str, Any]
 
 
 def gateway_settings(tmp_path: Path, database_url: str) -> Settings:
-    """Every intake and the read API configured, so no answer is a 503 for want of a secret."""
+    """Every intake and the read API configured, so no answer is a 503 for want of a secret;
+    Slack replies only to REPLY_ORIGIN."""
     return Settings(
         state_dir=tmp_path / "state",
         database_url=database_url,
@@ -331,6 +336,7 @@ def gateway_settings(tmp_path: Path, database_url: str) -> Settings:
         },
         alertmanager_token=SecretStr(ALERTMANAGER_TOKEN),
         slack_signing_secret=SecretStr(SLACK_SECRET),
+        slack_response_hosts=[REPLY_ORIGIN],
     )
 
 
