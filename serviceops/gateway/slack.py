@@ -123,7 +123,7 @@ def response_url_target(url: object, allowed: list[str]) -> httpx.URL | None:
         return None
     try:
         target = httpx.URL(url)
-    except httpx.InvalidURL:
+    except (httpx.InvalidURL, UnicodeError):  # a lone surrogate cannot be encoded
         return None
     if target.userinfo or not target.host or target.scheme not in ("http", "https"):
         return None
