@@ -49,7 +49,7 @@ from tests.unit.test_gateway_problems import seed_problems
 
 # Per operation, for the fuzzing phase; the examples and coverage phases add their own cases.
 # Without a token every read stops at the token check, so a few cases show it holds there.
-EXAMPLES = 25
+EXAMPLES = 20
 ANONYMOUS_EXAMPLES = 5
 
 # What the seeds wrote, by the path of the detail route that reads it.
