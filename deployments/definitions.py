@@ -13,16 +13,14 @@ from prefect.deployments.runner import RunnerDeployment
 from flows.event.process_events import process_events
 from flows.event.record_missed_check import record_missed_check
 from flows.incident.log_incident import log_incident
-from flows.incident.major_incident import post_major_updates
-from flows.incident.sla_sweep import sla_sweep
 from flows.incident.transitions import TRANSITION_FLOWS
-from flows.operations.deliver_notifications import deliver_notifications
+from flows.operations.housekeeping import housekeeping
 from flows.operations.ops_report import ops_report
 from flows.operations.run_checks import run_checks
 from flows.problem.detect_problems import detect_problems
 from flows.problem.lifecycle import PROBLEM_FLOWS, log_problem
 from flows.request.fulfil_request import fulfil_request
-from flows.request.upkeep import chase_approvals, review_access, submit_pending_requests
+from flows.request.upkeep import review_access
 from serviceops.domain.checks import CheckKind
 from serviceops.domain.cmdb import DEFAULT_SCHEDULES
 from serviceops.domain.kpi import ReportKind
@@ -41,14 +39,11 @@ ON_DEMAND: tuple[Flow, ...] = (
     log_problem,
     *PROBLEM_FLOWS,
 )
-EVERY_MINUTE_FLOWS: tuple[Flow, ...] = (
-    sla_sweep,
-    post_major_updates,
-    deliver_notifications,
-    submit_pending_requests,
-    chase_approvals,
-    process_events,
-)
+EVERY_MINUTE_FLOWS: tuple[Flow, ...] = (housekeeping,)
+# Event management is a watch: each run watches longer than the minute between two starts, so
+# one is always watching (see flows/event/process_events.py).
+EVENT_FLOW: Flow = process_events
+EVENT_WATCH_S = 90
 HOURLY_FLOWS: tuple[Flow, ...] = (detect_problems,)
 DAILY_FLOWS: tuple[Flow, ...] = (review_access,)
 CHECK_FLOW: Flow = run_checks
@@ -59,6 +54,7 @@ REPORT_SCHEDULES: dict[ReportKind, str] = {
 }
 SCHEDULED: tuple[Flow, ...] = (
     *EVERY_MINUTE_FLOWS,
+    EVENT_FLOW,
     *HOURLY_FLOWS,
     *DAILY_FLOWS,
     REPORT_FLOW,
@@ -108,6 +104,12 @@ def definitions(check_schedules: dict[CheckKind, int] | None = None) -> list[Def
     return [
         *(Definition(flow, flow.name) for flow in ON_DEMAND),
         *(Definition(flow, flow.name, interval=EVERY_MINUTE) for flow in EVERY_MINUTE_FLOWS),
+        Definition(
+            EVENT_FLOW,
+            EVENT_FLOW.name,
+            interval=EVERY_MINUTE,
+            parameters={"watch_seconds": EVENT_WATCH_S},
+        ),
         *(Definition(flow, flow.name, interval=EVERY_HOUR) for flow in HOURLY_FLOWS),
         *(Definition(flow, flow.name, cron=DAILY_AT_SIX) for flow in DAILY_FLOWS),
         *(

@@ -229,3 +229,11 @@ def _alert_entry(
         to_state=to or state,
         reason=reason,
     )
+
+
+def events_pending() -> bool:
+    """Whether anything waits for correlation: the watch's poll, one query on the partial
+    index of pending events, deliberately not a task (a task run every half second at rest
+    would fill the run's graph and the server's history with nothing)."""
+    with sessions().begin() as session:
+        return EventRepository(session).count_pending() > 0

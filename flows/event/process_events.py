@@ -1,11 +1,20 @@
-"""process-events: event management after detection and logging, for a micro-batch.
+"""process-events: event management after detection and logging, as a watch.
 
-The gateway records events as they arrive and asks for one run per couple of seconds, never one
-per event; a minute schedule catches anything recorded while Prefect was away. One run
-correlates everything pending, then carries out what the alerts ask for: raise an incident
-through the incident procedure (log-incident as a subflow), resolve or reopen it, run a
-runbook. Review and close ends it.
+The gateway only records events. One run watches for them: every half second it looks for
+pending events (one indexed query) and, when there are some, correlates them all in batches
+of a thousand, then carries out what the alerts ask for: raise an incident through the
+incident procedure (log-incident as a subflow), resolve or reopen it, run a runbook. Once a
+minute it also retries released actions and reviews and closes resolved alerts.
+
+A run costs a process (`serve` starts one per run) and that process is the expensive part,
+so a run watches for longer than a minute and the schedule starts the next one before it ends:
+a storm and a trickle cost the same one run a minute, and there is always a watcher. The
+overlap is safe: batches take the processing lock and actions are claimed. A run with
+`watch_seconds` 0 (the default, as from the UI) does one full pass and ends.
 """
+
+import time
+from typing import Annotated
 
 from prefect import flow, get_run_logger
 from prefect.artifacts import create_table_artifact
@@ -19,6 +28,7 @@ from tasks.events import (
     claim_alert_actions,
     correlate_events,
     draft_alert_incident,
+    events_pending,
     finish_alert_action,
     follow_up_incident,
     release_alert_action,
@@ -27,43 +37,70 @@ from tasks.events import (
 )
 from tasks.notifications import deliver_notifications
 
+POLL_S = 0.5
+SWEEP_S = 60.0
+
 
 class EventsProcessed(BaseModel):
-    correlation: BatchReport
+    correlation: BatchReport = Field(default_factory=BatchReport)
+    passes: int = 0
     actions_done: list[str] = Field(default_factory=list)
     actions_failed: list[str] = Field(default_factory=list)
     alerts_closed: list[str] = Field(default_factory=list)
 
 
 @flow(name="process-events")
-def process_events(max_batches: int = 100) -> EventsProcessed:
-    """Correlate pending events and act on the alerts.
+def process_events(
+    watch_seconds: Annotated[float, Field(ge=0, le=3600, title="Watch for (seconds)")] = 0,
+    max_batches: Annotated[int, Field(ge=1, le=1000, title="Most batches a pass")] = 100,
+) -> EventsProcessed:
+    """Correlate pending events and act on the alerts, for `watch_seconds` (0: one pass).
 
-    `max_batches` bounds one run (a thousand events a batch) so a storm is worked off by
-    successive runs rather than one endless one.
+    `max_batches` bounds one pass (a thousand events a batch), so a storm is worked off pass
+    by pass and the sweep still comes round.
     """
-    report = correlate_events(max_batches)
-    done: list[str] = []
-    failed: list[str] = []
-    for action in claim_alert_actions():
-        try:
-            done.append(carry_out(action))
-        except Exception as exc:  # one action failing must not stop the others
-            kind = action.kind.value
-            get_run_logger().warning("%s %s failed: %s", action.alert_number, kind, exc)
-            gave_up = release_alert_action(action, str(exc))
-            outcome = "given up" if gave_up else "will be retried"
-            failed.append(f"{action.alert_number} {action.kind.value} ({outcome}): {exc}")
-    closed = review_alerts()
-    deliver_notifications()
-    result = EventsProcessed(
-        correlation=report, actions_done=done, actions_failed=failed, alerts_closed=closed
-    )
-    if report.events or done or failed:
+    result = EventsProcessed()
+    deadline = time.monotonic() + watch_seconds
+    next_sweep = 0.0
+    while True:
+        sweep = time.monotonic() >= next_sweep
+        if sweep:
+            next_sweep = time.monotonic() + SWEEP_S
+        if sweep or events_pending():
+            _one_pass(result, max_batches, sweep=sweep)
+        if time.monotonic() >= deadline:
+            break
+        time.sleep(POLL_S)
+    report = result.correlation
+    if report.events or result.actions_done or result.actions_failed or result.alerts_closed:
         _publish(result)
-    if failed:  # the run shows Failed in the UI; what succeeded is committed all the same
-        raise ActionsFailed("; ".join(failed))
+    if result.actions_failed:  # the run shows Failed; what succeeded is committed all the same
+        raise ActionsFailed("; ".join(result.actions_failed))
     return result
+
+
+def _one_pass(result: EventsProcessed, max_batches: int, *, sweep: bool) -> None:
+    """Filter and correlate what is pending, then respond. Actions are claimed when this pass
+    made some or on the sweep (released ones, retried once a minute as before)."""
+    report = correlate_events(max_batches)
+    result.correlation = result.correlation.add(report)
+    result.passes += 1
+    acted = False
+    if sweep or report.actions:
+        for action in claim_alert_actions():
+            acted = True
+            try:
+                result.actions_done.append(carry_out(action))
+            except Exception as exc:  # one action failing must not stop the others
+                kind = action.kind.value
+                get_run_logger().warning("%s %s failed: %s", action.alert_number, kind, exc)
+                gave_up = release_alert_action(action, str(exc))
+                outcome = "given up" if gave_up else "will be retried"
+                result.actions_failed.append(f"{action.alert_number} {kind} ({outcome}): {exc}")
+    if sweep:
+        result.alerts_closed += review_alerts()
+    if sweep or acted or report.notices:
+        deliver_notifications()
 
 
 class ActionsFailed(RuntimeError):
@@ -111,4 +148,4 @@ def _publish(result: EventsProcessed) -> None:
         {"figure": "actions failed", "value": len(result.actions_failed)},
         {"figure": "alerts closed after review", "value": len(result.alerts_closed)},
     ]
-    create_table_artifact(key="process-events", table=rows, description="This run's batch")
+    create_table_artifact(key="process-events", table=rows, description="What this run decided")

@@ -1,29 +1,11 @@
-"""Scheduled request-fulfilment flows: nothing accepted is lost, no approval waits forever,
-no right outlives its reason."""
+"""review-access: no right outlives its reason. (Starting requests accepted while Prefect was
+away and chasing overdue approvals are parts of the every-minute housekeeping.)"""
 
 from prefect import flow
 
 from serviceops.domain.access import ReviewFinding
 from tasks.notifications import deliver_notifications
-from tasks.request_upkeep import (
-    chase_overdue_approvals,
-    review_access_grants,
-    start_unsubmitted_requests,
-)
-
-
-@flow(name="submit-pending-requests")
-def submit_pending_requests() -> list[str]:
-    """Start fulfil-request for requests recorded while the Prefect API was down."""
-    return start_unsubmitted_requests()
-
-
-@flow(name="chase-approvals")
-def chase_approvals() -> list[str]:
-    """Escalate approvals that waited longer than the policy's window."""
-    chased = chase_overdue_approvals()
-    deliver_notifications()
-    return chased
+from tasks.request_upkeep import review_access_grants
 
 
 @flow(name="review-access")

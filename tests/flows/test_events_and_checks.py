@@ -87,6 +87,38 @@ def test_a_storm_is_one_incident_and_at_most_five_messages(
     assert again.correlation.events == 0 and again.actions_done == []
 
 
+def test_a_watch_decides_what_arrives_while_it_watches_in_one_run(
+    serviceops_env: str, sessions: sessionmaker[Session]
+) -> None:
+    """One run, three deliveries a second apart: each is decided within a pass or two of its
+    arrival, by the same run, and the quiet half-seconds in between make no passes."""
+    watched: list[Any] = []
+    watcher = threading.Thread(target=lambda: watched.append(process_events(watch_seconds=5)))
+    watcher.start()
+    arrivals, decided = [], []
+    for i in range(3):
+        time.sleep(1)
+        record(sessions, [event(check=f"Wave{i}")])
+        arrivals.append(time.monotonic())
+        while pending_count(sessions):
+            time.sleep(0.05)
+        decided.append(time.monotonic())
+    watcher.join(timeout=60)
+    assert len(watched) == 1, "the watch ends on its own"
+    (result,) = watched
+    assert result.correlation.events == 3 and result.actions_failed == []
+    assert 2 <= result.passes <= 7, result.passes  # the sweep, a pass or two a wave, no more
+    lags = [d - a for a, d in zip(arrivals, decided, strict=True)]
+    assert max(lags) < 5, lags
+    (alert,) = alerts(sessions)
+    assert alert.event_count == 3 and alert.incident_number is not None
+
+
+def pending_count(sessions: sessionmaker[Session]) -> int:
+    with sessions.begin() as session:
+        return EventRepository(session).count_pending()
+
+
 def test_resolved_events_resolve_the_incident_and_a_new_firing_reopens_it(
     serviceops_env: str, sessions: sessionmaker[Session], fake_slack: Any
 ) -> None:

@@ -13,7 +13,8 @@ from prefect.exceptions import PrefectHTTPStatusError
 from prefect.states import Scheduled
 from sqlalchemy import text
 
-from flows.request.upkeep import chase_approvals, review_access, submit_pending_requests
+from flows.operations.housekeeping import housekeeping
+from flows.request.upkeep import review_access
 from serviceops.domain.access import Identity, IdentityStatus
 from serviceops.domain.request import RequestState, RequestSubmission, ServiceRequest
 from serviceops.store.access import IdentityRepository, SqlProvisioner
@@ -211,8 +212,8 @@ def test_overdue_approval_is_chased_once(served: ServedStack) -> None:
         repository = RequestRepository(session)
         late = datetime.now(UTC) - timedelta(minutes=1)
         repository.save(waiting.model_copy(update={"approval_due_at": late}))
-    assert chase_approvals() == [waiting.number]
-    assert chase_approvals() == []
+    assert housekeeping().approvals_chased == [waiting.number]
+    assert housekeeping().approvals_chased == []
     chased = [m for m in served.slack.messages if m["channel"] == "#service-desk-leads"]
     assert [waiting.number in m["text"] for m in chased] == [True]
     decide(run_id, "gina")
@@ -264,12 +265,12 @@ def test_requests_accepted_while_prefect_was_down_are_started_later(served: Serv
             text("UPDATE service_requests SET created_at = :at WHERE number = :number"),
             {"at": datetime.now(UTC) - timedelta(minutes=5), "number": recorded.number},
         )
-    assert submit_pending_requests() == [recorded.number]
+    assert housekeeping().requests_started == [recorded.number]
     with served.sessions.begin() as session:
         started = RequestRepository(session).get(recorded.number)
     assert started.flow_run_id is not None
     wait(started.flow_run_id, {"COMPLETED"})
-    assert submit_pending_requests() == [], "a started request is not started twice"
+    assert housekeeping().requests_started == [], "a started request is not started twice"
     with served.sessions.begin() as session:
         assert RequestRepository(session).get(recorded.number).state == RequestState.CLOSED
 

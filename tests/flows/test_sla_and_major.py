@@ -1,19 +1,21 @@
-"""The scheduled flows: the SLA sweep tells each threshold once, major incidents get their
+"""The every-minute housekeeping: the SLA sweep tells each threshold once, major incidents get their
 channel, management's notice and status updates, and the outbox survives Slack being away."""
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
+from prefect import task
 from sqlalchemy.orm import Session, sessionmaker
 
+import flows.operations.housekeeping as housekeeping_flow
 from flows.incident.log_incident import log_incident
-from flows.incident.major_incident import post_major_updates
-from flows.incident.sla_sweep import sla_sweep
-from flows.operations.deliver_notifications import deliver_notifications
+from flows.operations.housekeeping import housekeeping
 from serviceops.domain.incident import Incident, IncidentDraft
 from serviceops.domain.priority import Impact, Urgency
-from serviceops.notify.outbox import Outbox
+from serviceops.notify.outbox import DeliveryReport, Outbox
 from serviceops.settings import get_settings
 from serviceops.store.repositories import AuditRepository, IncidentRepository
+from tasks.sla import SweepReport
 
 
 def draft(impact: Impact = Impact.MEDIUM, urgency: Urgency = Urgency.MEDIUM) -> IncidentDraft:
@@ -46,6 +48,23 @@ def shift_response_clock(
 def load(sessions: sessionmaker[Session], number: str) -> Incident:
     with sessions.begin() as session:
         return IncidentRepository(session).get(number)
+
+
+def sla_sweep() -> SweepReport:
+    """One minute's housekeeping; its SLA part's report."""
+    report = housekeeping()
+    assert report.sla is not None and report.failed == {}
+    return report.sla
+
+
+def post_major_updates() -> list[str]:
+    return housekeeping().major_updates
+
+
+def deliver_notifications() -> DeliveryReport:
+    report = housekeeping()
+    assert report.delivery is not None
+    return report.delivery
 
 
 def sla_messages(fake_slack, number: str) -> list[dict]:
@@ -126,3 +145,45 @@ def test_without_a_token_messages_wait_and_go_out_later(
     assert report.delivered == 1 and report.remaining == 0
     assert len(fake_slack.messages) == 1 and number in fake_slack.messages[0]["text"]
     assert deliver_notifications().delivered == 0, "a delivered message is never sent again"
+
+
+@task(name="sweep-sla")
+def broken_sweep() -> SweepReport:
+    raise RuntimeError("incident table unreadable")
+
+
+def test_one_part_failing_fails_the_minute_but_the_others_do_their_work(
+    serviceops_env, sessions, fake_slack, monkeypatch
+):
+    """The SLA sweep breaks; the outbox is still delivered, and the run says which part."""
+    monkeypatch.delenv("SERVICEOPS_SLACK_TOKEN")
+    get_settings.cache_clear()
+    number = log_incident(draft())
+    monkeypatch.setenv("SERVICEOPS_SLACK_TOKEN", "xoxb-test")
+    get_settings.cache_clear()
+    parts = dict(housekeeping_flow.PARTS) | {"sla": broken_sweep}
+    monkeypatch.setattr(housekeeping_flow, "PARTS", tuple(parts.items()))
+    state = housekeeping(return_state=True)
+    assert state.is_failed()
+    with pytest.raises(housekeeping_flow.HousekeepingFailed, match=r"sla: .*unreadable"):
+        state.result()
+    assert len(fake_slack.messages) == 1 and number in fake_slack.messages[0]["text"]
+
+
+def test_slack_down_during_delivery_leaves_the_sweep_done_and_the_message_waiting(
+    serviceops_env, sessions, fake_slack
+):
+    number = log_incident(draft())
+    shift_response_clock(sessions, number, warn_in=-timedelta(minutes=1), due_in=timedelta(hours=1))
+    fake_slack.fail_next("chat.postMessage", 500, times=3)  # one message, retried twice
+    state = housekeeping(return_state=True)
+    with sessions.begin() as session:
+        told = IncidentRepository(session).get(number).response_sla
+        waiting = Outbox(session).list(undelivered_only=True)
+    assert told is not None and told.warning_notified_at is not None, "the sweep did its part"
+    assert any(number in n.text for n in waiting), "the warning waits for Slack"
+    report = state.result()
+    assert report.sla is not None and report.sla.warnings == 1
+    assert report.delivery is not None and report.delivery.failed == 1
+    assert deliver_notifications().remaining == 0, "the next minute sends it"
+    assert len(sla_messages(fake_slack, number)) == 1

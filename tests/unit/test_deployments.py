@@ -14,6 +14,8 @@ from deployments.definitions import (
     CHECK_FLOW,
     DAILY_AT_SIX,
     DAILY_FLOWS,
+    EVENT_FLOW,
+    EVENT_WATCH_S,
     EVERY_HOUR,
     EVERY_MINUTE,
     EVERY_MINUTE_FLOWS,
@@ -74,6 +76,9 @@ def test_schedules_are_the_same_in_both() -> None:
     deployed = {d["name"]: d for d in _prefect_yaml()}
     for flow in EVERY_MINUTE_FLOWS:
         assert deployed[flow.name]["schedules"] == [{"interval": EVERY_MINUTE.total_seconds()}]
+    watch = deployed[EVENT_FLOW.name]
+    assert watch["schedules"] == [{"interval": EVERY_MINUTE.total_seconds()}]
+    assert watch["parameters"] == {"watch_seconds": EVENT_WATCH_S}
     for flow in HOURLY_FLOWS:
         assert deployed[flow.name]["schedules"] == [{"interval": EVERY_HOUR.total_seconds()}]
     for flow in DAILY_FLOWS:
@@ -113,3 +118,11 @@ def test_every_form_field_has_a_title_and_a_description(flow: Flow) -> None:
 def test_scheduled_flows_need_no_parameter(flow: Flow) -> None:
     """A schedule's run crashes on a required parameter without a default."""
     assert not parameter_schema(flow.fn).model_dump().get("required")
+
+
+def test_one_run_a_minute_keeps_the_desk_and_one_is_always_watching_events() -> None:
+    """Housekeeping is the one every-minute deployment; event management's watch outlasts the
+    minute between two starts, so the next watcher starts before the last one stops."""
+    every_minute = [d for d in definitions() if d.interval == EVERY_MINUTE]
+    assert sorted(d.name for d in every_minute) == ["housekeeping", "process-events"]
+    assert EVERY_MINUTE.total_seconds() < EVENT_WATCH_S

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
+from uuid import UUID
 
 import httpx
 import pytest
@@ -18,6 +19,8 @@ from fastapi.testclient import TestClient
 from prefect import flow
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import DeploymentFilter, DeploymentFilterId
+from prefect.client.schemas.objects import FlowRun
+from prefect.states import Running
 from pydantic import SecretStr
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -314,39 +317,65 @@ def test_twenty_concurrent_duplicates_over_a_socket_give_one_alert(
 
 
 @flow(name="process-events")
-def stand_in_process_events(max_batches: int = 100) -> None:
+def stand_in_process_events(watch_seconds: float = 0, max_batches: int = 100) -> None:
     """Never runs: the kicker only needs a deployment of that name."""
 
 
-def test_thirty_kicks_make_at_most_one_run_per_slot(prefect_server: str) -> None:
-    """Kicks a few milliseconds apart: one run for each 5-second slot they (and the slow
-    requests of a busy machine) spanned, each scheduled and keyed by its slot, never one per
-    kick."""
-    deployment_id = stand_in_process_events.to_deployment(name="process-events").apply()
-
+def _kick(prefect_server: str, times: int, slot_s: float) -> ProcessingKicker:
     async def kick_many() -> ProcessingKicker:
-        kicker = ProcessingKicker(prefect_server, slot_s=5)
-        for _ in range(30):
+        kicker = ProcessingKicker(prefect_server, slot_s=slot_s)
+        for _ in range(times):
             kicker.kick()
             await asyncio.sleep(0.01)
         await kicker.drain()
         return kicker
 
-    first = slot_of(time.time(), 5)
-    kicker = asyncio.run(kick_many())
-    last = slot_of(time.time(), 5)
+    return asyncio.run(kick_many())
+
+
+def _runs_of(deployment_id: UUID) -> list[FlowRun]:
     with get_client(sync_client=True) as prefect:
-        runs = prefect.read_flow_runs(
+        return prefect.read_flow_runs(
             deployment_filter=DeploymentFilter(id=DeploymentFilterId(any_=[deployment_id]))
         )
-        for run in runs:
+
+
+def _delete_runs(deployment_id: UUID) -> None:
+    with get_client(sync_client=True) as prefect:
+        for run in _runs_of(deployment_id):
             prefect.delete_flow_run(run.id)
-    keys = sorted(run.idempotency_key or "" for run in runs)
-    allowed = {f"process-events-{slot}" for slot in range(first, last + 1)}
-    assert 1 <= kicker.runs_requested <= last - first + 1 < 30
-    assert len(runs) == kicker.runs_requested and len(set(keys)) == len(keys)
-    assert set(keys) <= allowed
-    assert all(run.state is not None and run.state.is_scheduled() for run in runs)
+
+
+def test_with_no_watcher_thirty_kicks_request_one_run(prefect_server: str) -> None:
+    """Kicks a few milliseconds apart over slots of 0.1 s: the first finds nobody watching
+    and requests a run due now, keyed by its slot; every later check finds that run due and
+    requests nothing, however many slots the kicks spanned."""
+    deployment_id = stand_in_process_events.to_deployment(name="process-events").apply()
+    _delete_runs(deployment_id)
+    first = slot_of(time.time(), 0.1)
+    kicker = _kick(prefect_server, 30, slot_s=0.1)
+    last = slot_of(time.time(), 0.1)
+    runs = _runs_of(deployment_id)
+    _delete_runs(deployment_id)
+    assert kicker.checks >= 2, "the kicks spanned several slots, each checked"
+    assert kicker.runs_requested == 1 and len(runs) == 1
+    (run,) = runs
+    assert run.state is not None and run.state.is_scheduled()
+    slot = int((run.idempotency_key or "").removeprefix("process-events-"))
+    assert first <= slot <= last
+
+
+def test_a_running_watch_means_no_run_is_requested(prefect_server: str) -> None:
+    deployment_id = stand_in_process_events.to_deployment(name="process-events").apply()
+    _delete_runs(deployment_id)
+    with get_client(sync_client=True) as prefect:
+        watching = prefect.create_flow_run_from_deployment(deployment_id)
+        prefect.set_flow_run_state(watching.id, Running(), force=True)
+    kicker = _kick(prefect_server, 10, slot_s=0.1)
+    runs = _runs_of(deployment_id)
+    _delete_runs(deployment_id)
+    assert kicker.checks >= 1 and kicker.runs_requested == 0
+    assert [run.id for run in runs] == [watching.id]
 
 
 def test_prefect_down_still_records(client: TestClient, sessions: sessionmaker[Session]) -> None:
