@@ -131,9 +131,3 @@ def definitions(check_schedules: dict[CheckKind, int] | None = None) -> list[Def
             for kind in CheckKind
         ),
     ]
-
-
-def runner_deployments(
-    check_schedules: dict[CheckKind, int] | None = None,
-) -> list[RunnerDeployment]:
-    return [definition.to_deployment() for definition in definitions(check_schedules)]

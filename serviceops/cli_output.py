@@ -193,7 +193,7 @@ def _value(value: Any) -> str:
 def flow_run(view: RequestView) -> str:
     if view.flow_run_id is not None:
         return view.flow_run_id
-    return "not started yet: Prefect is unreachable; submit-pending-requests will start it"
+    return "not started yet: Prefect is unreachable; the minute's housekeeping will start it"
 
 
 def _required(view: RequestView) -> str:

@@ -2,7 +2,7 @@
 
 A submission takes the webhook's path (gateway.intake): the request is recorded in one
 transaction first and fulfil-request is started after, so a request submitted while Prefect is
-down is kept and started later by submit-pending-requests. Approve and reject take the Slack
+down is kept and started later by the minute's housekeeping. Approve and reject take the Slack
 button's path (gateway.approvals): the same checks (four eyes, the approver's authority), then
 the suspended run is resumed with the decision, which the flow records. Reads go straight to
 the database. Prefect is imported only by the commands that talk to it.

@@ -30,6 +30,8 @@ logger = logging.getLogger(__name__)
 ROOT = Path(__file__).resolve().parent.parent
 QUIET_BEFORE_STOP = timedelta(seconds=5)
 OVERDUE = timedelta(minutes=2)
+# The event watch (process-events) runs for longer than a minute: `down` does not wait for it.
+EVENT_WATCH = "process-events"
 
 
 class StackError(RuntimeError):
@@ -91,6 +93,12 @@ class Stack:
                 120,
             ),
             Component(
+                "routine",
+                [python, "-m", "deployments.routine"],
+                self._deployments_registered,
+                120,
+            ),
+            Component(
                 "gateway",
                 [python, "-m", "serviceops.gateway"],
                 lambda: _http_ok(f"http://{s.gateway_host}:{s.gateway_port}/healthz"),
@@ -109,10 +117,11 @@ class Stack:
             _ensure_token(self.settings.api_token_file)
         if self.settings.alertmanager_token is None:
             _ensure_token(self.settings.alertmanager_token_file)
-        server, serve, gateway = self.components()
+        server, serve, routine, gateway = self.components()
         self._start(server)
         self._run_module("blocks.register")
         self._start(serve)
+        self._start(routine)
         self._run_module("deployments.automations")
         self._start(gateway)
 
@@ -182,7 +191,8 @@ class Stack:
 
     def down(self, wait_s: float = 120) -> None:
         """Gateway first (no new work), then the dead-man automations (the silence that
-        follows is on purpose), then serve once no run is in flight, then the server."""
+        follows is on purpose), then the routine runner and serve once no run is in flight,
+        then the server."""
         self._stop("gateway")
         if self.pid("prefect-server") is not None:
             try:
@@ -191,7 +201,8 @@ class Stack:
                 logger.warning("dead-man automations not disabled; see the output above")
         if self.pid("serve") is not None:
             self._wait_until_quiet(wait_s)
-            self._stop("serve")
+        self._stop("routine")
+        self._stop("serve")
         self._stop("prefect-server")
 
     def _wait_until_quiet(self, wait_s: float) -> None:
@@ -230,15 +241,16 @@ class Stack:
             "deployments": {"tags": {"all_": ["serviceops"]}},
         }
         executing = {"flow_runs": {"state": {"type": {"any_": ["RUNNING", "PENDING"]}}}}
+        watching = executing | {"flows": {"name": {"any_": [EVENT_WATCH]}}}
         try:
             with httpx.Client(base_url=api, timeout=5) as client:
-                counts = [
-                    call(client, "POST", "/flow_runs/count", json=query).json()
-                    for query in (executing, about_to_start)
-                ]
+                busy, soon, watches = (
+                    int(call(client, "POST", "/flow_runs/count", json=query).json())
+                    for query in (executing, about_to_start, watching)
+                )
         except httpx.HTTPError:
             return None
-        return sum(int(count) for count in counts)
+        return busy + soon - watches
 
     def _stop(self, name: str, grace_s: float = 20) -> None:
         pid = self.pid(name)

@@ -6,11 +6,11 @@ of a thousand, then carries out what the alerts ask for: raise an incident throu
 incident procedure (log-incident as a subflow), resolve or reopen it, run a runbook. Once a
 minute it also retries released actions and reviews and closes resolved alerts.
 
-A run costs a process (`serve` starts one per run) and that process is the expensive part,
-so a run watches for longer than a minute and the schedule starts the next one before it ends:
-a storm and a trickle cost the same one run a minute, and there is always a watcher. The
-overlap is safe: batches take the processing lock and actions are claimed. A run with
-`watch_seconds` 0 (the default, as from the UI) does one full pass and ends.
+A run watches for longer than a minute and the schedule starts the next one before it ends:
+a storm and a trickle cost the same one run a minute, and there is always a watcher (the
+routine runner runs it in a thread, deployments/routine.py). The overlap is safe: batches
+take the processing lock and actions are claimed. A run with `watch_seconds` 0 (the default,
+as from the UI) does one full pass and ends; a stopping runner ends the watch after its pass.
 """
 
 import time
@@ -23,6 +23,7 @@ from pydantic import BaseModel, Field
 from flows.incident.log_incident import log_incident
 from serviceops.correlate import BatchReport
 from serviceops.domain.correlation import ActionKind
+from serviceops.stopping import STOPPING
 from serviceops.store.events import AlertAction
 from tasks.events import (
     claim_alert_actions,
@@ -68,9 +69,8 @@ def process_events(
             next_sweep = time.monotonic() + SWEEP_S
         if sweep or events_pending():
             _one_pass(result, max_batches, sweep=sweep)
-        if time.monotonic() >= deadline:
+        if time.monotonic() >= deadline or STOPPING.wait(POLL_S):
             break
-        time.sleep(POLL_S)
     report = result.correlation
     if report.events or result.actions_done or result.actions_failed or result.alerts_closed:
         _publish(result)

@@ -1,5 +1,5 @@
 """Making sure a process-events run is watching when events arrive: never a run per event,
-nor one per delivery, nor (as before) one per 2-second slot.
+nor one per delivery, nor one per 2-second slot.
 
 Normally one is: the schedule starts a watch every minute that lasts 90 s. The stack may just
 have started, though, or a watcher's process may have died. So a delivery kicks, and at most
@@ -21,6 +21,7 @@ from prefect.client.schemas.filters import (
     DeploymentFilter,
     DeploymentFilterId,
     FlowRunFilter,
+    FlowRunFilterExpectedStartTime,
     FlowRunFilterNextScheduledStartTime,
     FlowRunFilterState,
     FlowRunFilterStateType,
@@ -39,8 +40,10 @@ PROCESS_EVENTS = "process-events/process-events"
 SLOT_S = 2.0
 # A scheduled run due this soon counts as watching: serve is about to start it.
 DUE_SOON = timedelta(seconds=5)
-# A scheduled run this overdue does not: nothing is picking it up.
+# A scheduled run this overdue does not: nothing is picking it up. Nor does a run that started
+# this long ago and still says Running: a watch lasts 90 s, so its process is gone.
 OVERDUE = timedelta(seconds=30)
+STALE = timedelta(minutes=5)
 
 
 def slot_of(at: float, slot_s: float = SLOT_S) -> int:
@@ -101,13 +104,14 @@ class ProcessingKicker:
 
 
 async def _watchers(client: "PrefectClient", deployment_id: UUID) -> int:
-    """process-events runs running or pending, or scheduled and due within DUE_SOON."""
+    """process-events runs running or pending (and not stale), or due within DUE_SOON."""
     now = datetime.now(UTC)
     deployment = DeploymentFilter(id=DeploymentFilterId(any_=[deployment_id]))
     active = FlowRunFilter(
         state=FlowRunFilterState(
             type=FlowRunFilterStateType(any_=[StateType.RUNNING, StateType.PENDING])
-        )
+        ),
+        expected_start_time=FlowRunFilterExpectedStartTime(after_=now - STALE),
     )
     due = FlowRunFilter(
         state=FlowRunFilterState(type=FlowRunFilterStateType(any_=[StateType.SCHEDULED])),

@@ -6,7 +6,7 @@ Why in this order: the contract is that nothing accepted is lost, also while the
 is down. So acceptance is one database transaction (claim the delivery key, record the
 request and its audit row, store the answer), and only after it commits does the gateway try
 to start fulfil-request. If that fails the request stays recorded with no flow run, and the
-scheduled `submit-pending-requests` flow starts it later with the same Prefect idempotency
+every-minute `housekeeping` starts it later with the same Prefect idempotency
 key, so a run the gateway did create but failed to note is found rather than duplicated.
 
 A repeat delivery (same Idempotency-Key, or same payload id, from the same source) gets the

@@ -4,7 +4,7 @@ A webhook's 202 answers as soon as the request is committed; creating the Prefec
 tens of milliseconds of the Prefect server's time and would otherwise set the webhook's
 latency and throughput. One worker per gateway process creates the runs in order, with one
 long-lived client. What it has not started when the process stops is recorded with no run,
-and `submit-pending-requests` starts it: nothing accepted is lost.
+and the minute's `housekeeping` starts it: nothing accepted is lost.
 """
 
 import asyncio
@@ -60,8 +60,7 @@ class RunStarter:
             except Exception as exc:  # no Prefect configured, or the client broke
                 dropped = _forget(queue)
                 logger.warning(
-                    "fulfil-request runs not started (%s); %d request(s) wait for "
-                    "submit-pending-requests",
+                    "fulfil-request runs not started (%s); %d request(s) wait for housekeeping",
                     exc,
                     dropped,
                 )

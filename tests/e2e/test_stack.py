@@ -26,8 +26,7 @@ pytestmark = pytest.mark.e2e
 DEPLOYMENTS = [
     "log-incident", "acknowledge-incident", "start-incident-work", "pend-incident",
     "resume-incident", "escalate-incident", "resolve-incident", "close-incident",
-    "reopen-incident", "sla-sweep", "post-major-updates", "deliver-notifications",
-    "fulfil-request", "submit-pending-requests", "chase-approvals", "review-access",
+    "reopen-incident", "housekeeping", "fulfil-request", "review-access",
     "record-missed-check", "process-events", "http-checks", "tcp-checks", "tls-checks",
     "backup-checks", "disk-checks", "database-checks", "daily-report", "weekly-report",
     "log-problem", "categorize-problem", "prioritize-problem", "investigate-problem",

@@ -36,7 +36,7 @@ from tests.unit.conftest import Fulfilment
 from tests.unit.gateway_support import closed_port_url
 from tests.unit.policy_support import saved_request_policy
 
-NOT_STARTED = "not started yet: Prefect is unreachable; submit-pending-requests will start it"
+NOT_STARTED = "not started yet: Prefect is unreachable; the minute's housekeeping will start it"
 LAPTOP = [
     "request",
     "submit",
