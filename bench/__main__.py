@@ -3,9 +3,11 @@
 from bench import (
     detect_problems_scale,
     event_throughput,
+    idle_cost,
     kedb_match,
     log_incident_latency,
     sla_sweep_scale,
+    storm,
     webhook_accept,
 )
 
@@ -14,5 +16,7 @@ if __name__ == "__main__":
     log_incident_latency.main()
     webhook_accept.main()
     event_throughput.main()
+    storm.main()
+    idle_cost.main()
     kedb_match.main()
     detect_problems_scale.main()

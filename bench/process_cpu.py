@@ -3,6 +3,7 @@ flow-run process `serve` starts under them, counted also after they have exited 
 child's time moves into its parent's cutime/cstime)."""
 
 import os
+import threading
 from collections import defaultdict
 from pathlib import Path
 
@@ -47,6 +48,24 @@ def cpu_seconds(roots: list[int]) -> float:
     return total / TICK
 
 
-def flow_run_processes(serve_pid: int) -> int:
-    """Live processes under `serve`: one per flow run it is executing."""
-    return len(descendants([serve_pid])) - 1
+class ProcessPeak:
+    """The most processes alive at once under `parents` (flow runs), sampled 4 times a second
+    while the block runs."""
+
+    def __init__(self, parents: list[int]) -> None:
+        self.parents = parents
+        self.peak = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def _sample(self) -> None:
+        while not self._stop.wait(0.25):
+            self.peak = max(self.peak, len(descendants(self.parents)) - len(self.parents))
+
+    def __enter__(self) -> "ProcessPeak":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()

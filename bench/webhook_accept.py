@@ -20,6 +20,8 @@ to be sent, so a client or server that falls behind shows up as latency, not as 
 (e) the accept path with no Prefect call in it (a second gateway without PREFECT_API_URL: it
     records, answers 202 with flow_run_id null and leaves the start to the upkeep), paced
     50/s for 10 s: the floor, to compare (a) with.
+(f) the same paced 50/s for 10 s against make up's own processes (bench/stack_run.py), serve
+    executing the fulfil-request runs as they come: the case as a user runs it.
 
 (c) runs first, while `serve` is up; then `serve` stops and (a) and (b) run against the
 deployment with no runner, so their thousands of runs stay Scheduled instead of being
@@ -48,13 +50,14 @@ from typing import IO, Any
 import httpx
 
 from bench.databases import sqlite_database
+from bench.process_cpu import ProcessPeak
+from bench.stack_run import SECRET, SOURCE, running_stack
 from serviceops.gateway.signatures import sign_serviceops
 from serviceops.prefect_rest import call
 
 ROOT = Path(__file__).resolve().parent.parent
-SOURCE, SECRET = "bench", "bench-webhook-secret"
 GOAL_P99_S = 0.050
-PACED_RATE, PACED_S, RECORD_ONLY_S = 50, 20, 10
+PACED_RATE, PACED_S, RECORD_ONLY_S, SERVED_S = 50, 20, 10, 10
 STEP_RATES, STEP_S = (100, 200, 400, 800, 1600), 10
 RUNNING_SAMPLES = 20
 PREFECT_SERVER = [sys.executable, "-m", "prefect", "server", "start"]
@@ -369,6 +372,8 @@ class Figures:
     never_started: list[str]
     phases: dict[str, list[float]]
     record_only: Step
+    served: Step
+    served_peak: int
 
 
 @contextmanager
@@ -435,7 +440,17 @@ def measure() -> Figures:
             time.sleep(5)  # requests the client gave up on may still hold the database
         _warm_up(lone_base)
         record_only = asyncio.run(_paced(lone_base, PACED_RATE, RECORD_ONLY_S, "record-only"))
-    return Figures(paced, steps, *running, phases, record_only)
+    served, peak = _as_a_user_runs_it()
+    return Figures(paced, steps, *running, phases, record_only, served, peak)
+
+
+def _as_a_user_runs_it() -> tuple[Step, int]:
+    """(f): make up's processes, serve executing every fulfil-request run as it comes."""
+    with running_stack() as stack:
+        _warm_up(stack.gateway_url)
+        with ProcessPeak([stack.pid("serve"), stack.pid("routine")]) as peak:
+            step = asyncio.run(_paced(stack.gateway_url, PACED_RATE, SERVED_S, "served"))
+    return step, peak.peak
 
 
 def _ms(seconds: float) -> str:
@@ -494,6 +509,13 @@ def main() -> None:
         f"  (e) no Prefect call in the path, paced {PACED_RATE}/s for {RECORD_ONLY_S} s  "
         f"p50 {_ms(lone.percentile(0.5))}  p99 {_ms(lone.percentile(0.99))}  "
         f"({lone.sent} sent, {lone.errors} errors; p99 < 50 ms: {'yes' if lone.held else 'no'})"
+    )
+    served = figures.served
+    print(
+        f"  (f) make up's stack, serve running the runs, paced {PACED_RATE}/s for {SERVED_S} s  "
+        f"p50 {_ms(served.percentile(0.5))}  p99 {_ms(served.percentile(0.99))}  "
+        f"({served.sent} sent, {served.errors} errors; peak flow-run processes "
+        f"{figures.served_peak}; p99 < 50 ms: {'yes' if served.held else 'no'})"
     )
 
 

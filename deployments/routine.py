@@ -17,6 +17,7 @@ runs in flight, and pauses its deployments as serve does, so the next start does
 every run missed while it was down.
 """
 
+import contextvars
 import logging
 import signal
 import threading
@@ -87,8 +88,13 @@ class RoutineRunner:
         return started
 
     def _start(self, flow: Flow, flow_run: FlowRun) -> None:
+        # Each run in a copy of the runner's context: the same Prefect settings and API.
+        context = contextvars.copy_context()
         thread = threading.Thread(
-            target=self._execute, args=(flow, flow_run), name=f"run-{flow_run.name}", daemon=True
+            target=context.run,
+            args=(self._execute, flow, flow_run),
+            name=f"run-{flow_run.name}",
+            daemon=True,
         )
         with self._lock:
             self.in_flight[flow_run.id] = thread

@@ -152,7 +152,7 @@ def _log_progress() -> None:
 
 @app.command("up")
 def up() -> None:
-    """Migrate, start the Prefect server, register blocks, run the deployments, start the gateway."""
+    """Migrate, start the Prefect server, register blocks, run deployments, start the gateway."""
     from serviceops.stack import Stack, StackError
 
     _log_progress()

@@ -89,13 +89,13 @@ class Stack:
             Component(
                 "serve",
                 [python, "-m", "deployments.serve"],
-                self._deployments_registered,
+                lambda: self._deployments_live(scheduled=False),
                 120,
             ),
             Component(
                 "routine",
                 [python, "-m", "deployments.routine"],
-                self._deployments_registered,
+                lambda: self._deployments_live(scheduled=True),
                 120,
             ),
             Component(
@@ -176,16 +176,21 @@ class Stack:
     def _log(self, name: str) -> Path:
         return self.log_dir / f"{name}.log"
 
-    def _deployments_registered(self) -> bool:
+    def _deployments_live(self, *, scheduled: bool) -> bool:
+        """serve's (on-demand) or the routine runner's (scheduled) deployments are all
+        registered and not paused: both pause theirs when they stop and resume them when they
+        register, so this is true only once the new process has done so."""
         from deployments.definitions import definitions
 
+        names = [d.name for d in definitions() if d.scheduled == scheduled]
+        query = {"deployments": {"name": {"any_": names}, "paused": {"eq_": False},
+                                 "tags": {"all_": ["serviceops"]}}}  # fmt: skip
         try:
             with httpx.Client(base_url=self.settings.prefect_api_url, timeout=5) as client:
-                query = {"deployments": {"tags": {"all_": ["serviceops"]}}}
                 count = call(client, "POST", "/deployments/count", json=query).json()
         except httpx.HTTPError:
             return False
-        return int(count) >= len(definitions())
+        return int(count) >= len(names)
 
     # -- down ----------------------------------------------------------------------------------
 

@@ -40,6 +40,8 @@ from tasks.notifications import deliver_notifications
 
 POLL_S = 0.5
 SWEEP_S = 60.0
+ACTIONS_AT_ONCE = 5
+ACTION_BUDGET_S = 1.0
 
 
 class EventsProcessed(BaseModel):
@@ -63,13 +65,14 @@ def process_events(
     result = EventsProcessed()
     deadline = time.monotonic() + watch_seconds
     next_sweep = 0.0
+    owed = False  # the last pass ran out of its time for actions: some may wait
     while True:
         sweep = time.monotonic() >= next_sweep
         if sweep:
             next_sweep = time.monotonic() + SWEEP_S
-        if sweep or events_pending():
-            _one_pass(result, max_batches, sweep=sweep)
-        if time.monotonic() >= deadline or STOPPING.wait(POLL_S):
+        if sweep or owed or events_pending():
+            owed = _one_pass(result, max_batches, sweep=sweep, owed=owed)
+        if time.monotonic() >= deadline or STOPPING.wait(0 if owed else POLL_S):
             break
     report = result.correlation
     if report.events or result.actions_done or result.actions_failed or result.alerts_closed:
@@ -79,28 +82,45 @@ def process_events(
     return result
 
 
-def _one_pass(result: EventsProcessed, max_batches: int, *, sweep: bool) -> None:
+def _one_pass(result: EventsProcessed, max_batches: int, *, sweep: bool, owed: bool) -> bool:
     """Filter and correlate what is pending, then respond. Actions are claimed when this pass
-    made some or on the sweep (released ones, retried once a minute as before)."""
+    made some, when some are owed, or on the sweep (released ones, retried once a minute).
+
+    Actions (an incident raised through log-incident, a runbook) take far longer than
+    deciding events, so they are claimed a few at a time and stop after ACTION_BUDGET_S to let
+    the next pass decide what arrived meanwhile; returns True when some may be left.
+    """
     report = correlate_events(max_batches)
     result.correlation = result.correlation.add(report)
     result.passes += 1
-    acted = False
-    if sweep or report.actions:
-        for action in claim_alert_actions():
+    acted = left = False
+    if sweep or owed or report.actions:
+        started = time.monotonic()
+        while actions := claim_alert_actions(ACTIONS_AT_ONCE):
             acted = True
-            try:
-                result.actions_done.append(carry_out(action))
-            except Exception as exc:  # one action failing must not stop the others
-                kind = action.kind.value
-                get_run_logger().warning("%s %s failed: %s", action.alert_number, kind, exc)
-                gave_up = release_alert_action(action, str(exc))
-                outcome = "given up" if gave_up else "will be retried"
-                result.actions_failed.append(f"{action.alert_number} {kind} ({outcome}): {exc}")
+            for action in actions:
+                _act(result, action)
+            if len(actions) < ACTIONS_AT_ONCE:
+                break
+            if time.monotonic() - started > ACTION_BUDGET_S:
+                left = True
+                break
     if sweep:
         result.alerts_closed += review_alerts()
     if sweep or acted or report.notices:
         deliver_notifications()
+    return left
+
+
+def _act(result: EventsProcessed, action: AlertAction) -> None:
+    try:
+        result.actions_done.append(carry_out(action))
+    except Exception as exc:  # one action failing must not stop the others
+        kind = action.kind.value
+        get_run_logger().warning("%s %s failed: %s", action.alert_number, kind, exc)
+        gave_up = release_alert_action(action, str(exc))
+        outcome = "given up" if gave_up else "will be retried"
+        result.actions_failed.append(f"{action.alert_number} {kind} ({outcome}): {exc}")
 
 
 class ActionsFailed(RuntimeError):

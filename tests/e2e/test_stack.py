@@ -12,6 +12,7 @@ import sqlite3
 import subprocess
 import tempfile
 import time
+from datetime import UTC, datetime
 from urllib.parse import urlencode
 
 import httpx
@@ -295,6 +296,75 @@ def test_event_management_and_checks_in_the_stack(stack: RunningStack) -> None:
         "shop",
         "checkout 5xx over 5 %",
     )
+
+
+STORM_RATE, STORM_S, STORM_BATCH = 500, 10, 50  # events a second: a quarter of what it holds
+
+
+def _storm_delivery(i: int) -> dict[str, object]:
+    events = [
+        {
+            "source": "storm",
+            "service": f"storm-{n % 10}",
+            "check": f"Check{n % 7}",
+            "severity": "warning",
+            "summary": f"condition {n % 7}",
+            "details": {"seq": n},
+        }
+        for n in range(i * STORM_BATCH, (i + 1) * STORM_BATCH)
+    ]
+    body = json.dumps({"events": events}).encode()
+    timestamp = str(int(time.time()))
+    headers = {
+        "Content-Type": "application/json",
+        "X-ServiceOps-Source": "portal",
+        "X-ServiceOps-Timestamp": timestamp,
+        "X-ServiceOps-Signature": sign_serviceops(WEBHOOK_SECRET, timestamp, body),
+    }
+    return {"content": body, "headers": headers}
+
+
+def test_a_storm_is_decided_whole_once_by_a_few_runs(stack: RunningStack) -> None:
+    """500 events a second for 10 s over a real socket: every accepted event recorded and
+    decided once (the alerts count each event once), within seconds, by at most three
+    process-events runs however many deliveries came."""
+    since = time.time()
+    numbers: list[str] = []
+    with httpx.Client(base_url=stack.gateway_url, timeout=10) as gateway:
+        deliveries = STORM_RATE * STORM_S // STORM_BATCH
+        for i in range(deliveries):
+            time.sleep(max(0.0, since + i * STORM_BATCH / STORM_RATE - time.time()))
+            answer = gateway.post("/webhooks/events", **_storm_delivery(i))
+            assert answer.status_code == 202, answer.text
+            numbers += answer.json()["events"]
+    sent = time.time()
+    assert len(set(numbers)) == STORM_RATE * STORM_S, "every event recorded, each once"
+    database = stack.clone / ".serviceops/serviceops.db"
+    deadline = time.monotonic() + 60
+    while True:
+        with sqlite3.connect(database) as connection:
+            ((pending,),) = connection.execute(
+                "SELECT count(*) FROM events WHERE source = 'storm' AND processed_at IS NULL"
+            )
+            ((counted,),) = connection.execute(
+                "SELECT coalesce(sum(event_count), 0) FROM alerts WHERE key LIKE 'storm-%'"
+            )
+        if pending == 0 or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    assert pending == 0, f"{pending} events undecided 60 s after the storm"
+    assert counted == len(numbers), "each event counted on its alert once"
+    assert time.time() - sent < 15, "decided within seconds of the last delivery"
+    with httpx.Client(base_url=stack.api_url, timeout=10) as api:
+        window = {"after_": _iso(since - 5), "before_": _iso(time.time())}
+        query = {"flows": {"name": {"any_": ["process-events"]}},
+                 "flow_runs": {"expected_start_time": window}}  # fmt: skip
+        runs = int(call(api, "POST", "/flow_runs/count", json=query).json())
+    assert 1 <= runs <= 3, f"{runs} process-events runs for {deliveries} deliveries"
+
+
+def _iso(at: float) -> str:
+    return datetime.fromtimestamp(at, UTC).isoformat()
 
 
 def test_make_down_waits_for_runs_in_flight_and_cancels_none(stack: RunningStack) -> None:

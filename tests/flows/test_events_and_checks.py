@@ -3,6 +3,7 @@ real loopback targets and the loopback Slack fake: a storm is one incident and a
 messages, a resolution resolves it, a new firing reopens it, a runbook runs, a failing check
 becomes an incident through the same pipeline, and a silent check raises the dead-man."""
 
+import contextvars
 import sys
 import threading
 import time
@@ -30,6 +31,7 @@ from serviceops.domain.cmdb import Catalogue
 from serviceops.domain.correlation import AlertState
 from serviceops.domain.event import EventIn, EventPolicy, ResponseRule, Runbook
 from serviceops.domain.incident import IncidentState, Source
+from serviceops.stopping import STOPPING
 from serviceops.store.cmdb import CatalogueRepository, CheckRunRepository
 from serviceops.store.events import AlertActionRepository, AlertRepository, EventRepository
 from serviceops.store.repositories import AuditRepository, IncidentRepository
@@ -93,14 +95,20 @@ def test_a_watch_decides_what_arrives_while_it_watches_in_one_run(
     """One run, three deliveries a second apart: each is decided within a pass or two of its
     arrival, by the same run, and the quiet half-seconds in between make no passes."""
     watched: list[Any] = []
-    watcher = threading.Thread(target=lambda: watched.append(process_events(watch_seconds=5)))
+    settings = contextvars.copy_context()  # the harness's API URL is a context setting
+
+    def watch() -> None:
+        watched.append(process_events(watch_seconds=5))
+
+    watcher = threading.Thread(target=settings.run, args=(watch,))
     watcher.start()
     arrivals, decided = [], []
     for i in range(3):
         time.sleep(1)
         record(sessions, [event(check=f"Wave{i}")])
         arrivals.append(time.monotonic())
-        while pending_count(sessions):
+        deadline = time.monotonic() + 30
+        while pending_count(sessions) and time.monotonic() < deadline:
             time.sleep(0.05)
         decided.append(time.monotonic())
     watcher.join(timeout=60)
@@ -112,6 +120,22 @@ def test_a_watch_decides_what_arrives_while_it_watches_in_one_run(
     assert max(lags) < 5, lags
     (alert,) = alerts(sessions)
     assert alert.event_count == 3 and alert.incident_number is not None
+
+
+def test_a_stopping_runner_ends_the_watch_after_its_pass(
+    serviceops_env: str, sessions: sessionmaker[Session]
+) -> None:
+    """SIGTERM to the routine runner sets STOPPING: a 60-second watch decides what is pending
+    and ends at once, Completed, instead of being cut off when the process exits."""
+    record(sessions, [event()])
+    STOPPING.set()
+    try:
+        started = time.monotonic()
+        result = process_events(watch_seconds=60)
+    finally:
+        STOPPING.clear()
+    assert time.monotonic() - started < 30
+    assert result.passes == 1 and result.correlation.events == 1
 
 
 def pending_count(sessions: sessionmaker[Session]) -> int:
