@@ -18,6 +18,7 @@ every run missed while it was down.
 """
 
 import contextvars
+import gc
 import logging
 import signal
 import threading
@@ -155,6 +156,7 @@ def main() -> None:
     signal.signal(signal.SIGINT, _stop)
     runner = RoutineRunner(routine_definitions())
     runner.register()
+    gc.freeze()  # what is loaded lives as long as the process: keep full collections short
     logger.info("routine runner: %d deployments", len(runner.flows))
     runner.run()
 

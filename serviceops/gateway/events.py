@@ -181,7 +181,8 @@ async def _record(
             deliveries.answer_all(source, keys, status.HTTP_202_ACCEPTED, body)
         return status.HTTP_202_ACCEPTED, body, True
 
-    code, body, first = await anyio.to_thread.run_sync(record)
+    writer: anyio.CapacityLimiter = request.app.state.event_writer
+    code, body, first = await anyio.to_thread.run_sync(record, limiter=writer)
     if first:
         kicker: ProcessingKicker = request.app.state.kicker
         kicker.kick()
