@@ -139,8 +139,9 @@ def _alerts(i: int) -> list[dict[str, Any]]:
 
 def _alertmanager_webhook(token: str) -> Callable[[int, str], dict[str, Any]]:
     def delivery(i: int, label: str) -> dict[str, Any]:
-        alerts = [a | {"status": "firing", "fingerprint": f"{label}{i}{j}"} for j, a in
-                  enumerate(_alerts(i))]  # fmt: skip
+        # As Alertmanager sends them: a fingerprint per label set, the same alerts again and
+        # again while they fire.
+        alerts = [a | {"status": "firing", "fingerprint": _fingerprint(a)} for a in _alerts(i)]
         payload = {
             "version": "4",
             "groupKey": f"{label}-{i}",
@@ -156,6 +157,11 @@ def _alertmanager_webhook(token: str) -> Callable[[int, str], dict[str, Any]]:
         return {"json": payload, "headers": {"Authorization": f"Bearer {token}"}}
 
     return delivery
+
+
+def _fingerprint(alert: dict[str, Any]) -> str:
+    labels = alert["labels"]
+    return f"{labels['service']}-{labels['alertname']}-{labels['instance']}"
 
 
 def _v2_alerts(i: int, label: str) -> dict[str, Any]:

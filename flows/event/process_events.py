@@ -98,9 +98,10 @@ def _one_pass(result: EventsProcessed, max_batches: int, *, sweep: bool, owed: b
         started = time.monotonic()
         while actions := claim_alert_actions(ACTIONS_AT_ONCE):
             acted = True
-            for action in actions:
-                _act(result, action)
-            if len(actions) < ACTIONS_AT_ONCE:
+            failed = [action for action in actions if not _act(result, action)]
+            # A released action is claimable at once: claiming on after a failure would try
+            # it again in this same pass. What is left waits for the next pass that claims.
+            if failed or len(actions) < ACTIONS_AT_ONCE:
                 break
             if time.monotonic() - started > ACTION_BUDGET_S:
                 left = True
@@ -112,7 +113,8 @@ def _one_pass(result: EventsProcessed, max_batches: int, *, sweep: bool, owed: b
     return left
 
 
-def _act(result: EventsProcessed, action: AlertAction) -> None:
+def _act(result: EventsProcessed, action: AlertAction) -> bool:
+    """Carry out one action; False when it failed (released for a later pass, or given up)."""
     try:
         result.actions_done.append(carry_out(action))
     except Exception as exc:  # one action failing must not stop the others
@@ -121,6 +123,8 @@ def _act(result: EventsProcessed, action: AlertAction) -> None:
         gave_up = release_alert_action(action, str(exc))
         outcome = "given up" if gave_up else "will be retried"
         result.actions_failed.append(f"{action.alert_number} {kind} ({outcome}): {exc}")
+        return False
+    return True
 
 
 class ActionsFailed(RuntimeError):

@@ -51,9 +51,9 @@ def serviceops_env(
     get_settings.cache_clear()
 
 
-# Flows that suspend (fulfil-request) need a deployment and a runner: these tests serve every
-# deployment from a `python -m deployments.serve` process against the test server, once per
-# module and database backend.
+# Flows that suspend (fulfil-request) need a deployment and a runner: these tests serve the
+# on-demand deployments from a `python -m deployments.serve` process against the test server,
+# once per module and database backend.
 
 BLOCK_HAND_OVER = {
     "sqlite": [
@@ -149,21 +149,16 @@ def served(prefect_server: None, tmp_path_factory: pytest.TempPathFactory) -> It
 
 
 def _wait_for_deployments(log: Path, timeout: float = 90) -> None:
-    """Until serve has registered everything; then the schedules are paused, so minute-by-
-    minute runs neither load the test server's SQLite nor land in the assertions (the tests
-    call the scheduled flows themselves)."""
+    """Until serve has registered the procedures people start (the scheduled routine is the
+    routine runner's, not started here: the tests call those flows themselves)."""
     from deployments.definitions import definitions
 
-    expected = {d.name for d in definitions()}
-    scheduled = {d.name for d in definitions() if d.scheduled}
+    expected = {d.name for d in definitions() if not d.scheduled}
     deadline = time.monotonic() + timeout
     with get_client(sync_client=True) as client:
         while time.monotonic() < deadline:
             deployments = client.read_deployments()
             if {d.name for d in deployments} >= expected and "polling" in log.read_text():
-                for deployment in deployments:
-                    if deployment.name in scheduled:
-                        client.pause_deployment(deployment.id)
                 return
             time.sleep(0.5)
     raise AssertionError(f"serve did not register its deployments:\n{log.read_text()[-3000:]}")

@@ -278,6 +278,33 @@ def test_a_failing_runbook_fails_the_run_and_is_given_up_after_three_attempts(
     assert trail[-1].action == "action" and "gave up" in trail[-1].reason
 
 
+def test_failing_runbooks_on_many_alerts_are_tried_once_a_pass(
+    serviceops_env: str, sessions: sessionmaker[Session]
+) -> None:
+    """Seven alerts whose runbook fails: one pass tries each at most once, none is given up
+    (a released action is claimable at once; claiming on would have spent its attempts)."""
+    policy = EventPolicy(
+        allowed_commands=[sys.executable],
+        runbooks={"broken": Runbook(argv=[sys.executable, "-c", "raise SystemExit(3)"])},
+        responses=[ResponseRule(check="Queue*", response="remediate", runbook="broken")],
+    )
+    EventPolicyBlock(policy=policy).save("default", overwrite=True)
+    try:
+        record(sessions, [event(check="QueueStuck", service=f"svc{i}") for i in range(7)])
+        with pytest.raises(ActionsFailed):
+            process_events()
+    finally:
+        EventPolicyBlock().save("default", overwrite=True)
+    with sessions.begin() as session:
+        actions = [
+            action
+            for alert in AlertRepository(session).list()
+            for action in AlertActionRepository(session).for_alert(alert.number or "")
+        ]
+    assert len(actions) == 7
+    assert all(action.attempts <= 1 and action.done_at is None for action in actions)
+
+
 class Target(BaseHTTPRequestHandler):
     status = 200
 
