@@ -3,11 +3,12 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-# The suite waits more than it computes (servers starting, runs polled): three workers on two
-# cores, a test file on one worker so its module fixtures start once. The end-to-end tests run
+# The suite waits more than it computes (servers starting, runs polled; a run keeps about one
+# core of two busy): four workers on two cores, a test file on one worker so its module
+# fixtures start once. The end-to-end tests run
 # the whole stack as a user does (its serve process starts a process per run) and go after,
 # alone, as they would on a user's machine.
-TEST_WORKERS ?= 3
+TEST_WORKERS ?= 4
 
 .PHONY: up down test bench lint format
 

@@ -46,6 +46,7 @@ logger = logging.getLogger("serviceops.routine")
 POLL_S = 1.0
 GRACE_S = 15.0
 MOST_AT_ONCE = 8
+_EARLIEST = datetime.min.replace(tzinfo=UTC)
 
 
 class RoutineRunner:
@@ -78,7 +79,7 @@ class RoutineRunner:
             deployment_ids=list(self.flows), scheduled_before=datetime.now(UTC)
         )
         started = []
-        for flow_run in sorted(due, key=lambda run: run.next_scheduled_start_time or 0):
+        for flow_run in sorted(due, key=lambda run: run.expected_start_time or _EARLIEST):
             with self._lock:
                 if flow_run.id in self.in_flight or len(self.in_flight) >= MOST_AT_ONCE:
                     continue
@@ -126,8 +127,12 @@ class RoutineRunner:
     def _finish(self, client: SyncPrefectClient) -> None:
         if not self.wait(GRACE_S):
             logger.warning("runs still in flight after %.0f s: %s", GRACE_S, list(self.in_flight))
-        for deployment_id in self.flows:
-            client.pause_deployment(deployment_id)
+        try:
+            for deployment_id in self.flows:
+                client.pause_deployment(deployment_id)
+        except Exception as exc:  # Prefect already gone: its schedules are not running either
+            logger.warning("routine deployments not paused: %s", exc)
+            return
         logger.info("routine deployments paused")
 
 
