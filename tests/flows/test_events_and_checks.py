@@ -249,15 +249,20 @@ def save_argv_runbook(marker: Path, *placeholders: str) -> None:
     EventPolicyBlock(policy=policy).save("default", overwrite=True)
 
 
-def test_a_failing_runbook_fails_the_run_and_is_given_up_after_three_attempts(
-    serviceops_env: str, sessions: sessionmaker[Session]
-) -> None:
+def save_broken_runbook() -> None:
+    """Save a policy whose runbook `broken` (for Queue* checks) always exits 3."""
     policy = EventPolicy(
         allowed_commands=[sys.executable],
         runbooks={"broken": Runbook(argv=[sys.executable, "-c", "raise SystemExit(3)"])},
         responses=[ResponseRule(check="Queue*", response="remediate", runbook="broken")],
     )
     EventPolicyBlock(policy=policy).save("default", overwrite=True)
+
+
+def test_a_failing_runbook_fails_the_run_and_is_given_up_after_three_attempts(
+    serviceops_env: str, sessions: sessionmaker[Session]
+) -> None:
+    save_broken_runbook()
     try:
         record(sessions, [event(check="QueueStuck")])
         for attempt in (1, 2, 3):
@@ -283,12 +288,7 @@ def test_failing_runbooks_on_many_alerts_are_tried_once_a_pass(
 ) -> None:
     """Seven alerts whose runbook fails: one pass tries each at most once, none is given up
     (a released action is claimable at once; claiming on would have spent its attempts)."""
-    policy = EventPolicy(
-        allowed_commands=[sys.executable],
-        runbooks={"broken": Runbook(argv=[sys.executable, "-c", "raise SystemExit(3)"])},
-        responses=[ResponseRule(check="Queue*", response="remediate", runbook="broken")],
-    )
-    EventPolicyBlock(policy=policy).save("default", overwrite=True)
+    save_broken_runbook()
     try:
         record(sessions, [event(check="QueueStuck", service=f"svc{i}") for i in range(7)])
         with pytest.raises(ActionsFailed):
