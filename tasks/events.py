@@ -43,7 +43,7 @@ OUTPUT_LIMIT = 2000
 @task(cache_policy=NO_CACHE)
 def correlate_events(max_batches: int = 100) -> BatchReport:
     """Filtering, deduplication, significance, correlation and response selection for every
-    pending event, in batches of a thousand."""
+    pending event, in batches (serviceops.correlate.BATCH_SIZE)."""
     return correlate_pending(
         sessions(),
         load_event_policy(),

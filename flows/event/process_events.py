@@ -1,8 +1,8 @@
 """process-events: event management after detection and logging, as a watch.
 
 The gateway only records events. One run watches for them: every half second it looks for
-pending events (one indexed query) and, when there are some, correlates them all in batches
-of a thousand, then carries out what the alerts ask for: raise an incident through the
+pending events (one indexed query) and, when there are some, correlates them all in short
+batches, then carries out what the alerts ask for: raise an incident through the
 incident procedure (log-incident as a subflow), resolve or reopen it, run a runbook. Once a
 minute it also retries released actions and reviews and closes resolved alerts.
 
@@ -40,7 +40,6 @@ from tasks.notifications import deliver_notifications
 
 POLL_S = 0.5
 SWEEP_S = 60.0
-ACTIONS_AT_ONCE = 5
 ACTION_BUDGET_S = 1.0
 
 
@@ -59,8 +58,8 @@ def process_events(
 ) -> EventsProcessed:
     """Correlate pending events and act on the alerts, for `watch_seconds` (0: one pass).
 
-    `max_batches` bounds one pass (a thousand events a batch), so a storm is worked off pass
-    by pass and the sweep still comes round.
+    `max_batches` bounds one pass (serviceops.correlate.BATCH_SIZE events a batch), so a
+    storm is worked off pass by pass and the sweep still comes round.
     """
     result = EventsProcessed()
     deadline = time.monotonic() + watch_seconds
@@ -87,8 +86,10 @@ def _one_pass(result: EventsProcessed, max_batches: int, *, sweep: bool, owed: b
     made some, when some are owed, or on the sweep (released ones, retried once a minute).
 
     Actions (an incident raised through log-incident, a runbook) take far longer than
-    deciding events, so they are claimed a few at a time and stop after ACTION_BUDGET_S to let
-    the next pass decide what arrived meanwhile; returns True when some may be left.
+    deciding events (a second or more each), so they are claimed one at a time and stop once
+    ACTION_BUDGET_S is spent, to let the next pass decide what arrived meanwhile: under a
+    storm that opens twenty alerts, events wait for one action, not for all twenty. Returns
+    True when some may be left.
     """
     report = correlate_events(max_batches)
     result.correlation = result.correlation.add(report)
@@ -96,12 +97,11 @@ def _one_pass(result: EventsProcessed, max_batches: int, *, sweep: bool, owed: b
     acted = left = False
     if sweep or owed or report.actions:
         started = time.monotonic()
-        while actions := claim_alert_actions(ACTIONS_AT_ONCE):
+        while actions := claim_alert_actions(1):
             acted = True
-            failed = [action for action in actions if not _act(result, action)]
             # A released action is claimable at once: claiming on after a failure would try
             # it again in this same pass. What is left waits for the next pass that claims.
-            if failed or len(actions) < ACTIONS_AT_ONCE:
+            if not _act(result, actions[0]):
                 break
             if time.monotonic() - started > ACTION_BUDGET_S:
                 left = True

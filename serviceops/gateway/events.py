@@ -36,19 +36,21 @@ from serviceops.gateway.webhooks import secrets_of, verified
 from serviceops.settings import Settings
 from serviceops.store.events import EventRepository
 from serviceops.store.requests import DeliveryRepository
+from serviceops.store.write_lock import WriteLockTimeout, take_write_lock
 
 logger = logging.getLogger(__name__)
 
 router = APIRouter(prefix="/webhooks", tags=["events"])
 
 MAX_EVENTS = 1000
+WRITE_PATIENCE_S = 5.0  # a sender's timeout is about 10 s: answer 503 before it gives up
 ModelT = TypeVar("ModelT", bound=BaseModel)
 _ANSWERS: dict[int | str, dict[str, Any]] = {
     202: {"description": 'Recorded: `{"accepted": n, "events": ["EVT-000001", ...]}`'},
     401: {"description": "Missing or wrong credentials"},
     413: {"description": "Body over 1 MiB"},
     422: {"description": "Invalid payload; `loc` names the field"},
-    503: {"description": "No credentials configured for this webhook"},
+    503: {"description": "No credentials configured, or the database stayed busy (retry)"},
 }
 
 
@@ -170,8 +172,9 @@ async def _record(
     sessions: sessionmaker[Session] = request.app.state.sessions
 
     def record() -> tuple[int, dict[str, Any], bool]:
-        at = datetime.now(UTC)
         with sessions.begin() as session:
+            take_write_lock(session, WRITE_PATIENCE_S)
+            at = datetime.now(UTC)
             deliveries = DeliveryRepository(session)
             stored = deliveries.claim_all(source, keys, at)
             if stored is not None:
@@ -182,7 +185,15 @@ async def _record(
         return status.HTTP_202_ACCEPTED, body, True
 
     writer: anyio.CapacityLimiter = request.app.state.event_writer
-    code, body, first = await anyio.to_thread.run_sync(record, limiter=writer)
+    try:
+        code, body, first = await anyio.to_thread.run_sync(record, limiter=writer)
+    except WriteLockTimeout:
+        logger.warning("events not recorded: the database stayed locked for %s s", WRITE_PATIENCE_S)
+        raise HTTPException(
+            status.HTTP_503_SERVICE_UNAVAILABLE,
+            detail="database busy: nothing was recorded, send again",
+            headers={"Retry-After": "1"},
+        ) from None
     if first:
         kicker: ProcessingKicker = request.app.state.kicker
         kicker.kick()

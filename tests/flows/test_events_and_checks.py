@@ -20,6 +20,7 @@ from prefect.client.schemas.filters import DeploymentFilter, DeploymentFilterId
 from prefect.events import emit_event
 from sqlalchemy.orm import Session, sessionmaker
 
+import flows.event.process_events as process_events_flow
 from blocks.event_policy import EventPolicyBlock
 from deployments.automations import deadman_automations, disable_automations
 from flows.event.process_events import ActionsFailed, process_events
@@ -126,6 +127,25 @@ def test_a_watch_decides_what_arrives_while_it_watches_in_one_run(
     assert max(lags) < 5, lags
     (alert,) = alerts(sessions)
     assert alert.event_count == 3 and alert.incident_number is not None
+
+
+def test_a_pass_stops_acting_once_its_budget_is_spent_and_the_next_goes_on(
+    serviceops_env: str,
+    sessions: sessionmaker[Session],
+    fake_slack: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Three alerts, three incidents to raise, no time for more than one: a pass raises one
+    (actions are claimed one at a time, so events that arrive meanwhile wait for one action,
+    not for all), the others stay claimable, and the following passes raise them."""
+    monkeypatch.setattr(process_events_flow, "ACTION_BUDGET_S", 0.0)
+    record(sessions, [event(service=service) for service in ("mail", "web", "dns")])
+    first = process_events()
+    assert first.correlation.events == 3 and len(first.actions_done) == 1
+    assert sum(alert.incident_number is not None for alert in alerts(sessions)) == 1
+    second, third = process_events(), process_events()
+    assert len(second.actions_done) == len(third.actions_done) == 1
+    assert all(alert.incident_number is not None for alert in alerts(sessions))
 
 
 def test_a_stopping_runner_ends_the_watch_after_its_pass(

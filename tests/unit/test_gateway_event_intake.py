@@ -5,9 +5,12 @@ on a real Prefect server). Both database backends; in process and over a real so
 
 import asyncio
 import json
+import shutil
+import sqlite3
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -26,9 +29,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from serviceops.correlate import correlate_pending
 from serviceops.domain.event import EventPolicy
+from serviceops.gateway import events as gateway_events
 from serviceops.gateway.app import create_app
 from serviceops.gateway.event_runs import ProcessingKicker, slot_of
 from serviceops.settings import Settings
+from serviceops.store.db import make_engine
 from serviceops.store.events import AlertRepository, EventRepository
 from tests.unit.gateway_support import closed_port_url, serve, webhook_headers
 
@@ -289,6 +294,32 @@ def test_a_repeated_delivery_key_records_once(
     again = post_generic(client, event, **{"Idempotency-Key": "delivery-1"})
     assert again.status_code == 202 and again.json() == first.json()
     assert len(events(sessions)) == 1
+
+
+def test_a_database_locked_past_the_patience_is_503_and_the_resend_records(
+    tmp_path: Path, migrated_sqlite_template: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SQLite only (PostgreSQL's writers do not exclude each other): a writer that holds the
+    lock longer than intake waits gets a 503 to retry, with nothing recorded or claimed, so
+    the sender's resend of the same delivery is recorded once."""
+    path = tmp_path / "serviceops.db"
+    shutil.copyfile(migrated_sqlite_template, path)
+    url = f"sqlite:///{path}"
+    monkeypatch.setattr(gateway_events, "WRITE_PATIENCE_S", 0.2)
+    engine = make_engine(url)
+    sessions = sessionmaker(engine, expire_on_commit=False)
+    app = create_app(settings(tmp_path, url), sessions=sessions, prefect_api_url=closed_port_url())
+    event = {"service": "web", "check": "http", "summary": "500s"}
+    with TestClient(app) as client, closing(sqlite3.connect(path, isolation_level=None)) as other:
+        other.execute("BEGIN IMMEDIATE")
+        busy = post_generic(client, event, **{"Idempotency-Key": "delivery-1"})
+        other.execute("ROLLBACK")
+        again = post_generic(client, event, **{"Idempotency-Key": "delivery-1"})
+    assert busy.status_code == 503 and busy.headers["Retry-After"] == "1"
+    assert "nothing was recorded" in busy.json()["detail"]
+    assert again.status_code == 202 and again.json()["accepted"] == 1
+    assert len(events(sessions)) == 1
+    engine.dispose()
 
 
 def test_twenty_concurrent_duplicates_over_a_socket_give_one_alert(
