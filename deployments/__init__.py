@@ -1,1 +1,2 @@
-"""Every serviceops deployment in one list: served by `make up`, deployed by prefect.yaml."""
+"""Every serviceops deployment in one list: served by `make up`, deployed by the
+prefect.yaml it writes (deployments/prefect_yaml.py)."""

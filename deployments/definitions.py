@@ -21,6 +21,7 @@ from flows.problem.detect_problems import detect_problems
 from flows.problem.lifecycle import PROBLEM_FLOWS, log_problem
 from flows.request.fulfil_request import fulfil_request
 from flows.request.upkeep import review_access
+from serviceops import deployment_names as names
 from serviceops.domain.checks import CheckKind
 from serviceops.domain.cmdb import DEFAULT_SCHEDULES
 from serviceops.domain.kpi import ReportKind
@@ -78,23 +79,18 @@ class Definition:
     def scheduled(self) -> bool:
         return self.interval is not None or self.cron is not None
 
+    @property
+    def tags(self) -> list[str]:
+        return [*TAGS, "schedule"] if self.scheduled else list(TAGS)
+
     def to_deployment(self) -> RunnerDeployment:
-        tags = [*TAGS, "schedule"] if self.scheduled else TAGS
         return self.flow.to_deployment(
             name=self.name,
             interval=self.interval,
             cron=self.cron,
             parameters=self.parameters,
-            tags=tags,
+            tags=self.tags,
         )
-
-
-def check_deployment_name(kind: CheckKind) -> str:
-    return f"{kind.value}-checks"
-
-
-def report_deployment_name(kind: ReportKind) -> str:
-    return f"{kind.value}-report"
 
 
 def definitions(check_schedules: dict[CheckKind, int] | None = None) -> list[Definition]:
@@ -115,7 +111,7 @@ def definitions(check_schedules: dict[CheckKind, int] | None = None) -> list[Def
         *(
             Definition(
                 REPORT_FLOW,
-                report_deployment_name(kind),
+                names.report_deployment(kind.value),
                 cron=cron,
                 parameters={"kind": kind.value},
             )
@@ -124,7 +120,7 @@ def definitions(check_schedules: dict[CheckKind, int] | None = None) -> list[Def
         *(
             Definition(
                 CHECK_FLOW,
-                check_deployment_name(kind),
+                names.check_deployment(kind.value),
                 interval=timedelta(seconds=schedules[kind]),
                 parameters={"kind": kind.value},
             )

@@ -20,6 +20,7 @@ from pydantic_core import ErrorDetails
 from sqlalchemy.orm import Session
 
 from serviceops import cli_runs
+from serviceops import deployment_names as names
 from serviceops.cli_common import (
     EXIT_USAGE,
     JsonOpt,
@@ -62,9 +63,7 @@ from serviceops.store.problems import ProblemRepository
 from serviceops.store.repositories import AuditRepository, KnownErrorRepository, RecordNotFound
 
 __all__ = [
-    "DETECT_PROBLEMS",
     "FLOW_OF_PROBLEM_COMMAND",
-    "LOG_PROBLEM",
     "detect_problems_call",
     "kedb_app",
     "log_problem_call",
@@ -77,8 +76,6 @@ problem_app = typer.Typer(
 )
 kedb_app = typer.Typer(help="The known error database (KEDB): search and read known errors.")
 
-LOG_PROBLEM = "log-problem"
-DETECT_PROBLEMS = "detect-problems"
 
 # Each command model has exactly one flow; its deployment has the flow's name too
 # (deployments/definitions.py), as for incidents in cli_runs.FLOW_OF_COMMAND.
@@ -115,7 +112,7 @@ def _json(model: BaseModel) -> dict[str, object]:
 
 
 def log_problem_call(draft: ProblemDraft) -> cli_runs.FlowCall:
-    return cli_runs.FlowCall(LOG_PROBLEM, {"problem": _json(draft)})
+    return cli_runs.FlowCall(names.LOG_PROBLEM, {"problem": _json(draft)})
 
 
 def problem_command_call(command: ProblemCommand) -> cli_runs.FlowCall:
@@ -124,7 +121,7 @@ def problem_command_call(command: ProblemCommand) -> cli_runs.FlowCall:
 
 def detect_problems_call() -> cli_runs.FlowCall:
     """The hourly deployment, run now: the policy block's trend rule, no parameters."""
-    return cli_runs.FlowCall(DETECT_PROBLEMS, {})
+    return cli_runs.FlowCall(names.DETECT_PROBLEMS, {})
 
 
 def _options(**renamed: str) -> Callable[[ErrorDetails], str]:

@@ -10,6 +10,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from serviceops import deployment_names as names
 from serviceops.domain.checks import CheckKind
 from serviceops.domain.incident import (
     AcknowledgeIncident,
@@ -25,8 +26,6 @@ from serviceops.domain.incident import (
 )
 from serviceops.settings import get_settings
 
-LOG_INCIDENT = "log-incident"
-RUN_CHECKS = "run-checks"
 # What Prefect puts before the exception in a failed run's state message; the rest (e.g.
 # "IllegalTransition: INC-000001: cannot close ...") is what the operator needs to read.
 _FAILED_PREFIX = "Flow run encountered an exception: "
@@ -73,11 +72,11 @@ class FlowCall:
 
     @property
     def deployment(self) -> str:
-        return f"{self.flow}/{self.name or self.flow}"
+        return names.deployment(self.flow, self.name)
 
 
 def log_incident_call(draft: IncidentDraft) -> FlowCall:
-    return FlowCall(LOG_INCIDENT, {"incident": _json(draft)})
+    return FlowCall(names.LOG_INCIDENT, {"incident": _json(draft)})
 
 
 def command_call(command: IncidentCommand) -> FlowCall:
@@ -86,7 +85,7 @@ def command_call(command: IncidentCommand) -> FlowCall:
 
 def checks_call(kind: CheckKind) -> FlowCall:
     """The scheduled deployment of that kind of check, run now (same code, same records)."""
-    return FlowCall(RUN_CHECKS, {"kind": kind.value}, name=f"{kind.value}-checks")
+    return FlowCall(names.RUN_CHECKS, {"kind": kind.value}, name=names.check_deployment(kind.value))
 
 
 def _json(model: BaseModel) -> dict[str, Any]:

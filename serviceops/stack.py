@@ -19,6 +19,7 @@ from pathlib import Path
 
 import httpx
 
+from serviceops import deployment_names as names
 from serviceops.catalogue_file import CatalogueError, load_catalogue_file
 from serviceops.prefect_rest import call
 from serviceops.settings import Settings
@@ -31,7 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 QUIET_BEFORE_STOP = timedelta(seconds=5)
 OVERDUE = timedelta(minutes=2)
 # The event watch (process-events) runs for longer than a minute: `down` does not wait for it.
-EVENT_WATCH = "process-events"
+EVENT_WATCH = names.PROCESS_EVENTS
 
 
 class StackError(RuntimeError):

@@ -10,7 +10,8 @@ A run watches for longer than a minute and the schedule starts the next one befo
 a storm and a trickle cost the same one run a minute, and there is always a watcher (the
 routine runner runs it in a thread, deployments/routine.py). The overlap is safe: batches
 take the processing lock and actions are claimed. A run with `watch_seconds` 0 (the default,
-as from the UI) does one full pass and ends; a stopping runner ends the watch after its pass.
+as from the UI) does one full pass (as many as its actions need) and ends; a stopping runner
+ends the watch after its pass.
 """
 
 import time
@@ -21,6 +22,7 @@ from prefect.artifacts import create_table_artifact
 from pydantic import BaseModel, Field
 
 from flows.incident.log_incident import log_incident
+from serviceops import deployment_names as names
 from serviceops.correlate import BatchReport
 from serviceops.domain.correlation import ActionKind
 from serviceops.stopping import STOPPING
@@ -51,7 +53,7 @@ class EventsProcessed(BaseModel):
     alerts_closed: list[str] = Field(default_factory=list)
 
 
-@flow(name="process-events")
+@flow(name=names.PROCESS_EVENTS)
 def process_events(
     watch_seconds: Annotated[float, Field(ge=0, le=3600, title="Watch for (seconds)")] = 0,
     max_batches: Annotated[int, Field(ge=1, le=1000, title="Most batches a pass")] = 100,
@@ -71,7 +73,9 @@ def process_events(
             next_sweep = time.monotonic() + SWEEP_S
         if sweep or owed or events_pending():
             owed = _one_pass(result, max_batches, sweep=sweep, owed=owed)
-        if time.monotonic() >= deadline or STOPPING.wait(0 if owed else POLL_S):
+        if time.monotonic() >= deadline and not owed:  # what a pass left, this run finishes
+            break
+        if STOPPING.wait(0 if owed else POLL_S):
             break
     report = result.correlation
     if report.events or result.actions_done or result.actions_failed or result.alerts_closed:
@@ -99,9 +103,10 @@ def _one_pass(result: EventsProcessed, max_batches: int, *, sweep: bool, owed: b
         started = time.monotonic()
         while actions := claim_alert_actions(1):
             acted = True
+            (action,) = actions
             # A released action is claimable at once: claiming on after a failure would try
             # it again in this same pass. What is left waits for the next pass that claims.
-            if not _act(result, actions[0]):
+            if not _act(result, action):
                 break
             if time.monotonic() - started > ACTION_BUDGET_S:
                 left = True

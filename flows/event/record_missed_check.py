@@ -5,11 +5,12 @@ incident it raises is deduplicated and resolved like any other alert's."""
 from prefect import flow
 
 from flows.event.process_events import process_events
+from serviceops import deployment_names as names
 from serviceops.domain.check_events import MissedCheck
 from tasks.events import record_missed_check_event
 
 
-@flow(name="record-missed-check")
+@flow(name=names.RECORD_MISSED_CHECK)
 def record_missed_check(missed: MissedCheck) -> str:
     """Record that a kind of check went silent, and process it at once."""
     number = record_missed_check_event(missed)

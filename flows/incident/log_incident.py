@@ -4,6 +4,7 @@ from prefect import flow
 
 from flows.incident.artifacts import publish_summary
 from flows.incident.major_incident import major_incident_procedure
+from serviceops import deployment_names as names
 from serviceops.domain.incident import IncidentDraft
 from tasks.incident import (
     assign_incident,
@@ -17,7 +18,7 @@ from tasks.incident import (
 from tasks.notifications import deliver_notifications
 
 
-@flow(name="log-incident", log_prints=False)
+@flow(name=names.LOG_INCIDENT, log_prints=False)
 def log_incident(incident: IncidentDraft) -> str:
     """Log, categorize, prioritize, diagnose, assign, time and announce a new incident.
 

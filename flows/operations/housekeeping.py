@@ -14,6 +14,7 @@ from prefect import flow, get_run_logger
 from prefect.artifacts import create_table_artifact
 from pydantic import BaseModel, Field
 
+from serviceops import deployment_names as names
 from serviceops.notify.outbox import DeliveryReport
 from tasks.major import post_major_status_updates
 from tasks.notifications import deliver_notifications
@@ -45,7 +46,7 @@ class HousekeepingFailed(RuntimeError):
     """Some parts failed this minute (see the message); the others did their work."""
 
 
-@flow(name="housekeeping")
+@flow(name=names.HOUSEKEEPING)
 def housekeeping() -> HousekeepingReport:
     """Every minute: SLA sweep, major-incident updates, late request starts, approval chasing,
     outbox delivery; each part on its own, the run Failed if any part failed."""

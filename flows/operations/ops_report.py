@@ -9,12 +9,13 @@ from datetime import date
 from prefect import flow
 from prefect.artifacts import create_markdown_artifact
 
+from serviceops import deployment_names as names
 from serviceops.domain.kpi import KpiReport, ReportKind
 from tasks.notifications import deliver_notifications
 from tasks.report import artifact_key, gather_kpis, queue_report_summary, render_report
 
 
-@flow(name="ops-report")
+@flow(name=names.OPS_REPORT)
 def ops_report(kind: ReportKind = ReportKind.DAILY, last_day: date | None = None) -> KpiReport:
     """The KPIs of the period, published as an artifact and summarised in Slack.
 

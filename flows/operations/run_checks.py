@@ -11,6 +11,7 @@ from prefect.artifacts import create_table_artifact
 from prefect.events import emit_event
 
 from flows.event.process_events import process_events
+from serviceops import deployment_names as names
 from serviceops.domain.checks import CheckKind, CheckResult
 from tasks.checks import plan_checks, probe, record_check_results
 
@@ -21,7 +22,7 @@ def reporter_resource(kind: CheckKind) -> str:
     return f"serviceops.checks.{kind.value}"
 
 
-@flow(name="run-checks")
+@flow(name=names.RUN_CHECKS)
 def run_checks(kind: CheckKind | None = None) -> list[CheckResult]:
     """Probe every check of `kind` (empty: every check) in the catalogue, record, raise
     events, report."""

@@ -10,6 +10,7 @@ the decision it was given.
 from prefect import flow, suspend_flow_run
 from prefect.states import Failed, State
 
+from serviceops import deployment_names as names
 from serviceops.domain.request import (
     ApprovalDecision,
     RequestState,
@@ -29,7 +30,7 @@ from tasks.request import (
 )
 
 
-@flow(name="fulfil-request", persist_result=True)
+@flow(name=names.FULFIL_REQUEST, persist_result=True)
 def fulfil_request(request: RequestSubmission, number: str | None = None) -> str | State:
     """Fulfil one service request from the catalogue.
 

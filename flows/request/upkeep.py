@@ -3,12 +3,13 @@ away and chasing overdue approvals are parts of the every-minute housekeeping.)"
 
 from prefect import flow
 
+from serviceops import deployment_names as names
 from serviceops.domain.access import ReviewFinding
 from tasks.notifications import deliver_notifications
 from tasks.request_upkeep import review_access_grants
 
 
-@flow(name="review-access")
+@flow(name=names.REVIEW_ACCESS)
 def review_access() -> list[ReviewFinding]:
     """Remove expired and leavers' grants, flag movers' grants for review."""
     findings = review_access_grants()

@@ -29,6 +29,8 @@ from prefect.client.schemas.filters import (
 from prefect.client.schemas.objects import StateType
 from prefect.states import Scheduled
 
+from serviceops import deployment_names as names
+from serviceops.deployment_names import deployment
 from serviceops.gateway.prefect_api import prefect_client
 
 if TYPE_CHECKING:
@@ -36,7 +38,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-PROCESS_EVENTS = "process-events/process-events"
+PROCESS_EVENTS = deployment(names.PROCESS_EVENTS)
 SLOT_S = 2.0
 # A scheduled run due this soon counts as watching: serve is about to start it.
 DUE_SOON = timedelta(seconds=5)

@@ -25,6 +25,8 @@ from pydantic import BaseModel
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from serviceops import deployment_names as names
+from serviceops.deployment_names import deployment
 from serviceops.domain import fulfilment
 from serviceops.domain.request import RequestSubmission, ServiceRequest
 from serviceops.gateway.prefect_api import prefect_client
@@ -36,7 +38,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-FULFIL_REQUEST = "fulfil-request/fulfil-request"
+FULFIL_REQUEST = deployment(names.FULFIL_REQUEST)
 ACCEPTED = 202
 START_TIMEOUT_S = 5.0
 # Two deliveries racing for one key: the loser's insert may fail instead of waiting; its

@@ -334,7 +334,9 @@ class AlertActionRepository:
 
         One UPDATE picks and claims them: on SQLite it takes the write lock first, so two
         claimers cannot read the same rows; on PostgreSQL rows another claimer holds are
-        skipped, and the condition is checked again on the row it locks.
+        skipped, and the condition is checked again on the row it locks. There the pick is a
+        MATERIALIZED CTE, run once: as a subquery PostgreSQL may run it again for each row it
+        updates, each time skipping the rows it just locked, and claim more than `limit`.
         """
         record = AlertActionRecord
         claimable = and_(
@@ -343,10 +345,13 @@ class AlertActionRepository:
         )
         ids = select(record.id).where(claimable).order_by(record.id).limit(limit)
         if self.session.get_bind().dialect.name == "postgresql":
-            ids = ids.with_for_update(skip_locked=True)
+            picked = ids.with_for_update(skip_locked=True).cte("picked")
+            picked = picked.prefix_with("MATERIALIZED")
+        else:
+            picked = ids.cte("picked")
         statement = (
             update(record)
-            .where(record.id.in_(ids.scalar_subquery()), claimable)
+            .where(record.id.in_(select(picked.c.id)), claimable)
             .values(claimed_at=at, attempts=record.attempts + 1)
             .returning(record)
             .execution_options(synchronize_session=False)

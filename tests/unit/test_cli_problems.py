@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import CliRunner, Result
 
 from serviceops import cli_problems, cli_runs
+from serviceops import deployment_names as names
 from serviceops.cli import app
 from serviceops.domain.incident import IncidentDraft
 from serviceops.domain.priority import Impact, Urgency
@@ -196,9 +197,9 @@ def test_every_problem_command_has_its_flow() -> None:
     assert {model: name for name, model in parameter_of.items()} == (
         cli_problems.FLOW_OF_PROBLEM_COMMAND
     )
-    assert log_problem.name == cli_problems.LOG_PROBLEM
+    assert log_problem.name == names.LOG_PROBLEM
     assert log_problem.fn.__annotations__["problem"] is ProblemDraft
-    assert detect_problems.name == cli_problems.DETECT_PROBLEMS
+    assert detect_problems.name == names.DETECT_PROBLEMS
     assert detect_problems.parameters.properties == {}
 
 

@@ -1,5 +1,6 @@
-"""The deployments: prefect.yaml (production) and the served definitions (make up) agree, and
-every flow's parameters render as a described form in the Prefect UI."""
+"""The deployments: prefect.yaml (production) is what the definitions (make up) write, on the
+catalogue's schedules, and every flow's parameters render as a described form in the Prefect
+UI."""
 
 import importlib.util
 from pathlib import Path
@@ -26,6 +27,9 @@ from deployments.definitions import (
     SCHEDULED,
     definitions,
 )
+from deployments.prefect_yaml import CATALOGUE, render
+from deployments.prefect_yaml import main as write_prefect_yaml
+from serviceops.catalogue_file import load_catalogue_file
 from serviceops.domain.checks import CheckKind
 from serviceops.domain.cmdb import DEFAULT_SCHEDULES
 from serviceops.domain.kpi import ReportKind
@@ -44,6 +48,31 @@ def _load_entrypoint(entrypoint: str) -> Flow:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return getattr(module, name)
+
+
+def test_prefect_yaml_is_what_the_definitions_write() -> None:
+    """Edited by hand or left behind by a change to the definitions: run
+    `python -m deployments.prefect_yaml` and commit the file."""
+    schedules = load_catalogue_file(CATALOGUE).schedules
+    assert (ROOT / "prefect.yaml").read_text() == render(schedules)
+
+
+def test_the_catalogue_schedules_reach_prefect_deploy_as_they_reach_make_up(
+    tmp_path: Path,
+) -> None:
+    text = CATALOGUE.read_text()
+    start = text.index("[schedules]")
+    end = text.index("[[items]]", start)
+    catalogue = tmp_path / "cmdb.toml"
+    catalogue.write_text(f"{text[:start]}[schedules]\nhttp = 120\ntls = 86400\n\n{text[end:]}")
+    written = tmp_path / "prefect.yaml"
+    write_prefect_yaml([str(catalogue), "--output", str(written)])
+    deployed = {d["name"]: d for d in yaml.safe_load(written.read_text())["deployments"]}
+    served = {d.name: d for d in definitions(load_catalogue_file(catalogue).schedules)}
+    for name, seconds in {"http-checks": 120, "tls-checks": 86400, "tcp-checks": 300}.items():
+        assert deployed[name]["schedules"] == [{"interval": seconds}]
+        interval = served[name].interval
+        assert interval is not None and interval.total_seconds() == seconds
 
 
 def test_prefect_yaml_deploys_exactly_the_served_deployments() -> None:

@@ -163,6 +163,19 @@ def test_informational_events_are_logged_without_messages(sessions: sessionmaker
     assert stored.response is Response.LOG and stored.processed_at is not None
 
 
+def test_a_claim_takes_no_more_actions_than_its_limit(sessions: sessionmaker[Session]) -> None:
+    """PostgreSQL may run an IN (SELECT ... LIMIT n) subquery once per row it updates: each
+    run picks another row, and a claim of one took all three (left claimed, untried, for the
+    lease's ten minutes)."""
+    record(sessions, [event(service=f"svc-{i}") for i in range(3)])
+    correlate_batch(sessions, EventPolicy(), T0)
+    lease = T0 - timedelta(minutes=10)
+    with sessions.begin() as session:
+        claimed = [AlertActionRepository(session).claim(T0, lease, 1) for _ in range(4)]
+    assert [len(actions) for actions in claimed] == [1, 1, 1, 0]
+    assert len({actions[0].id for actions in claimed[:3]}) == 3
+
+
 def test_concurrent_claimers_never_get_the_same_action(sessions: sessionmaker[Session]) -> None:
     record(sessions, [event(service=f"svc-{i}") for i in range(12)])
     correlate_batch(sessions, EventPolicy(), T0)
