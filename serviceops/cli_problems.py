@@ -63,7 +63,6 @@ from serviceops.store.problems import ProblemRepository
 from serviceops.store.repositories import AuditRepository, KnownErrorRepository, RecordNotFound
 
 __all__ = [
-    "FLOW_OF_PROBLEM_COMMAND",
     "detect_problems_call",
     "kedb_app",
     "log_problem_call",
@@ -76,19 +75,6 @@ problem_app = typer.Typer(
 )
 kedb_app = typer.Typer(help="The known error database (KEDB): search and read known errors.")
 
-
-# Each command model has exactly one flow; its deployment has the flow's name too
-# (deployments/definitions.py), as for incidents in cli_runs.FLOW_OF_COMMAND.
-FLOW_OF_PROBLEM_COMMAND: dict[type[ProblemCommand], str] = {
-    CategorizeProblem: "categorize-problem",
-    PrioritizeProblem: "prioritize-problem",
-    InvestigateProblem: "investigate-problem",
-    RecordWorkaround: "record-workaround",
-    RaiseKnownError: "raise-known-error",
-    ResolveProblem: "resolve-problem",
-    CloseProblem: "close-problem",
-    ReviewProblem: "review-major-problem",
-}
 
 PROBLEM_NUMBER = re.compile(r"^PRB-\d{6,}$")
 KNOWN_ERROR_NUMBER = re.compile(r"^KE-\d{6,}$")
@@ -116,7 +102,7 @@ def log_problem_call(draft: ProblemDraft) -> cli_runs.FlowCall:
 
 
 def problem_command_call(command: ProblemCommand) -> cli_runs.FlowCall:
-    return cli_runs.FlowCall(FLOW_OF_PROBLEM_COMMAND[type(command)], {"command": _json(command)})
+    return cli_runs.FlowCall(command.flow_name, {"command": _json(command)})
 
 
 def detect_problems_call() -> cli_runs.FlowCall:

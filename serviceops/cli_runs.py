@@ -13,34 +13,14 @@ from pydantic import BaseModel
 from serviceops import deployment_names as names
 from serviceops.domain.checks import CheckKind
 from serviceops.domain.incident import (
-    AcknowledgeIncident,
-    CloseIncident,
-    EscalateIncident,
     IncidentCommand,
     IncidentDraft,
-    PendIncident,
-    ReopenIncident,
-    ResolveIncident,
-    ResumeIncident,
-    StartIncidentWork,
 )
 from serviceops.settings import get_settings
 
 # What Prefect puts before the exception in a failed run's state message; the rest (e.g.
 # "IllegalTransition: INC-000001: cannot close ...") is what the operator needs to read.
 _FAILED_PREFIX = "Flow run encountered an exception: "
-
-# Each command model has exactly one flow; its deployment has the flow's name too.
-FLOW_OF_COMMAND: dict[type[IncidentCommand], str] = {
-    AcknowledgeIncident: "acknowledge-incident",
-    StartIncidentWork: "start-incident-work",
-    PendIncident: "pend-incident",
-    ResumeIncident: "resume-incident",
-    EscalateIncident: "escalate-incident",
-    ResolveIncident: "resolve-incident",
-    CloseIncident: "close-incident",
-    ReopenIncident: "reopen-incident",
-}
 
 
 class PrefectUnavailable(RuntimeError):
@@ -80,7 +60,7 @@ def log_incident_call(draft: IncidentDraft) -> FlowCall:
 
 
 def command_call(command: IncidentCommand) -> FlowCall:
-    return FlowCall(FLOW_OF_COMMAND[type(command)], {"command": _json(command)})
+    return FlowCall(command.flow_name, {"command": _json(command)})
 
 
 def checks_call(kind: CheckKind) -> FlowCall:

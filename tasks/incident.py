@@ -9,20 +9,11 @@ from blocks.incident_policy import load_policy
 from blocks.slack import load_slack
 from serviceops.domain import lifecycle
 from serviceops.domain.incident import (
-    AcknowledgeIncident,
-    CloseIncident,
-    EscalateIncident,
     Incident,
     IncidentCommand,
     IncidentDraft,
-    PendIncident,
-    ReopenIncident,
-    ResolveIncident,
-    ResumeIncident,
-    StartIncidentWork,
 )
 from serviceops.domain.lifecycle import Change
-from serviceops.domain.policy import IncidentPolicy
 from serviceops.notify.render import render_text
 from serviceops.store.repositories import AuditRepository, IncidentRepository, KnownErrorRepository
 from tasks import messages
@@ -91,37 +82,15 @@ def notify_incident_logged(number: str) -> None:
         messages.queue_logged(session, slack, incident, now())
 
 
-def _step(command: IncidentCommand, policy: IncidentPolicy) -> Callable[[Incident], Change]:
-    at, actor = now(), command.actor
-    match command:
-        case AcknowledgeIncident():
-            return lambda i: lifecycle.acknowledge(i, actor, at)
-        case StartIncidentWork():
-            return lambda i: lifecycle.start_work(i, actor, at)
-        case PendIncident(reason=reason):
-            return lambda i: lifecycle.pend(i, policy, actor, at, reason)
-        case ResumeIncident():
-            return lambda i: lifecycle.resume(i, policy, actor, at)
-        case EscalateIncident(kind=kind, reason=reason, to_group=group):
-            return lambda i: lifecycle.escalate(i, policy, kind, actor, at, reason, group)
-        case ResolveIncident(code=code, notes=notes):
-            return lambda i: lifecycle.resolve(i, actor, at, code, notes)
-        case CloseIncident(note=note):
-            return lambda i: lifecycle.close(i, actor, at, note)
-        case ReopenIncident(reason=reason):
-            return lambda i: lifecycle.reopen(i, policy, actor, at, reason)
-    raise TypeError(f"no step for {type(command).__name__}")
-
-
 @task(cache_policy=NO_CACHE)
 def change_incident(command: IncidentCommand) -> Incident:
     """One transition: legality from the transition table, the change, its audit row and its
     Slack messages are committed together or not at all."""
-    policy, slack = load_policy(), load_slack()
-    step = _step(command, policy)
+    policy, slack, at = load_policy(), load_slack(), now()
     with sessions().begin() as session:
         repository = IncidentRepository(session)
-        change = step(repository.get(command.number, for_update=True))
+        incident = repository.get(command.number, for_update=True)
+        change = lifecycle.carry_out(command, incident, policy, at)
         saved = repository.save(change.incident)
         audit(session, change.audit)
         messages.queue_change(session, slack, saved, change.audit)

@@ -26,49 +26,49 @@ def _transition(command: IncidentCommand) -> str:
     return incident.state.value
 
 
-@flow(name="acknowledge-incident")
+@flow(name=AcknowledgeIncident.flow_name)
 def acknowledge_incident(command: AcknowledgeIncident) -> str:
     """The support group owns the incident; the response clock stops."""
     return _transition(command)
 
 
-@flow(name="start-incident-work")
+@flow(name=StartIncidentWork.flow_name)
 def start_incident_work(command: StartIncidentWork) -> str:
     """Investigation and diagnosis begin."""
     return _transition(command)
 
 
-@flow(name="pend-incident")
+@flow(name=PendIncident.flow_name)
 def pend_incident(command: PendIncident) -> str:
     """Waiting on someone outside the group; the SLA clocks pause."""
     return _transition(command)
 
 
-@flow(name="resume-incident")
+@flow(name=ResumeIncident.flow_name)
 def resume_incident(command: ResumeIncident) -> str:
     """Back from pending; the SLA clocks run on with the time that was left."""
     return _transition(command)
 
 
-@flow(name="escalate-incident")
+@flow(name=EscalateIncident.flow_name)
 def escalate_incident(command: EscalateIncident) -> str:
     """Functional: to another support group. Hierarchic: management is told."""
     return _transition(command)
 
 
-@flow(name="resolve-incident")
+@flow(name=ResolveIncident.flow_name)
 def resolve_incident(command: ResolveIncident) -> str:
     """Service restored, with a resolution code and notes."""
     return _transition(command)
 
 
-@flow(name="close-incident")
+@flow(name=CloseIncident.flow_name)
 def close_incident(command: CloseIncident) -> str:
     """The user confirmed the resolution."""
     return _transition(command)
 
 
-@flow(name="reopen-incident")
+@flow(name=ReopenIncident.flow_name)
 def reopen_incident(command: ReopenIncident) -> str:
     """The fix did not hold: back to work, within the reopen window."""
     return _transition(command)

@@ -4,6 +4,7 @@ the step (or a clear refusal that changes nothing), the message, delivery."""
 from prefect import flow
 from prefect.artifacts import create_markdown_artifact
 
+from serviceops import deployment_names as names
 from serviceops.domain.problem import (
     CategorizeProblem,
     CloseProblem,
@@ -31,7 +32,7 @@ def _step(command: ProblemCommand) -> str:
     return problem.state.value
 
 
-@flow(name="log-problem")
+@flow(name=names.LOG_PROBLEM)
 def log_problem(problem: ProblemDraft) -> str:
     """Log a problem by hand (trends and major incidents are logged by detect-problems).
     Returns its number."""
@@ -40,44 +41,44 @@ def log_problem(problem: ProblemDraft) -> str:
     return number
 
 
-@flow(name="categorize-problem")
+@flow(name=CategorizeProblem.flow_name)
 def categorize_problem(command: CategorizeProblem) -> str:
     """File the problem under a category (the incidents' scheme)."""
     return _step(command)
 
 
-@flow(name="prioritize-problem")
+@flow(name=PrioritizeProblem.flow_name)
 def prioritize_problem(command: PrioritizeProblem) -> str:
     """Impact and urgency give the priority; frequent incidents raise the urgency."""
     return _step(command)
 
 
-@flow(name="investigate-problem")
+@flow(name=InvestigateProblem.flow_name)
 def investigate_problem(command: InvestigateProblem) -> str:
     """Investigation and diagnosis: notes, and the root cause once found."""
     return _step(command)
 
 
-@flow(name="record-workaround")
+@flow(name=RecordWorkaround.flow_name)
 def record_workaround(command: RecordWorkaround) -> str:
     """A way around the fault until it is removed (the known error's too, if raised)."""
     return _step(command)
 
 
-@flow(name="raise-known-error")
+@flow(name=RaiseKnownError.flow_name)
 def raise_known_error(command: RaiseKnownError) -> str:
     """Root cause and workaround known: a KEDB record that initial diagnosis matches new
     incidents against from now on."""
     return _step(command)
 
 
-@flow(name="resolve-problem")
+@flow(name=ResolveProblem.flow_name)
 def resolve_problem(command: ResolveProblem) -> str:
     """The root cause is removed, through a change (its reference is required)."""
     return _step(command)
 
 
-@flow(name="close-problem")
+@flow(name=CloseProblem.flow_name)
 def close_problem(command: CloseProblem) -> str:
     """Closure: the problem is closed, and every linked incident still open is resolved with
     its resolution and its reporter told."""
@@ -87,7 +88,7 @@ def close_problem(command: CloseProblem) -> str:
     return state
 
 
-@flow(name="review-major-problem")
+@flow(name=ReviewProblem.flow_name)
 def review_major_problem(command: ReviewProblem) -> str:
     """Major problem review: what went well and badly, lessons; a report artifact and a Slack
     summary for management."""

@@ -6,6 +6,7 @@ flows, the CLI and the gateway cannot disagree about what is allowed.
 
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import ClassVar
 
 from pydantic import BaseModel, Field
 
@@ -216,7 +217,11 @@ def check_reopen_window(incident: Incident, at: datetime, window: timedelta) -> 
 
 
 class IncidentCommand(BaseModel):
-    """What every transition form asks: which incident, and who acts."""
+    """What every transition form asks: which incident, and who acts. Each command names the
+    flow (and deployment) that carries it out, and serviceops.domain.lifecycle.STEPS the step
+    that changes the record: the CLI, the flows and their tests are derived from the two."""
+
+    flow_name: ClassVar[str]
 
     number: str = Field(
         pattern=r"^INC-\d{6,}$", title="Incident number", description="e.g. INC-000123"
@@ -227,19 +232,27 @@ class IncidentCommand(BaseModel):
 class AcknowledgeIncident(IncidentCommand):
     """The support group owns the incident: the response clock stops."""
 
+    flow_name: ClassVar[str] = "acknowledge-incident"
+
 
 class StartIncidentWork(IncidentCommand):
     """Investigation and diagnosis start."""
 
+    flow_name: ClassVar[str] = "start-incident-work"
+
 
 class PendIncident(IncidentCommand):
     """Waiting on someone outside the group: the SLA clocks pause."""
+
+    flow_name: ClassVar[str] = "pend-incident"
 
     reason: str = Field(min_length=3, max_length=2000, title="Reason", description="Waiting on?")
 
 
 class ResumeIncident(IncidentCommand):
     """Back from pending: the SLA clocks run again."""
+
+    flow_name: ClassVar[str] = "resume-incident"
 
 
 class EscalationKind(StrEnum):
@@ -249,6 +262,8 @@ class EscalationKind(StrEnum):
 
 class EscalateIncident(IncidentCommand):
     """Functional: hand to another group. Hierarchic: tell management."""
+
+    flow_name: ClassVar[str] = "escalate-incident"
 
     kind: EscalationKind = Field(title="Escalation", description="functional or hierarchic")
     to_group: str | None = Field(
@@ -262,6 +277,8 @@ class EscalateIncident(IncidentCommand):
 class ResolveIncident(IncidentCommand):
     """Service restored: the resolution clock stops."""
 
+    flow_name: ClassVar[str] = "resolve-incident"
+
     code: ResolutionCode = Field(title="Resolution code", description="How it was resolved.")
     notes: str = Field(
         min_length=3,
@@ -274,6 +291,8 @@ class ResolveIncident(IncidentCommand):
 class CloseIncident(IncidentCommand):
     """Resolution confirmed with the user."""
 
+    flow_name: ClassVar[str] = "close-incident"
+
     note: str = Field(
         "", max_length=2000, title="Closing note", description="e.g. how the user confirmed."
     )
@@ -281,6 +300,8 @@ class CloseIncident(IncidentCommand):
 
 class ReopenIncident(IncidentCommand):
     """The fix did not hold: back to work, within the reopen window."""
+
+    flow_name: ClassVar[str] = "reopen-incident"
 
     reason: str = Field(
         min_length=3, max_length=2000, title="Reason", description="What shows it is not fixed."

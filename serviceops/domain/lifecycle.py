@@ -6,17 +6,27 @@ that explains it. Nothing here reads a clock or a database; callers pass `at` an
 
 from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 from pydantic import BaseModel
 
 from serviceops.domain.incident import (
+    AcknowledgeIncident,
     AuditEntry,
+    CloseIncident,
+    EscalateIncident,
     EscalationKind,
     Incident,
     IncidentAction,
+    IncidentCommand,
     IncidentState,
     KnownErrorMatch,
+    PendIncident,
+    ReopenIncident,
     ResolutionCode,
+    ResolveIncident,
+    ResumeIncident,
+    StartIncidentWork,
     check_reopen_window,
     next_state,
 )
@@ -347,3 +357,26 @@ def _both_clocks(
         "response_sla": _map(incident.response_sla, change),
         "resolution_sla": _map(incident.resolution_sla, change),
     }
+
+
+# The step each transition command takes: one entry per IncidentCommand, so that a new
+# transition is its command (domain/incident.py), its entry here, its flow and its CLI verb.
+STEPS: dict[type[IncidentCommand], Callable[[Incident, Any, IncidentPolicy, datetime], Change]] = {
+    AcknowledgeIncident: lambda i, c, _policy, at: acknowledge(i, c.actor, at),
+    StartIncidentWork: lambda i, c, _policy, at: start_work(i, c.actor, at),
+    PendIncident: lambda i, c, policy, at: pend(i, policy, c.actor, at, c.reason),
+    ResumeIncident: lambda i, c, policy, at: resume(i, policy, c.actor, at),
+    EscalateIncident: lambda i, c, policy, at: escalate(
+        i, policy, c.kind, c.actor, at, c.reason, c.to_group
+    ),
+    ResolveIncident: lambda i, c, _policy, at: resolve(i, c.actor, at, c.code, c.notes),
+    CloseIncident: lambda i, c, _policy, at: close(i, c.actor, at, c.note),
+    ReopenIncident: lambda i, c, policy, at: reopen(i, policy, c.actor, at, c.reason),
+}
+
+
+def carry_out(
+    command: IncidentCommand, incident: Incident, policy: IncidentPolicy, at: datetime
+) -> Change:
+    """The change `command` makes to `incident` (IllegalTransition when it may not)."""
+    return STEPS[type(command)](incident, command, policy, at)

@@ -17,7 +17,7 @@ import re
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import BaseModel, Field, field_validator
 
@@ -413,6 +413,8 @@ FREQUENT_INCIDENTS = 10
 class ProblemCommand(BaseModel):
     """What every problem form asks: which problem, and who acts."""
 
+    flow_name: ClassVar[str]  # the flow (and deployment) that carries it out
+
     number: str = Field(
         pattern=r"^PRB-\d{6,}$", title="Problem number", description="e.g. PRB-000042"
     )
@@ -421,6 +423,8 @@ class ProblemCommand(BaseModel):
 
 class CategorizeProblem(ProblemCommand):
     """File the problem under a category (incidents and the KEDB use the same ones)."""
+
+    flow_name: ClassVar[str] = "categorize-problem"
 
     category: str = Field(
         min_length=1,
@@ -433,6 +437,8 @@ class CategorizeProblem(ProblemCommand):
 class PrioritizeProblem(ProblemCommand):
     """Impact x urgency, as for incidents; many linked incidents raise the urgency."""
 
+    flow_name: ClassVar[str] = "prioritize-problem"
+
     impact: Impact = Field(title="Impact", description="How much of the business is affected.")
     urgency: Urgency = Field(
         title="Urgency",
@@ -444,6 +450,8 @@ class PrioritizeProblem(ProblemCommand):
 
 class InvestigateProblem(ProblemCommand):
     """Investigation and diagnosis: findings so far, and the root cause once found."""
+
+    flow_name: ClassVar[str] = "investigate-problem"
 
     notes: str = Field(
         min_length=3,
@@ -463,6 +471,8 @@ class InvestigateProblem(ProblemCommand):
 class RecordWorkaround(ProblemCommand):
     """A way to restore service while the root cause stays: offered to new incidents."""
 
+    flow_name: ClassVar[str] = "record-workaround"
+
     workaround: str = Field(
         min_length=3,
         max_length=20_000,
@@ -473,6 +483,8 @@ class RecordWorkaround(ProblemCommand):
 
 class RaiseKnownError(ProblemCommand):
     """Diagnosed: record it in the KEDB so initial diagnosis offers the workaround."""
+
+    flow_name: ClassVar[str] = "raise-known-error"
 
     title: str = Field(
         min_length=3, max_length=200, title="Title", description="The known error, in one line."
@@ -507,6 +519,8 @@ class RaiseKnownError(ProblemCommand):
 class ResolveProblem(ProblemCommand):
     """The root cause is removed, through a change."""
 
+    flow_name: ClassVar[str] = "resolve-problem"
+
     change_ref: str = Field(
         min_length=1,
         max_length=100,
@@ -521,11 +535,15 @@ class ResolveProblem(ProblemCommand):
 class CloseProblem(ProblemCommand):
     """The fix is confirmed; the linked incidents still open are resolved with it."""
 
+    flow_name: ClassVar[str] = "close-problem"
+
     note: str = Field("", max_length=2000, title="Closing note", description="e.g. how verified.")
 
 
 class ReviewProblem(ProblemCommand):
     """Major problem review: what went well, what went badly, what to do differently."""
+
+    flow_name: ClassVar[str] = "review-major-problem"
 
     summary: str = Field(
         min_length=3,

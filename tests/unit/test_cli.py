@@ -359,8 +359,31 @@ def test_command_call_names_the_deployment_and_sends_json(
     assert type(command).model_validate(call.parameters["command"]) == command
 
 
-def test_every_command_model_has_a_flow() -> None:
-    assert set(cli_runs.FLOW_OF_COMMAND) == set(IncidentCommand.__subclasses__())
+# Each transition verb of the CLI, with the options it needs beyond the number and the actor.
+VERBS: dict[str, list[str]] = {
+    "ack": [],
+    "start": [],
+    "pend": ["--reason", "waiting on the vendor"],
+    "resume": [],
+    "escalate": ["--kind", "functional", "--to-group", "network", "--reason", "needs network"],
+    "resolve": ["--code", "fixed", "--notes", "restarted the tunnel"],
+    "close": [],
+    "reopen": ["--reason", "it broke again"],
+}
+
+
+def test_every_transition_command_has_a_cli_verb_that_starts_its_flow(
+    runner: CliRunner, monkeypatch: pytest.MonkeyPatch, seeded: sessionmaker[Session]
+) -> None:
+    calls = _fake_run(monkeypatch, COMPLETED)
+    for verb, options in VERBS.items():
+        args = ["incident", verb, "INC-000002", "--actor", "alice", *options, "--json"]
+        _json(runner.invoke(app, args))
+    started = {call.flow for call in calls}
+    assert started == {command.flow_name for command in IncidentCommand.__subclasses__()}
+    for call in calls:
+        (command,) = (c for c in IncidentCommand.__subclasses__() if c.flow_name == call.flow)
+        command.model_validate(call.parameters["command"])  # what the server will validate
 
 
 def test_log_incident_call() -> None:

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import CliRunner, Result
 
-from serviceops import cli_problems, cli_runs
+from serviceops import cli_runs
 from serviceops import deployment_names as names
 from serviceops.cli import app
 from serviceops.domain.incident import IncidentDraft
@@ -186,17 +186,11 @@ def test_kedb_show_and_list(runner: CliRunner, seeded: sessionmaker[Session]) ->
 # --------------------------------------------------------------------------- flow calls
 
 
-def test_every_problem_command_has_its_flow() -> None:
-    """The map covers every command model, and each flow takes that model as `command`
-    (the deployments are named after their flows: deployments/definitions.py)."""
+def test_the_problem_flows_started_by_name_take_what_the_cli_sends() -> None:
+    """The transition flows are walked in test_registries.py."""
     from flows.problem.detect_problems import detect_problems
-    from flows.problem.lifecycle import PROBLEM_FLOWS, log_problem
+    from flows.problem.lifecycle import log_problem
 
-    assert set(cli_problems.FLOW_OF_PROBLEM_COMMAND) == set(ProblemCommand.__subclasses__())
-    parameter_of = {flow.name: flow.fn.__annotations__["command"] for flow in PROBLEM_FLOWS}
-    assert {model: name for name, model in parameter_of.items()} == (
-        cli_problems.FLOW_OF_PROBLEM_COMMAND
-    )
     assert log_problem.name == names.LOG_PROBLEM
     assert log_problem.fn.__annotations__["problem"] is ProblemDraft
     assert detect_problems.name == names.DETECT_PROBLEMS
@@ -275,8 +269,11 @@ def test_each_step_runs_its_deployment_with_the_command(
         call = calls.pop()
         assert call.deployment == f"{flow}/{flow}", args
         assert call.parameters == {"command": {"number": "PRB-000001", "actor": "alice"} | fields}
-        model = next(m for m, f in cli_problems.FLOW_OF_PROBLEM_COMMAND.items() if f == flow)
+        (model,) = (m for m in ProblemCommand.__subclasses__() if m.flow_name == flow)
         model.model_validate(call.parameters["command"])  # what the server will validate
+    assert {flow for _, flow, _ in STEPS} == {
+        command.flow_name for command in ProblemCommand.__subclasses__()
+    }, "a problem command without a CLI verb"
 
 
 def test_step_human_output(

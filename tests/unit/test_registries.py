@@ -1,0 +1,42 @@
+"""The registries walked: every transition command of incidents and problems names a flow
+that takes exactly that command, the flow has a deployment, and an incident command has its
+step in the lifecycle (problems change through one generic step). The CLI verbs are walked in
+test_cli.py and test_cli_problems.py. A new command that misses one of them fails here."""
+
+from typing import Any
+
+import pytest
+from prefect import Flow
+from pydantic import BaseModel
+
+from deployments.definitions import definitions
+from flows.incident.transitions import TRANSITION_FLOWS
+from flows.problem.lifecycle import PROBLEM_FLOWS
+from serviceops.domain import lifecycle
+from serviceops.domain.incident import IncidentCommand
+from serviceops.domain.problem import ProblemCommand
+
+PROCESSES: list[tuple[type[BaseModel], tuple[Flow[Any, Any], ...]]] = [
+    (IncidentCommand, TRANSITION_FLOWS),
+    (ProblemCommand, PROBLEM_FLOWS),
+]
+
+
+@pytest.mark.parametrize(("base", "flows"), PROCESSES, ids=["incident", "problem"])
+def test_each_command_has_one_flow_that_takes_it_and_a_deployment(
+    base: type[BaseModel], flows: tuple[Flow[Any, Any], ...]
+) -> None:
+    commands = base.__subclasses__()
+    flow_names = [command.flow_name for command in commands]  # type: ignore[attr-defined]
+    assert len(set(flow_names)) == len(commands), "two commands name one flow"
+    by_name = {flow.name: flow for flow in flows}
+    assert sorted(by_name) == sorted(flow_names), "a flow without a command, or the reverse"
+    for command in commands:
+        taken = by_name[command.flow_name].fn.__annotations__["command"]  # type: ignore[attr-defined]
+        assert taken is command, f"{command.flow_name} takes {taken.__name__}"
+    deployed = {definition.full_name for definition in definitions()}
+    assert {f"{name}/{name}" for name in flow_names} <= deployed
+
+
+def test_each_incident_command_has_its_step() -> None:
+    assert set(lifecycle.STEPS) == set(IncidentCommand.__subclasses__())
