@@ -4,9 +4,8 @@ runbooks. An operator retunes event management in the Prefect UI without a relea
 from prefect.blocks.core import Block
 from pydantic import Field
 
+from blocks.saved import load_saved
 from serviceops.domain.event import EventPolicy
-
-DOCUMENT = "default"
 
 
 class EventPolicyBlock(Block):
@@ -26,8 +25,4 @@ class EventPolicyBlock(Block):
 
 def load_event_policy() -> EventPolicy:
     """The operator's policy block if one is saved, else the defaults."""
-    try:
-        block = EventPolicyBlock.load(DOCUMENT)
-    except ValueError:
-        return EventPolicy()
-    return block.get_policy()
+    return load_saved(EventPolicyBlock).get_policy()

@@ -4,9 +4,8 @@ in the Prefect UI without a release."""
 from prefect.blocks.core import Block
 from pydantic import Field
 
+from blocks.saved import load_saved
 from serviceops.domain.policy import IncidentPolicy
-
-DOCUMENT = "default"
 
 
 class IncidentPolicyBlock(Block):
@@ -26,8 +25,4 @@ class IncidentPolicyBlock(Block):
 
 def load_policy() -> IncidentPolicy:
     """The operator's policy block if one is saved, else the ITIL defaults."""
-    try:
-        block = IncidentPolicyBlock.load(DOCUMENT)
-    except ValueError:
-        return IncidentPolicy()
-    return block.get_policy()
+    return load_saved(IncidentPolicyBlock).get_policy()

@@ -4,9 +4,8 @@ An operator retunes trend detection (how many incidents, in what window) in the 
 from prefect.blocks.core import Block
 from pydantic import BaseModel, Field
 
+from blocks.saved import load_saved
 from serviceops.domain.problem import TrendRule
-
-DOCUMENT = "default"
 
 
 class ProblemPolicy(BaseModel):
@@ -31,8 +30,4 @@ class ProblemPolicyBlock(Block):
 
 def load_problem_policy() -> ProblemPolicy:
     """The operator's policy block if one is saved, else the defaults."""
-    try:
-        block = ProblemPolicyBlock.load(DOCUMENT)
-    except ValueError:
-        return ProblemPolicy()
-    return block.get_policy()
+    return load_saved(ProblemPolicyBlock).get_policy()

@@ -7,6 +7,7 @@ from blocks.event_policy import EventPolicyBlock
 from blocks.incident_policy import IncidentPolicyBlock
 from blocks.problem_policy import ProblemPolicyBlock
 from blocks.request_policy import RequestPolicyBlock
+from blocks.saved import DOCUMENT
 from blocks.slack import SlackBlock
 
 logger = logging.getLogger(__name__)
@@ -18,7 +19,6 @@ BLOCKS = (
     ProblemPolicyBlock,
     SlackBlock,
 )
-DEFAULT_DOCUMENT = "default"
 
 
 def register_blocks() -> list[str]:
@@ -26,9 +26,9 @@ def register_blocks() -> list[str]:
     for block_class in BLOCKS:
         block_class.register_type_and_schema()
         try:
-            block_class.load(DEFAULT_DOCUMENT)
+            block_class.load(DOCUMENT)
         except ValueError:
-            block_class().save(DEFAULT_DOCUMENT)
+            block_class().save(DOCUMENT)
             created.append(block_class.get_block_type_slug())
     return created
 

@@ -5,12 +5,11 @@ from typing import TYPE_CHECKING
 from prefect.blocks.core import Block
 from pydantic import Field
 
+from blocks.saved import aload_saved, load_saved
 from serviceops.domain.request_policy import RequestPolicy
 
 if TYPE_CHECKING:
     from prefect.client.orchestration import PrefectClient
-
-DOCUMENT = "default"
 
 
 class RequestPolicyBlock(Block):
@@ -29,17 +28,10 @@ class RequestPolicyBlock(Block):
 
 def load_request_policy() -> RequestPolicy:
     """The operator's block if one is saved, else the defaults."""
-    try:
-        return RequestPolicyBlock.load(DOCUMENT).get_policy()
-    except ValueError:
-        return RequestPolicy()
+    return load_saved(RequestPolicyBlock).get_policy()
 
 
 async def aload_request_policy(client: "PrefectClient") -> RequestPolicy:
     """The same, read through the caller's client: the gateway checks approval authority
     against the policy the flow will check it against, on the Prefect API it is bound to."""
-    try:
-        block = await RequestPolicyBlock.aload(DOCUMENT, client=client)
-    except ValueError:
-        return RequestPolicy()
-    return block.get_policy()
+    return (await aload_saved(RequestPolicyBlock, client)).get_policy()

@@ -9,12 +9,11 @@ from prefect.blocks.core import Block
 from pydantic import Field, SecretStr
 from slack_sdk import WebClient
 
+from blocks.saved import load_saved
 from serviceops.domain.priority import Priority
 from serviceops.domain.routing import Route, route
 from serviceops.notify.slack import make_client
 from serviceops.settings import get_settings
-
-DOCUMENT = "default"
 
 
 class SlackBlock(Block):
@@ -62,7 +61,4 @@ class SlackBlock(Block):
 
 def load_slack() -> SlackBlock:
     """The operator's Slack block if one is saved, else settings from the environment."""
-    try:
-        return SlackBlock.load(DOCUMENT)
-    except ValueError:
-        return SlackBlock()
+    return load_saved(SlackBlock)

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from serviceops.domain.correlation import Alert, AlertChange, Correlator, Notice
 from serviceops.domain.event import EventPolicy
-from serviceops.domain.incident import AuditEntry
+from serviceops.domain.machine import AuditEntry
 from serviceops.notify.outbox import Outbox
 from serviceops.notify.render import render_message
 from serviceops.store.events import AlertRepository, EventRepository

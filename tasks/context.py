@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 from prefect.runtime import flow_run
 from sqlalchemy.orm import Session, sessionmaker
 
-from serviceops.domain.incident import AuditEntry
+from serviceops.domain.machine import AuditEntry
 from serviceops.settings import get_settings
 from serviceops.store.db import sessions_for
 from serviceops.store.repositories import AuditRepository

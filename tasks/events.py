@@ -21,7 +21,10 @@ from serviceops.domain.check_events import MissedCheck, missed_check_event
 from serviceops.domain.cmdb import blast_radius
 from serviceops.domain.correlation import AlertState
 from serviceops.domain.event import RunbookRefused
-from serviceops.domain.incident import AuditEntry, IncidentDraft
+from serviceops.domain.incident import (
+    IncidentDraft,
+)
+from serviceops.domain.machine import AuditEntry
 from serviceops.store.cmdb import CatalogueRepository
 from serviceops.store.events import (
     AlertAction,

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from blocks.request_policy import load_request_policy
 from blocks.slack import load_slack
 from serviceops.domain import fulfilment
-from serviceops.domain.incident import AuditEntry
+from serviceops.domain.machine import AuditEntry
 from serviceops.domain.request import AccessGrant, ServiceRequest, VpnAccess, access_target
 from serviceops.notify.outbox import Outbox
 from serviceops.notify.render import render_message

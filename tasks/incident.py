@@ -6,7 +6,7 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from blocks.incident_policy import load_policy
-from blocks.slack import load_slack
+from blocks.slack import SlackBlock, load_slack
 from serviceops.domain import lifecycle
 from serviceops.domain.incident import (
     Incident,
@@ -20,13 +20,18 @@ from tasks import messages
 from tasks.context import audit, now, sessions
 
 
-def _apply(number: str, step: Callable[[Incident], Change]) -> Incident:
-    """Load under a row lock, apply one domain step, save, audit: one transaction."""
+def _apply(
+    number: str, step: Callable[[Incident], Change], slack: SlackBlock | None = None
+) -> Incident:
+    """Load under a row lock, apply one domain step, save, audit and, given `slack`, queue
+    the messages the change calls for: one transaction."""
     with sessions().begin() as session:
         repository = IncidentRepository(session)
         change = step(repository.get(number, for_update=True))
         saved = repository.save(change.incident)
         audit(session, change.audit)
+        if slack is not None:
+            messages.queue_change(session, slack, saved, change.audit)
     return saved
 
 
@@ -86,15 +91,12 @@ def notify_incident_logged(number: str) -> None:
 def change_incident(command: IncidentCommand) -> Incident:
     """One transition: legality from the transition table, the change, its audit row and its
     Slack messages are committed together or not at all."""
-    policy, slack, at = load_policy(), load_slack(), now()
-    with sessions().begin() as session:
-        repository = IncidentRepository(session)
-        incident = repository.get(command.number, for_update=True)
-        change = lifecycle.carry_out(command, incident, policy, at)
-        saved = repository.save(change.incident)
-        audit(session, change.audit)
-        messages.queue_change(session, slack, saved, change.audit)
-    return saved
+    policy, at = load_policy(), now()
+    return _apply(
+        command.number,
+        lambda incident: lifecycle.carry_out(command, incident, policy, at),
+        load_slack(),
+    )
 
 
 @task(cache_policy=NO_CACHE)

@@ -5,7 +5,10 @@ from prefect.cache_policies import NO_CACHE
 
 from blocks.incident_policy import load_policy
 from blocks.slack import load_slack
-from serviceops.domain.incident import AuditEntry, Incident
+from serviceops.domain.incident import (
+    Incident,
+)
+from serviceops.domain.machine import AuditEntry
 from serviceops.store.repositories import IncidentRepository
 from tasks import messages
 from tasks.context import audit, now, sessions

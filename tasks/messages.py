@@ -9,8 +9,12 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from blocks.slack import SlackBlock
-from serviceops.domain.incident import AuditEntry, Incident, IncidentAction
+from serviceops.domain.incident import (
+    Incident,
+    IncidentAction,
+)
 from serviceops.domain.lifecycle import SlaAlert
+from serviceops.domain.machine import AuditEntry
 from serviceops.domain.priority import Priority
 from serviceops.domain.sla import BreachLevel
 from serviceops.notify.outbox import Outbox

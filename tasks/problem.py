@@ -14,7 +14,11 @@ from blocks.problem_policy import load_problem_policy
 from blocks.slack import load_slack
 from serviceops.domain import lifecycle
 from serviceops.domain import problem as steps
-from serviceops.domain.incident import AuditEntry, IncidentState, ResolutionCode
+from serviceops.domain.incident import (
+    IncidentState,
+    ResolutionCode,
+)
+from serviceops.domain.machine import AuditEntry
 from serviceops.domain.problem import (
     CategorizeProblem,
     CloseProblem,
@@ -87,19 +91,7 @@ def detect_problem_trends() -> DetectedProblems:
             _tell(session, policy.channel, problem, entry)
         for number in updated:
             problem = problems.get(number, with_incidents=False)
-            reason = f"trend went on: {problem.frequency} incident(s) linked now"
-            audit(
-                session,
-                AuditEntry(
-                    record=number,
-                    action="link",
-                    actor=ACTOR,
-                    at=at,
-                    from_state=problem.state,
-                    to_state=problem.state,
-                    reason=reason,
-                ),
-            )
+            audit(session, steps.trend_grew(problem, ACTOR, at))
     return DetectedProblems(opened=opened, updated=updated)
 
 

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from blocks.request_policy import load_request_policy
 from serviceops.domain import fulfilment
 from serviceops.domain.access import ReviewAction, ReviewFinding, review_grants
-from serviceops.domain.incident import AuditEntry
+from serviceops.domain.machine import AuditEntry
 from serviceops.domain.request import ApprovalKind, ServiceRequest
 from serviceops.notify.outbox import Outbox
 from serviceops.notify.render import render_message

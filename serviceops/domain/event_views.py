@@ -18,7 +18,7 @@ from pydantic import BaseModel, Field
 
 from serviceops.domain.correlation import ActionKind, Alert
 from serviceops.domain.event import EventStatus, Response, Severity, Significance
-from serviceops.domain.incident import AuditEntry
+from serviceops.domain.machine import AuditEntry
 from serviceops.domain.views import AuditView
 
 __all__ = [

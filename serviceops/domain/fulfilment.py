@@ -9,8 +9,9 @@ from datetime import datetime, timedelta
 from pydantic import BaseModel
 
 from serviceops.domain.access import Identity
-from serviceops.domain.incident import AuditEntry
+from serviceops.domain.machine import SYSTEM_ACTOR, AuditEntry, change_entry, first_entry
 from serviceops.domain.request import (
+    REQUESTS,
     Approval,
     ApprovalDecision,
     ApprovalKind,
@@ -19,11 +20,8 @@ from serviceops.domain.request import (
     RequestState,
     ServiceRequest,
     access_target,
-    next_request_state,
 )
 from serviceops.domain.request_policy import RequestPolicy
-
-SYSTEM_ACTOR = "serviceops"
 
 
 class RequestChange(BaseModel):
@@ -39,32 +37,17 @@ def _change(
     at: datetime,
     reason: str = "",
 ) -> RequestChange:
-    entry = AuditEntry(
-        record=before.number,
-        action=action,
-        actor=actor,
-        at=at,
-        from_state=before.state,
-        to_state=after.state,
-        reason=reason,
-    )
+    entry = change_entry(before, after, action, actor, at, reason)
     return RequestChange(request=after.model_copy(update={"updated_at": at}), audit=entry)
 
 
 def submitted(request: ServiceRequest) -> AuditEntry:
-    return AuditEntry(
-        record=request.number,
-        action="submit",
-        actor=request.requester,
-        at=request.created_at,
-        from_state=None,
-        to_state=request.state,
-        reason=f"{request.type} from {request.source}",
-    )
+    reason = f"{request.type} from {request.source}"
+    return first_entry(request, "submit", request.requester, request.created_at, reason)
 
 
 def _transition(request: ServiceRequest, action: RequestAction) -> RequestState:
-    return next_request_state(request.number, request.state, action)
+    return REQUESTS.next_state(request.number, request.state, action)
 
 
 def settle_approvals(request: ServiceRequest, at: datetime) -> RequestChange:

@@ -1,7 +1,7 @@
 """The incident record, its lifecycle as a transition table, and the rules applied on logging.
 
-Legal moves are data (TRANSITIONS); `transition()` is the only way a state changes, so the
-flows, the CLI and the gateway cannot disagree about what is allowed.
+Legal moves are data (TRANSITIONS, run by the shared machine as INCIDENTS); the steps that
+apply them are serviceops.domain.lifecycle.
 """
 
 from datetime import datetime, timedelta
@@ -10,6 +10,7 @@ from typing import ClassVar
 
 from pydantic import BaseModel, Field
 
+from serviceops.domain.machine import Lifecycle
 from serviceops.domain.priority import Impact, Priority, Urgency
 from serviceops.domain.sla import SlaClock
 
@@ -81,36 +82,11 @@ TRANSITIONS: dict[tuple[IncidentState, IncidentAction], IncidentState] = {
     (S.RESOLVED, A.REOPEN): S.IN_PROGRESS,
 }
 del S, A
-
-
-class IllegalTransition(ValueError):
-    """The action is not allowed from the incident's current state; nothing was changed."""
-
-    def __init__(self, number: str, state: IncidentState, action: IncidentAction) -> None:
-        allowed = sorted(a.value for (s, a) in TRANSITIONS if s == state)
-        super().__init__(
-            f"{number}: cannot {action.value} an incident that is {state.value}; "
-            f"allowed from {state.value}: {', '.join(allowed) or 'nothing'}"
-        )
-        self.number, self.state, self.action = number, state, action
-
-    def __reduce__(
-        self,
-    ) -> tuple[type["IllegalTransition"], tuple[str, IncidentState, IncidentAction]]:
-        """Prefect pickles a failed run's exception; keep the constructor's arguments."""
-        return (type(self), (self.number, self.state, self.action))
+INCIDENTS = Lifecycle("incident", TRANSITIONS)
 
 
 class ReopenWindowClosed(ValueError):
     """A resolved incident may be reopened only within the policy's window."""
-
-
-def next_state(number: str, state: IncidentState, action: IncidentAction) -> IncidentState:
-    state, action = IncidentState(state), IncidentAction(action)
-    try:
-        return TRANSITIONS[(state, action)]
-    except KeyError:
-        raise IllegalTransition(number, state, action) from None
 
 
 class IncidentDraft(BaseModel):
@@ -193,19 +169,6 @@ class Incident(BaseModel):
     @property
     def is_open(self) -> bool:
         return self.state in OPEN_STATES
-
-
-class AuditEntry(BaseModel):
-    """One state change: who, when, from, to, why, and which flow run did it."""
-
-    record: str
-    action: str
-    actor: str
-    at: datetime
-    from_state: str | None
-    to_state: str
-    reason: str = ""
-    flow_run_id: str | None = None
 
 
 def check_reopen_window(incident: Incident, at: datetime, window: timedelta) -> None:

@@ -11,8 +11,8 @@ from typing import Any
 from pydantic import BaseModel
 
 from serviceops.domain.incident import (
+    INCIDENTS,
     AcknowledgeIncident,
-    AuditEntry,
     CloseIncident,
     EscalateIncident,
     EscalationKind,
@@ -28,8 +28,8 @@ from serviceops.domain.incident import (
     ResumeIncident,
     StartIncidentWork,
     check_reopen_window,
-    next_state,
 )
+from serviceops.domain.machine import SYSTEM_ACTOR, AuditEntry, change_entry, first_entry
 from serviceops.domain.policy import IncidentPolicy
 from serviceops.domain.priority import Priority
 from serviceops.domain.problem import KnownError, match_known_errors
@@ -43,8 +43,6 @@ from serviceops.domain.sla import (
     start_clock,
     stop_clock,
 )
-
-SYSTEM_ACTOR = "serviceops"
 
 
 class Change(BaseModel):
@@ -64,29 +62,13 @@ def _change(
     before: Incident, after: Incident, action: str, actor: str, at: datetime, reason: str = ""
 ) -> Change:
     after = after.model_copy(update={"updated_at": at})
-    entry = AuditEntry(
-        record=before.number,
-        action=action,
-        actor=actor,
-        at=at,
-        from_state=before.state,
-        to_state=after.state,
-        reason=reason,
-    )
-    return Change(incident=after, audit=entry)
+    return Change(incident=after, audit=change_entry(before, after, action, actor, at, reason))
 
 
 def logged(incident: Incident) -> AuditEntry:
     """The first audit row of every incident: where it came from and who reported it."""
-    return AuditEntry(
-        record=incident.number,
-        action="log",
-        actor=incident.reporter,
-        at=incident.created_at,
-        from_state=None,
-        to_state=incident.state,
-        reason=f"logged from {incident.source.value}",
-    )
+    reason = f"logged from {incident.source.value}"
+    return first_entry(incident, "log", incident.reporter, incident.created_at, reason)
 
 
 def categorize(incident: Incident, policy: IncidentPolicy, at: datetime) -> Change:
@@ -142,7 +124,7 @@ def assign(incident: Incident, policy: IncidentPolicy, at: datetime) -> Change:
         category=incident.category,
         priority=_priority(incident),
     )
-    state = next_state(incident.number, incident.state, IncidentAction.ASSIGN)
+    state = INCIDENTS.next_state(incident.number, incident.state, IncidentAction.ASSIGN)
     after = incident.model_copy(update={"state": state, "support_group": group})
     return _change(incident, after, IncidentAction.ASSIGN, SYSTEM_ACTOR, at, f"to {group}")
 
@@ -169,13 +151,13 @@ def start_slas(incident: Incident, policy: IncidentPolicy, at: datetime) -> Chan
 
 
 def acknowledge(incident: Incident, actor: str, at: datetime) -> Change:
-    state = next_state(incident.number, incident.state, IncidentAction.ACKNOWLEDGE)
+    state = INCIDENTS.next_state(incident.number, incident.state, IncidentAction.ACKNOWLEDGE)
     after = _owned(incident, actor, at).model_copy(update={"state": state})
     return _change(incident, after, IncidentAction.ACKNOWLEDGE, actor, at)
 
 
 def start_work(incident: Incident, actor: str, at: datetime) -> Change:
-    state = next_state(incident.number, incident.state, IncidentAction.START_WORK)
+    state = INCIDENTS.next_state(incident.number, incident.state, IncidentAction.START_WORK)
     after = _owned(incident, actor, at).model_copy(update={"state": state})
     return _change(incident, after, IncidentAction.START_WORK, actor, at)
 
@@ -183,7 +165,7 @@ def start_work(incident: Incident, actor: str, at: datetime) -> Change:
 def pend(
     incident: Incident, policy: IncidentPolicy, actor: str, at: datetime, reason: str
 ) -> Change:
-    state = next_state(incident.number, incident.state, IncidentAction.PEND)
+    state = INCIDENTS.next_state(incident.number, incident.state, IncidentAction.PEND)
     calendar = policy.calendar_for(_priority(incident))
     after = incident.model_copy(
         update={
@@ -196,7 +178,7 @@ def pend(
 
 
 def resume(incident: Incident, policy: IncidentPolicy, actor: str, at: datetime) -> Change:
-    state = next_state(incident.number, incident.state, IncidentAction.RESUME)
+    state = INCIDENTS.next_state(incident.number, incident.state, IncidentAction.RESUME)
     calendar = policy.calendar_for(_priority(incident))
     after = incident.model_copy(
         update={
@@ -221,12 +203,16 @@ def escalate(
     if kind is EscalationKind.FUNCTIONAL:
         if not to_group:
             raise ValueError(f"{incident.number}: a functional escalation needs to_group")
-        state = next_state(incident.number, incident.state, IncidentAction.ESCALATE_FUNCTIONAL)
+        state = INCIDENTS.next_state(
+            incident.number, incident.state, IncidentAction.ESCALATE_FUNCTIONAL
+        )
         update = {"state": state, "support_group": to_group, "assignee": None}
         action = IncidentAction.ESCALATE_FUNCTIONAL
         reason = f"to {to_group}: {reason}"
     else:
-        state = next_state(incident.number, incident.state, IncidentAction.ESCALATE_HIERARCHIC)
+        state = INCIDENTS.next_state(
+            incident.number, incident.state, IncidentAction.ESCALATE_HIERARCHIC
+        )
         update = {"state": state}
         action = IncidentAction.ESCALATE_HIERARCHIC
     update["escalation_count"] = incident.escalation_count + 1
@@ -246,7 +232,7 @@ def escalate(
 def resolve(
     incident: Incident, actor: str, at: datetime, code: ResolutionCode, notes: str
 ) -> Change:
-    state = next_state(incident.number, incident.state, IncidentAction.RESOLVE)
+    state = INCIDENTS.next_state(incident.number, incident.state, IncidentAction.RESOLVE)
     after = incident.model_copy(
         update={
             "state": state,
@@ -261,7 +247,7 @@ def resolve(
 
 
 def close(incident: Incident, actor: str, at: datetime, note: str = "") -> Change:
-    state = next_state(incident.number, incident.state, IncidentAction.CLOSE)
+    state = INCIDENTS.next_state(incident.number, incident.state, IncidentAction.CLOSE)
     after = incident.model_copy(update={"state": state, "closed_at": at})
     return _change(incident, after, IncidentAction.CLOSE, actor, at, note)
 
@@ -270,7 +256,7 @@ def reopen(
     incident: Incident, policy: IncidentPolicy, actor: str, at: datetime, reason: str
 ) -> Change:
     """Back to work within the window; the resolution clock runs on from where it stopped."""
-    state = next_state(incident.number, incident.state, IncidentAction.REOPEN)
+    state = INCIDENTS.next_state(incident.number, incident.state, IncidentAction.REOPEN)
     check_reopen_window(incident, at, policy.reopen_window)
     calendar = policy.calendar_for(_priority(incident))
 

@@ -22,18 +22,24 @@ from typing import ClassVar, Literal
 from pydantic import BaseModel, Field, field_validator
 
 from serviceops.domain.categories import CategoryFilter, ServiceFilter, clean_category, in_category
-from serviceops.domain.incident import AuditEntry
+from serviceops.domain.machine import (
+    SYSTEM_ACTOR,
+    AuditEntry,
+    Lifecycle,
+    change_entry,
+    first_entry,
+    note_entry,
+)
 from serviceops.domain.priority import Impact, Priority, PriorityPolicy, Urgency
 
 __all__ = [
     "FREQUENT_INCIDENTS",
     "NEW_KNOWN_ERROR",
     "OPEN_PROBLEM_STATES",
+    "PROBLEMS",
     "PROBLEM_TRANSITIONS",
-    "SYSTEM_ACTOR",
     "CategorizeProblem",
     "CloseProblem",
-    "IllegalProblemTransition",
     "InvestigateProblem",
     "KnownError",
     "KnownErrorIndex",
@@ -56,10 +62,8 @@ __all__ = [
     "close",
     "draft_for",
     "investigate",
-    "linked",
     "logged",
     "match_known_errors",
-    "next_problem_state",
     "prioritize",
     "problem_priority",
     "raise_known_error",
@@ -68,12 +72,9 @@ __all__ = [
     "review",
     "symptom_words",
     "title_for",
+    "trend_grew",
     "trend_key",
 ]
-
-# The actor of what serviceops does by itself (the same name as lifecycle.SYSTEM_ACTOR, which
-# cannot be imported here: lifecycle imports this module).
-SYSTEM_ACTOR = "serviceops"
 
 # =============================================================================================
 # The known error database (KEDB)
@@ -289,33 +290,7 @@ PROBLEM_TRANSITIONS: dict[tuple[ProblemState, ProblemAction], ProblemState] = {
     (S.CLOSED, A.REVIEW): S.CLOSED,
 }
 del S, A
-
-
-class IllegalProblemTransition(ValueError):
-    """The action is not allowed from the problem's current state; nothing was changed."""
-
-    def __init__(self, number: str, state: ProblemState, action: ProblemAction) -> None:
-        allowed = sorted(a.value for (s, a) in PROBLEM_TRANSITIONS if s == state)
-        super().__init__(
-            f"{number}: cannot {action.value} a problem that is {state.value}; "
-            f"allowed from {state.value}: {', '.join(allowed) or 'nothing'}"
-        )
-        self.number, self.state, self.action = number, state, action
-
-    def __reduce__(
-        self,
-    ) -> tuple[type["IllegalProblemTransition"], tuple[str, ProblemState, ProblemAction]]:
-        """Prefect pickles a failed run's exception; keep the constructor's arguments."""
-        return (type(self), (self.number, self.state, self.action))
-
-
-def next_problem_state(number: str, state: ProblemState, action: ProblemAction) -> ProblemState:
-    """The state `action` leads to from `state`, or IllegalProblemTransition."""
-    state, action = ProblemState(state), ProblemAction(action)
-    try:
-        return PROBLEM_TRANSITIONS[(state, action)]
-    except KeyError:
-        raise IllegalProblemTransition(number, state, action) from None
+PROBLEMS = Lifecycle("problem", PROBLEM_TRANSITIONS)
 
 
 class Problem(BaseModel):
@@ -596,15 +571,7 @@ def _change(
     known_error: KnownError | None = None,
 ) -> ProblemChange:
     after = after.model_copy(update={"updated_at": at})
-    entry = AuditEntry(
-        record=before.number,
-        action=action,
-        actor=actor,
-        at=at,
-        from_state=before.state,
-        to_state=after.state,
-        reason=reason,
-    )
+    entry = change_entry(before, after, action, actor, at, reason)
     return ProblemChange(problem=after, audit=entry, known_error=known_error)
 
 
@@ -612,7 +579,7 @@ def _check(problem: Problem, command: ProblemCommand, action: ProblemAction) -> 
     """The command is for this problem, and the action is legal now: the next state."""
     if command.number != problem.number:
         raise ValueError(f"a command for {command.number} applied to {problem.number}")
-    return next_problem_state(problem.number, problem.state, action)
+    return PROBLEMS.next_state(problem.number, problem.state, action)
 
 
 def logged(problem: Problem) -> AuditEntry:
@@ -620,32 +587,13 @@ def logged(problem: Problem) -> AuditEntry:
     reason = f"logged from {problem.source.value}"
     if problem.trend_key:
         reason += f" ({problem.trend_key})"
-    return AuditEntry(
-        record=problem.number,
-        action="log",
-        actor=problem.reporter,
-        at=problem.created_at,
-        from_state=None,
-        to_state=problem.state,
-        reason=reason,
-    )
+    return first_entry(problem, "log", problem.reporter, problem.created_at, reason)
 
 
-def linked(
-    problem: Problem, incident_numbers: Sequence[str], actor: str, at: datetime
-) -> AuditEntry:
-    """The audit row of incidents linked to a problem (no state changes)."""
-    shown = ", ".join(incident_numbers[:20])
-    more = len(incident_numbers) - 20
-    return AuditEntry(
-        record=problem.number,
-        action="link",
-        actor=actor,
-        at=at,
-        from_state=problem.state,
-        to_state=problem.state,
-        reason=f"linked {shown}" + (f" and {more} more" if more > 0 else ""),
-    )
+def trend_grew(problem: Problem, actor: str, at: datetime) -> AuditEntry:
+    """The audit row of a trend's problem that more incidents joined (no state changes)."""
+    reason = f"trend went on: {problem.frequency} incident(s) linked now"
+    return note_entry(problem, "link", actor, at, reason)
 
 
 def categorize(problem: Problem, command: CategorizeProblem, at: datetime) -> ProblemChange:

@@ -16,7 +16,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
-from serviceops.domain.incident import AuditEntry
+from serviceops.domain.machine import AuditEntry
 from serviceops.domain.problem import KnownError, Problem
 from serviceops.domain.views import AuditView
 

@@ -13,6 +13,8 @@ from typing import Annotated, ClassVar, Literal
 
 from pydantic import BaseModel, Field
 
+from serviceops.domain.machine import Lifecycle
+
 
 class ApprovalKind(StrEnum):
     FINANCIAL = "financial"
@@ -33,17 +35,6 @@ class RequestState(StrEnum):
     CLOSED = "closed"
     REJECTED = "rejected"
     FAILED = "failed"
-
-
-OPEN_REQUEST_STATES = frozenset(
-    {
-        RequestState.SUBMITTED,
-        RequestState.AWAITING_APPROVAL,
-        RequestState.APPROVED,
-        RequestState.FULFILLING,
-        RequestState.FAILED,
-    }
-)
 
 
 class RequestAction(StrEnum):
@@ -70,23 +61,7 @@ REQUEST_TRANSITIONS: dict[tuple[RequestState, RequestAction], RequestState] = {
     (S.FULFILLED, A.CLOSE): S.CLOSED,
 }
 del S, A
-
-
-class IllegalRequestTransition(ValueError):
-    def __init__(self, number: str, state: RequestState, action: RequestAction) -> None:
-        super().__init__(f"{number}: cannot {action.value} a request that is {state.value}")
-        self.number, self.state, self.action = number, state, action
-
-    def __reduce__(self) -> tuple[type, tuple[str, RequestState, RequestAction]]:
-        return (type(self), (self.number, self.state, self.action))
-
-
-def next_request_state(number: str, state: RequestState, action: RequestAction) -> RequestState:
-    state, action = RequestState(state), RequestAction(action)
-    try:
-        return REQUEST_TRANSITIONS[(state, action)]
-    except KeyError:
-        raise IllegalRequestTransition(number, state, action) from None
+REQUESTS = Lifecycle("request", REQUEST_TRANSITIONS)
 
 
 # --------------------------------------------------------------------------- the catalogue

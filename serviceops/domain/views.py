@@ -12,7 +12,10 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from serviceops.domain.incident import AuditEntry, Incident
+from serviceops.domain.incident import (
+    Incident,
+)
+from serviceops.domain.machine import AuditEntry
 from serviceops.domain.request import CatalogueItem, ServiceRequest
 from serviceops.domain.sla import BreachLevel, SlaClock
 

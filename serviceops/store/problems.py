@@ -229,17 +229,6 @@ class ProblemRepository:
             links = self._incidents_of_many([row.number for row in rows if row.number])
         return [_problem_from_row(row, links.get(row.number or "", [])) for row in rows]
 
-    def open_for_trend(self, trend_key: str) -> Problem | None:
-        """The problem not yet closed that owns the trend (at most one: partial unique
-        index), or None. A resolved problem still owns its trend: incidents that keep coming
-        after the fix are linked to it, where they show the fix did not hold."""
-        row = self.session.scalars(
-            select(ProblemRecord)
-            .where(ProblemRecord.trend_key == trend_key, ProblemRecord.closed_at.is_(None))
-            .execution_options(populate_existing=True)
-        ).one_or_none()
-        return None if row is None else self._problem(row)
-
     # ----------------------------------------------------------------------- links
 
     def link(self, number: str, incident_numbers: Sequence[str], at: datetime) -> int:
@@ -286,18 +275,6 @@ class ProblemRepository:
     def incidents_of(self, number: str) -> list[str]:
         """The incidents linked to a problem, in the order they were linked."""
         return self._incidents_of_many([number]).get(number, [])
-
-    def problems_of(self, incident_number: str) -> list[str]:
-        """The problems an incident is linked to, oldest link first (an incident may be part
-        of the trends of its service, its CI and its category at once)."""
-        link = ProblemIncidentRecord
-        return list(
-            self.session.scalars(
-                select(link.problem_number)
-                .where(link.incident_number == incident_number)
-                .order_by(link.linked_at, link.problem_number)
-            ).all()
-        )
 
     # ----------------------------------------------------------------------- trends
 

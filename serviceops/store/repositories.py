@@ -22,7 +22,6 @@ from sqlalchemy.orm import Session
 from serviceops.domain.categories import clean_category
 from serviceops.domain.incident import (
     OPEN_STATES,
-    AuditEntry,
     Incident,
     IncidentDraft,
     IncidentState,
@@ -30,6 +29,7 @@ from serviceops.domain.incident import (
     ResolutionCode,
     Source,
 )
+from serviceops.domain.machine import AuditEntry
 from serviceops.domain.priority import Impact, Priority, Urgency
 from serviceops.domain.problem import KnownError, symptom_words
 from serviceops.domain.sla import SlaClock, SlaKind

@@ -23,7 +23,6 @@ from serviceops.domain.incident import (
     CloseIncident,
     EscalateIncident,
     EscalationKind,
-    IllegalTransition,
     Incident,
     IncidentDraft,
     IncidentState,
@@ -34,6 +33,7 @@ from serviceops.domain.incident import (
     ResumeIncident,
     StartIncidentWork,
 )
+from serviceops.domain.machine import IllegalTransition
 from serviceops.domain.priority import Impact, Priority, Urgency
 from serviceops.store.repositories import AuditRepository, IncidentRepository
 

@@ -22,10 +22,10 @@ from flows.problem.lifecycle import (
     review_major_problem,
 )
 from serviceops.domain.incident import IncidentDraft, IncidentState, ResolutionCode
+from serviceops.domain.machine import IllegalTransition
 from serviceops.domain.priority import Impact, Urgency
 from serviceops.domain.problem import (
     CloseProblem,
-    IllegalProblemTransition,
     InvestigateProblem,
     PrioritizeProblem,
     ProblemDraft,
@@ -93,7 +93,7 @@ def test_problem_lifecycle_known_error_diagnosis_and_closure(
     )
     with sessions.begin() as session:
         ProblemRepository(session).link(number, linked, datetime.now(UTC))
-    with pytest.raises(IllegalProblemTransition):
+    with pytest.raises(IllegalTransition):
         resolve_problem(
             ResolveProblem(number=number, actor="pat", change_ref="CHG-1", resolution="too early")
         )

@@ -6,7 +6,8 @@ from contextlib import contextmanager
 
 from prefect.client.orchestration import get_client
 
-from blocks.request_policy import DOCUMENT, RequestPolicyBlock
+from blocks.request_policy import RequestPolicyBlock
+from blocks.saved import DOCUMENT
 from serviceops.domain.access import SystemAccess
 from serviceops.domain.request_policy import RequestPolicy
 

@@ -15,11 +15,11 @@ from serviceops.domain.access import (
     review_grants,
     verify_access,
 )
+from serviceops.domain.machine import IllegalTransition
 from serviceops.domain.request import (
     ApprovalDecision,
     ApprovalKind,
     FourEyesViolation,
-    IllegalRequestTransition,
     RequestState,
     RequestSubmission,
     ServiceRequest,
@@ -93,7 +93,7 @@ def test_a_rejection_ends_the_request_with_the_reason() -> None:
     rejected = fulfilment.decide(waiting, ApprovalKind.MANAGER, no, AT).request
     assert rejected.state == RequestState.REJECTED
     assert rejected.rejection_reason == "not this year"
-    with pytest.raises(IllegalRequestTransition):
+    with pytest.raises(IllegalTransition):
         fulfilment.start_fulfilment(rejected, AT)
 
 

@@ -16,7 +16,6 @@ from serviceops import cli_runs
 from serviceops.cli import app
 from serviceops.domain.incident import (
     AcknowledgeIncident,
-    AuditEntry,
     CloseIncident,
     EscalateIncident,
     IncidentCommand,
@@ -27,6 +26,7 @@ from serviceops.domain.incident import (
     ResumeIncident,
     StartIncidentWork,
 )
+from serviceops.domain.machine import AuditEntry
 from serviceops.notify.outbox import Outbox
 from serviceops.notify.render import SlackMessage
 from serviceops.settings import get_settings

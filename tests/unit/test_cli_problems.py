@@ -17,16 +17,17 @@ from serviceops import cli_runs
 from serviceops import deployment_names as names
 from serviceops.cli import app
 from serviceops.domain.incident import IncidentDraft
+from serviceops.domain.machine import IllegalTransition
 from serviceops.domain.priority import Impact, Urgency
 from serviceops.domain.problem import (
-    IllegalProblemTransition,
+    PROBLEMS,
     ProblemAction,
     ProblemCommand,
     ProblemDraft,
     ProblemSource,
     ProblemState,
-    linked,
     logged,
+    trend_grew,
 )
 from serviceops.settings import get_settings
 from serviceops.store.db import sessions_for
@@ -340,8 +341,9 @@ def test_missing_required_option_exits_2(runner: CliRunner) -> None:
 def test_an_illegal_step_is_the_flows_message_exit_1(
     runner: CliRunner, monkeypatch: pytest.MonkeyPatch, seeded: sessionmaker[Session]
 ) -> None:
-    error = IllegalProblemTransition("PRB-000003", ProblemState.CLOSED, ProblemAction.RESOLVE)
-    message = f"IllegalProblemTransition: {error}"
+    with pytest.raises(IllegalTransition) as raised:
+        PROBLEMS.next_state("PRB-000003", ProblemState.CLOSED, ProblemAction.RESOLVE)
+    message = f"IllegalTransition: {raised.value}"
     _fake_run(monkeypatch, cli_runs.RunOutcome(RUN_ID, "FAILED", "Failed", message, final=True))
     args = ["problem", "resolve", "PRB-000003", "--change", "CHG-1", "--resolution", "done"]
     result = runner.invoke(app, [*args, "--actor", "alice"])
@@ -440,7 +442,7 @@ def test_detect_reports_what_it_opened_and_updated(
             problems.link("PRB-000001", [incident.number], now)
             mail = problems.get("PRB-000001")
             AuditRepository(session).add(
-                linked(mail, [incident.number], "problem-management", now).model_copy(
+                trend_grew(mail, "problem-management", now).model_copy(
                     update={"flow_run_id": RUN_ID}
                 )
             )

@@ -12,7 +12,10 @@ from fastapi.testclient import TestClient
 from pydantic import SecretStr
 from sqlalchemy.orm import Session, sessionmaker
 
-from serviceops.domain.incident import AuditEntry, IncidentDraft
+from serviceops.domain.incident import (
+    IncidentDraft,
+)
+from serviceops.domain.machine import AuditEntry
 from serviceops.domain.priority import Impact, Priority, Urgency
 from serviceops.domain.problem import (
     KnownError,
@@ -20,8 +23,8 @@ from serviceops.domain.problem import (
     ProblemDraft,
     ProblemSource,
     ProblemState,
-    linked,
     logged,
+    trend_grew,
 )
 from serviceops.gateway.app import create_app
 from serviceops.settings import Settings
@@ -85,7 +88,7 @@ def seed_problems(sessions: sessionmaker[Session]) -> None:
         )
         audit.add(logged(mail))
         problems.link(mail.number, ["INC-000001", "INC-000002"], T0)
-        audit.add(linked(mail, ["INC-000001", "INC-000002"], "serviceops", T0))
+        audit.add(trend_grew(problems.get(mail.number), "serviceops", T0))
         problems.save(
             problems.get(mail.number).model_copy(
                 update={
@@ -242,7 +245,7 @@ def test_problem_document_has_its_incidents_and_audit_trail(client: TestClient) 
     investigate = document["audit"][-1]
     assert (investigate["from_state"], investigate["to_state"]) == ("new", "investigating")
     assert investigate["flow_run_id"] == FLOW_RUN_ID
-    assert document["audit"][1]["reason"] == "linked INC-000001, INC-000002"
+    assert document["audit"][1]["reason"] == "trend went on: 2 incident(s) linked now"
 
 
 def test_problem_without_links_or_audit(client: TestClient) -> None:

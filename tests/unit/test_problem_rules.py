@@ -10,11 +10,11 @@ import pytest
 from pydantic import ValidationError
 
 from serviceops.domain import problem as p
+from serviceops.domain.machine import IllegalTransition
 from serviceops.domain.priority import Impact, Priority, PriorityPolicy, Urgency
 from serviceops.domain.problem import (
     NEW_KNOWN_ERROR,
     PROBLEM_TRANSITIONS,
-    IllegalProblemTransition,
     KnownError,
     Problem,
     ProblemAction,
@@ -103,13 +103,13 @@ def test_the_table_is_exactly_the_lifecycle() -> None:
 
 @pytest.mark.parametrize(("state", "action"), list(LEGAL))
 def test_legal_pairs_lead_to_their_state(state: str, action: str) -> None:
-    assert p.next_problem_state("PRB-000001", state, action) == LEGAL[(state, action)]  # type: ignore[arg-type]
+    assert p.PROBLEMS.next_state("PRB-000001", state, action) == LEGAL[(state, action)]  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize(("state", "action"), ILLEGAL)
 def test_illegal_pairs_raise_and_say_what_is_allowed(state: str, action: str) -> None:
-    with pytest.raises(IllegalProblemTransition) as raised:
-        p.next_problem_state("PRB-000001", state, action)  # type: ignore[arg-type]
+    with pytest.raises(IllegalTransition) as raised:
+        p.PROBLEMS.next_state("PRB-000001", state, action)  # type: ignore[arg-type]
     allowed = sorted(a for (s, a) in LEGAL if s == state)
     assert str(raised.value) == (
         f"PRB-000001: cannot {action} a problem that is {state}; "
@@ -119,14 +119,16 @@ def test_illegal_pairs_raise_and_say_what_is_allowed(state: str, action: str) ->
 
 
 def test_closed_allows_only_review() -> None:
-    with pytest.raises(IllegalProblemTransition, match=r"allowed from closed: review$"):
-        p.next_problem_state("PRB-000001", ProblemState.CLOSED, ProblemAction.CLOSE)
+    with pytest.raises(IllegalTransition, match=r"allowed from closed: review$"):
+        p.PROBLEMS.next_state("PRB-000001", ProblemState.CLOSED, ProblemAction.CLOSE)
 
 
 def test_illegal_transition_survives_pickling() -> None:
-    error = IllegalProblemTransition("PRB-000007", ProblemState.NEW, ProblemAction.RESOLVE)
+    with pytest.raises(IllegalTransition) as raised:
+        p.PROBLEMS.next_state("PRB-000007", ProblemState.NEW, ProblemAction.RESOLVE)
+    error = raised.value
     copy = pickle.loads(pickle.dumps(error))
-    assert type(copy) is IllegalProblemTransition
+    assert type(copy) is IllegalTransition
     assert (copy.number, copy.state, copy.action) == ("PRB-000007", "new", "resolve")
     assert str(copy) == str(error)
 
@@ -192,7 +194,7 @@ def test_a_command_for_another_problem_is_refused() -> None:
 
 def test_steps_refuse_an_illegal_state_and_change_nothing() -> None:
     closed = problem(ProblemState.CLOSED)
-    with pytest.raises(IllegalProblemTransition):
+    with pytest.raises(IllegalTransition):
         p.investigate(closed, form(p.InvestigateProblem, notes="look again"), T1)
     assert closed == problem(ProblemState.CLOSED)
 
@@ -211,12 +213,10 @@ def test_logged_is_the_first_audit_row() -> None:
     }
 
 
-def test_linked_names_the_incidents_and_counts_the_rest() -> None:
-    few = p.linked(problem(), ["INC-000001", "INC-000002"], "serviceops", T1)
-    assert (few.action, few.from_state, few.to_state) == ("link", "new", "new")
-    assert few.reason == "linked INC-000001, INC-000002"
-    many = p.linked(problem(), [f"INC-{i:06d}" for i in range(25)], "serviceops", T1)
-    assert many.reason.endswith("INC-000019 and 5 more")
+def test_a_grown_trend_is_noted_without_a_change_of_state() -> None:
+    grown = p.trend_grew(problem(frequency=4), "problem-management", T1)
+    assert (grown.action, grown.from_state, grown.to_state) == ("link", "new", "new")
+    assert grown.reason == "trend went on: 4 incident(s) linked now"
 
 
 def test_categorize_cleans_and_keeps_the_state() -> None:
@@ -308,7 +308,7 @@ def test_record_workaround_keeps_the_state() -> None:
             T1,
         )
         assert (change.problem.state, change.problem.workaround) == (state, "purge the trash")
-    with pytest.raises(IllegalProblemTransition):
+    with pytest.raises(IllegalTransition):
         p.record_workaround(problem(), form(p.RecordWorkaround, workaround="purge"), T1)
 
 
@@ -363,7 +363,7 @@ def test_resolve_through_a_change() -> None:
     )
     assert change.problem.resolved_at == T1
     assert change.audit.reason == "CHG-000123: quota raised to 5 GB"
-    with pytest.raises(IllegalProblemTransition):
+    with pytest.raises(IllegalTransition):
         p.resolve(problem(ProblemState.NEW), command, T1)
 
 

@@ -9,12 +9,12 @@ from typing import Any
 import pytest
 
 from serviceops.domain.incident import (
-    AuditEntry,
     Incident,
     IncidentState,
     ResolutionCode,
     Source,
 )
+from serviceops.domain.machine import AuditEntry
 from serviceops.domain.priority import Impact, Priority, Urgency
 from serviceops.domain.problem import Problem, ProblemSource, ProblemState
 from serviceops.notify.render import render_message, render_text

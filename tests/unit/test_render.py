@@ -10,13 +10,13 @@ from jinja2 import TemplateRuntimeError, UndefinedError
 from jinja2.exceptions import SecurityError
 
 from serviceops.domain.incident import (
-    AuditEntry,
     Incident,
     IncidentState,
     KnownErrorMatch,
     Source,
 )
 from serviceops.domain.lifecycle import SlaAlert
+from serviceops.domain.machine import AuditEntry
 from serviceops.domain.priority import Impact, Priority, Urgency
 from serviceops.domain.sla import (
     BreachLevel,

@@ -253,9 +253,12 @@ def test_an_open_trend_key_is_owned_by_one_problem_until_closed(sessions: Sessio
     close(sessions, first.number)
     second = add(sessions, trend_key="service:mail")
     with sessions.begin() as session:
-        owner = ProblemRepository(session).open_for_trend("service:mail")
-        assert ProblemRepository(session).open_for_trend("service:other") is None
-    assert owner is not None and owner.number == second.number != first.number
+        owners = [
+            problem.number
+            for problem in ProblemRepository(session).list()
+            if problem.trend_key == "service:mail" and problem.closed_at is None
+        ]
+    assert owners == [second.number] and second.number != first.number
 
 
 # --------------------------------------------------------------------------- links
@@ -295,8 +298,8 @@ def test_an_incident_may_belong_to_several_problems(sessions: Sessions) -> None:
         repository = ProblemRepository(session)
         repository.link(second.number, [shared], NOW)
         repository.link(first.number, [shared], NOW + DAY)
-        assert repository.problems_of(shared) == [second.number, first.number]
-        assert repository.problems_of("INC-000099") == []
+        assert repository.incidents_of(first.number) == [shared]
+        assert repository.incidents_of(second.number) == [shared]
 
 
 # --------------------------------------------------------------------------- detection
@@ -441,11 +444,9 @@ def test_an_incident_in_several_trends_is_linked_to_each(sessions: Sessions) -> 
         "category:software/mail",
     ]
     with sessions.begin() as session:
-        assert ProblemRepository(session).problems_of(numbers[0]) == [
-            "PRB-000001",
-            "PRB-000002",
-            "PRB-000003",
-        ]
+        repository = ProblemRepository(session)
+        for problem in ("PRB-000001", "PRB-000002", "PRB-000003"):
+            assert numbers[0] in repository.incidents_of(problem)
 
 
 def test_a_resolved_problem_keeps_its_trend_a_closed_one_frees_it(sessions: Sessions) -> None:

@@ -5,13 +5,13 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from serviceops.domain.incident import (
-    AuditEntry,
     Incident,
     IncidentState,
     KnownErrorMatch,
     ResolutionCode,
     Source,
 )
+from serviceops.domain.machine import AuditEntry
 from serviceops.domain.priority import Impact, Priority, Urgency
 from serviceops.domain.sla import (
     BusinessCalendar,
