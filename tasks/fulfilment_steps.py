@@ -16,7 +16,7 @@ from blocks.request_policy import load_request_policy
 from blocks.slack import load_slack
 from serviceops.domain import fulfilment
 from serviceops.domain.machine import AuditEntry
-from serviceops.domain.request import AccessGrant, ServiceRequest, VpnAccess, access_target
+from serviceops.domain.request import ServiceRequest, access_target
 from serviceops.notify.outbox import Outbox
 from serviceops.notify.render import render_message
 from serviceops.store.access import SqlProvisioner
@@ -55,10 +55,9 @@ def _provide(session: Session, request: ServiceRequest, at: datetime) -> str:
     if target is None:
         raise ValueError(f"{request.number} is not an access request")
     user, system, role = target
-    until = request.details.until if isinstance(request.details, AccessGrant | VpnAccess) else None
     grant = SqlProvisioner(session).grant(
-        user=user, system=system, role=role, expires_on=until, by=PROVISIONER,
-        request=request.number, at=at,
+        user=user, system=system, role=role, expires_on=request.details.expires_on(),
+        by=PROVISIONER, request=request.number, at=at,
     )  # fmt: skip
     audit(session, _grant_audit(grant.id, "grant", at, f"{system}/{role} to {user}", request))
     return f"granted {system}/{role} to {user} ({grant_record(grant.id)})"

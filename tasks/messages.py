@@ -9,10 +9,8 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from blocks.slack import SlackBlock
-from serviceops.domain.incident import (
-    Incident,
-    IncidentAction,
-)
+from serviceops.domain.incident import Incident
+from serviceops.domain.incident_notices import Audience, audiences, change_template
 from serviceops.domain.lifecycle import SlaAlert
 from serviceops.domain.machine import AuditEntry
 from serviceops.domain.priority import Priority
@@ -46,22 +44,17 @@ def queue_logged(session: Session, slack: SlackBlock, incident: Incident, at: da
 def queue_change(
     session: Session, slack: SlackBlock, incident: Incident, entry: AuditEntry
 ) -> None:
-    """The routed channel hears every change; management also hears hierarchic escalations."""
+    """One message to each audience of the change (domain/incident_notices.py)."""
     outbox = Outbox(session)
     key = f"{incident.number}:{entry.action}:{entry.at.isoformat()}"
-    template = "escalation" if entry.action.startswith("escalate") else "incident_changed"
-    message = render_message(template, incident=incident, change=entry)
-    channel = incident_channel(slack, incident)
-    outbox.post(key=key, channel=channel, message=message, record=incident.number, at=entry.at)
-    if entry.action == IncidentAction.ESCALATE_HIERARCHIC or (
-        incident.major and entry.action == IncidentAction.RESOLVE
-    ):
+    message = render_message(change_template(entry), incident=incident, change=entry)
+    for audience in audiences(incident, entry):
+        if audience is Audience.ROUTED:
+            channel, audience_key = incident_channel(slack, incident), key
+        else:
+            channel, audience_key = slack.management_channel, f"{key}:management"
         outbox.post(
-            key=f"{key}:management",
-            channel=slack.management_channel,
-            message=message,
-            record=incident.number,
-            at=entry.at,
+            key=audience_key, channel=channel, message=message, record=incident.number, at=entry.at
         )
 
 

@@ -5,6 +5,7 @@ and the audit entry that explains it; legality comes from REQUEST_TRANSITIONS.
 """
 
 from datetime import datetime, timedelta
+from enum import StrEnum
 
 from pydantic import BaseModel
 
@@ -158,16 +159,44 @@ def _financial_refusal(approver: str, policy: RequestPolicy) -> str | None:
     return None
 
 
+class Undecidable(StrEnum):
+    """Why no decision can be taken on a request at all, whoever has authority."""
+
+    FOUR_EYES = "four_eyes"  # the approver is the requester
+    NOT_PENDING = "not_pending"  # not awaiting approval, or not this approval
+
+
+def undecidable(
+    request: ServiceRequest,
+    approver: str,
+    kind: ApprovalKind | None = None,
+    requester: Identity | None = None,
+) -> Undecidable | None:
+    """Why `approver` cannot decide `request` now (`kind`: the approval they mean, None for
+    whichever is pending; `requester`: the requester's directory entry), None when they may
+    as far as the record tells. Authority is approval_refusal's, under the policy. The gateway
+    asks this before it resumes a run; `decide` refuses on the same rule."""
+    if requested_by(request, approver, requester):
+        return Undecidable.FOUR_EYES
+    pending = request.pending_approval()
+    if request.state != RequestState.AWAITING_APPROVAL or pending is None:
+        return Undecidable.NOT_PENDING
+    if kind is not None and pending != kind:
+        return Undecidable.NOT_PENDING
+    return None
+
+
 def decide(
     request: ServiceRequest, kind: ApprovalKind, decision: ApprovalDecision, at: datetime
 ) -> RequestChange:
     """Four eyes first; a rejection ends the request, the last approval approves it."""
-    if request.state != RequestState.AWAITING_APPROVAL or request.pending_approval() != kind:
-        raise ValueError(f"{request.number}: no {kind} approval is pending")
-    if requested_by(request, decision.approver):
+    why = undecidable(request, decision.approver, kind)
+    if why is Undecidable.FOUR_EYES:
         raise FourEyesViolation(
             f"{request.number}: {decision.approver} requested it and cannot approve it"
         )
+    if why is Undecidable.NOT_PENDING:
+        raise ValueError(f"{request.number}: no {kind} approval is pending")
     approval = Approval(
         kind=kind,
         approver=decision.approver,

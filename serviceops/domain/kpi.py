@@ -26,6 +26,7 @@ from pydantic import BaseModel, Field, computed_field, field_validator, model_va
 from serviceops.domain.incident import OPEN_STATES, IncidentState
 from serviceops.domain.priority import Priority
 from serviceops.domain.request import RequestState
+from serviceops.domain.sla import target_met
 
 BAR = "█"
 HOURS = range(24)
@@ -151,23 +152,6 @@ def mean_duration(durations: Iterable[timedelta]) -> timedelta | None:
     if not values:
         return None
     return sum(values, timedelta(0)) / len(values)
-
-
-def target_met(
-    due_at: datetime | None, stopped_at: datetime | None, remaining: timedelta | None
-) -> bool | None:
-    """Whether a stopped SLA clock met its target; None while it runs (nothing to judge yet).
-
-    Judged as `SlaClock.level` judges it, so the report agrees with what the SLA sweep
-    announced: a clock stopped before its due instant met it, one stopped at or after missed
-    it. A clock stopped while paused has no due instant; it met its target when business time
-    was left (remaining > 0).
-    """
-    if stopped_at is None:
-        return None
-    if due_at is not None:
-        return stopped_at < due_at
-    return remaining is not None and remaining > timedelta(0)
 
 
 def bar_chart(rows: Sequence[tuple[str, int]], width: int = 30) -> str:

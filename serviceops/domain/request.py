@@ -95,6 +95,10 @@ class _Item(BaseModel):
         """What the request costs, for the financial approval rule."""
         return Decimal(0)
 
+    def expires_on(self) -> date | None:
+        """The day the access it grants ends (None: it does not end)."""
+        return None
+
     def required_approvals(self) -> list[ApprovalKind]:
         """The static approvals, plus financial when the cost is above the threshold."""
         kinds = set(self.approvals)
@@ -207,6 +211,9 @@ class AccessGrant(_Item):
     until: date | None = Field(None, title="Until", description="Expiry; empty: none.")
     justification: Text = Field(title="Justification", description="Why it is needed.")
 
+    def expires_on(self) -> date | None:
+        return self.until
+
 
 class AccessRevoke(_Item):
     """Access management: remove a role from a user."""
@@ -239,6 +246,9 @@ class VpnAccess(_Item):
     )
     user: Name = Field(title="User", description="Who gets VPN access.")
     until: date | None = Field(None, title="Until", description="Expiry; empty: none.")
+
+    def expires_on(self) -> date | None:
+        return self.until
 
 
 class MailboxPermission(StrEnum):

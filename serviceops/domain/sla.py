@@ -219,3 +219,21 @@ def _due_and_warning(
 def _require_aware(instant: datetime) -> None:
     if instant.tzinfo is None:
         raise ValueError("SLA arithmetic needs timezone-aware datetimes")
+
+
+def target_met(
+    due_at: datetime | None, stopped_at: datetime | None, remaining: timedelta | None
+) -> bool | None:
+    """Whether a stopped SLA clock met its target; None while it runs (nothing to judge yet).
+
+    The one judgement of a stopped clock: the ops report counts with it and the incident's
+    view shows it, as `SlaClock.level` judges a running one, so both agree with what the SLA
+    sweep announced: a clock stopped before its due instant met it, one stopped at or after
+    missed it. A clock stopped while paused has no due instant; it met its target when
+    business time was left (remaining > 0).
+    """
+    if stopped_at is None:
+        return None
+    if due_at is not None:
+        return stopped_at < due_at
+    return remaining is not None and remaining > timedelta(0)

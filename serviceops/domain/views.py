@@ -17,7 +17,7 @@ from serviceops.domain.incident import (
 )
 from serviceops.domain.machine import AuditEntry
 from serviceops.domain.request import CatalogueItem, ServiceRequest
-from serviceops.domain.sla import BreachLevel, SlaClock
+from serviceops.domain.sla import BreachLevel, SlaClock, target_met
 
 
 class SlaLevel(StrEnum):
@@ -38,13 +38,12 @@ def sla_level(clock: SlaClock | None, now: datetime) -> SlaLevel | None:
     """
     if clock is None:
         return None
-    overdue_when_paused = clock.due_at is None and clock.remaining <= timedelta(0)
     if clock.stopped_at is not None:
-        if clock.due_at is None:
-            return SlaLevel.BREACHED if overdue_when_paused else SlaLevel.MET
-        return SlaLevel.BREACHED if clock.stopped_at >= clock.due_at else SlaLevel.MET
+        met = target_met(clock.due_at, clock.stopped_at, clock.remaining)
+        return SlaLevel.MET if met else SlaLevel.BREACHED
     if clock.paused_at is not None:
-        return SlaLevel.BREACHED if overdue_when_paused else SlaLevel.PAUSED
+        overdue = clock.due_at is None and clock.remaining <= timedelta(0)
+        return SlaLevel.BREACHED if overdue else SlaLevel.PAUSED
     level = clock.level(now)
     return {
         BreachLevel.OK: SlaLevel.OK,

@@ -36,11 +36,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from blocks.request_policy import aload_request_policy
 from serviceops.domain.access import Identity
-from serviceops.domain.fulfilment import approval_refusal, requested_by
+from serviceops.domain.fulfilment import approval_refusal, undecidable
 from serviceops.domain.request import (
     ApprovalDecision,
     ApprovalKind,
-    RequestState,
     ServiceRequest,
 )
 from serviceops.gateway.prefect_api import prefect_client
@@ -57,9 +56,10 @@ logger = logging.getLogger(__name__)
 class Outcome(StrEnum):
     RESUMED = "resumed"  # the run has the decision and will record it
     NO_REQUEST = "no_request"
+    # The two the record alone refuses, as fulfilment.Undecidable names them:
     FOUR_EYES = "four_eyes"  # the approver is the requester: nothing was sent
-    NO_AUTHORITY = "no_authority"  # the approver may not give this approval: nothing was sent
     NOT_PENDING = "not_pending"  # not awaiting approval, or not this approval
+    NO_AUTHORITY = "no_authority"  # the approver may not give this approval: nothing was sent
     NO_RUN = "no_run"  # awaiting approval, but no flow run is noted on the request
     NOT_PAUSED = "not_paused"  # the run is not waiting for a decision (decided meanwhile)
     REFUSED = "refused"  # Prefect refused the resume (e.g. input failed the schema)
@@ -78,24 +78,6 @@ class Decided:
     kind: ApprovalKind | None = None
     flow_run_id: UUID | None = None
     detail: str = ""
-
-
-def precheck(
-    request: ServiceRequest,
-    approver: str,
-    kind: ApprovalKind | None = None,
-    requester: Identity | None = None,
-) -> Outcome | None:
-    """Why the decision cannot be sent at all, as far as the record tells (authority needs
-    the policy, see `decide`), or None when it may be. `requester`: their directory entry."""
-    if requested_by(request, approver, requester):
-        return Outcome.FOUR_EYES
-    pending = request.pending_approval()
-    if request.state != RequestState.AWAITING_APPROVAL or pending is None:
-        return Outcome.NOT_PENDING
-    if kind is not None and pending != kind:
-        return Outcome.NOT_PENDING
-    return None
 
 
 async def resume(
@@ -179,11 +161,11 @@ async def decide(
     if loaded is None:
         return Decided(Outcome.NO_REQUEST, number, kind=kind)
     record, requester = loaded
-    refusal = precheck(record, decision.approver, kind, requester)
+    refusal = undecidable(record, decision.approver, kind, requester)
     pending = kind or record.pending_approval()
     if refusal is not None:
-        return Decided(refusal, number, record, pending, flow_run_id)
-    assert pending is not None, "precheck lets through only a request with a pending approval"
+        return Decided(Outcome(refusal.value), number, record, pending, flow_run_id)
+    assert pending is not None, "undecidable lets through only a request with a pending approval"
     if flow_run_id is None:
         if record.flow_run_id is None:
             return Decided(Outcome.NO_RUN, number, record, pending)

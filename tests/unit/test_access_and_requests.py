@@ -42,6 +42,17 @@ def laptop(cost: int) -> dict[str, object]:
             "deliver_to": "dana"}  # fmt: skip
 
 
+def test_access_that_ends_says_when_and_other_requests_do_not() -> None:
+    """The provisioner records the expiry the request type carries (none for most types)."""
+    grant = {"type": "access_grant", "user": "dana", "system": "crm", "role": "viewer",
+             "until": "2027-03-31", "justification": "audit"}  # fmt: skip
+    vpn = {"type": "vpn_access", "user": "dana", "until": "2027-01-15"}
+    assert request(grant).details.expires_on() == date(2027, 3, 31)
+    assert request(vpn).details.expires_on() == date(2027, 1, 15)
+    assert request(grant | {"until": None}).details.expires_on() is None
+    assert request(laptop(100)).details.expires_on() is None
+
+
 @pytest.mark.parametrize(
     ("details", "expected"),
     [

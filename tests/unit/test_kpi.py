@@ -23,8 +23,8 @@ from serviceops.domain.kpi import (
     period_ending,
     period_through,
     request_kpis,
-    target_met,
 )
+from serviceops.domain.sla import target_met
 
 DAY = period_through(ReportKind.DAILY, date(2026, 11, 25))  # [11-25 00:00, 11-26 00:00) UTC
 FIRST_LINE = "service-desk"
