@@ -22,8 +22,7 @@ from flows.problem.lifecycle import PROBLEM_FLOWS, log_problem
 from flows.request.fulfil_request import fulfil_request
 from flows.request.upkeep import review_access
 from serviceops import deployment_names as names
-from serviceops.domain.checks import CheckKind
-from serviceops.domain.cmdb import DEFAULT_SCHEDULES
+from serviceops.domain.checks import DEFAULT_SCHEDULES, CheckKind
 from serviceops.domain.kpi import ReportKind
 
 EVERY_MINUTE = timedelta(minutes=1)

@@ -12,6 +12,7 @@ from typing import Any
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
+from serviceops.domain.checks import KIND_NAMES
 from serviceops.domain.cmdb import Catalogue
 
 __all__ = ["CatalogueError", "load_catalogue_file", "parse_catalogue"]
@@ -49,7 +50,7 @@ def parse_catalogue(document: dict[str, Any], *, source: str) -> Catalogue:
 def _problem(error: ErrorDetails, document: dict[str, Any]) -> str:
     message = error["msg"].removeprefix("Value error, ")
     if error["type"] == "union_tag_not_found":
-        message = "kind is missing (http, tcp, tls, backup, disk or database)"
+        message = f"kind is missing ({KIND_NAMES})"
     where = _location(error["loc"], document)
     return f"{where}: {message}" if where else message
 

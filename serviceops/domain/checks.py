@@ -9,7 +9,7 @@ and a flow, the CLI and a report all judge a measurement the same way.
 import math
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal, Union
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from pydantic import BaseModel, Field, field_validator, model_validator
@@ -90,6 +90,12 @@ Timeout = Annotated[float, Field(gt=0, le=120, title="Timeout (s)")]
 
 
 class _CheckBase(BaseModel):
+    """What every kind of check has. A kind is its model: `kind` (a literal), `every_s` (the
+    default seconds between two runs, which the catalogue's [schedules] may change) and its
+    fields; CHECK_MODELS below is the registry, and serviceops.probes.PROBES its probes."""
+
+    every_s: ClassVar[int]
+    echoes_secrets: ClassVar[bool] = False  # whether a probe's error text is shown
     name: CheckName
     service: str = Field(
         min_length=1, max_length=100, title="Service", description="Service the check guards."
@@ -101,6 +107,8 @@ class _CheckBase(BaseModel):
 
 class HttpCheck(_CheckBase):
     """An HTTP(S) endpoint answers with an expected status, fast enough, with a known text."""
+
+    every_s: ClassVar[int] = 300
 
     kind: Literal["http"] = Field("http", title="Kind")
     url: str = Field(
@@ -152,6 +160,8 @@ class HttpCheck(_CheckBase):
 class TcpCheck(_CheckBase):
     """A port accepts a TCP connection (a service is listening)."""
 
+    every_s: ClassVar[int] = 300
+
     kind: Literal["tcp"] = Field("tcp", title="Kind")
     host: Host
     port: int = Field(ge=1, le=65535, title="Port")
@@ -164,6 +174,8 @@ class TcpCheck(_CheckBase):
 
 class TlsCheck(_CheckBase):
     """A TLS endpoint's certificate is not close to expiry."""
+
+    every_s: ClassVar[int] = 3600
 
     kind: Literal["tls"] = Field("tls", title="Kind")
     host: Host
@@ -196,6 +208,8 @@ class TlsCheck(_CheckBase):
 class BackupCheck(_CheckBase):
     """The newest backup in a directory is recent, not empty and matches its checksum."""
 
+    every_s: ClassVar[int] = 3600
+
     kind: Literal["backup"] = Field("backup", title="Kind")
     path: str = Field(min_length=1, title="Directory", description="Where the backups land.")
     pattern: str = Field(
@@ -224,6 +238,8 @@ class BackupCheck(_CheckBase):
 class DiskCheck(_CheckBase):
     """A filesystem has room left."""
 
+    every_s: ClassVar[int] = 600
+
     kind: Literal["disk"] = Field("disk", title="Kind")
     path: str = Field(min_length=1, title="Path", description="Any path on the filesystem.")
     warn_percent: float = Field(80, ge=0, le=100, title="Warn at (% used)")
@@ -243,6 +259,9 @@ class DiskCheck(_CheckBase):
 class DatabaseCheck(_CheckBase):
     """A database accepts a connection and answers SELECT 1."""
 
+    every_s: ClassVar[int] = 300
+    echoes_secrets: ClassVar[bool] = True  # a driver error may quote the URL
+
     kind: Literal["database"] = Field("database", title="Kind")
     url: str = Field(
         min_length=1,
@@ -257,10 +276,25 @@ class DatabaseCheck(_CheckBase):
         return hide_password(self.url)
 
 
-Check = Annotated[
-    HttpCheck | TcpCheck | TlsCheck | BackupCheck | DiskCheck | DatabaseCheck,
-    Field(discriminator="kind"),
-]
+# The kinds of check, one model each (in CheckKind's order; test_registries checks both).
+CHECK_MODELS: tuple[type[_CheckBase], ...] = (
+    HttpCheck,
+    TcpCheck,
+    TlsCheck,
+    BackupCheck,
+    DiskCheck,
+    DatabaseCheck,
+)
+Check = Annotated[Union[CHECK_MODELS], Field(discriminator="kind")]  # noqa: UP007
+MODEL_OF_KIND: dict[str, type[_CheckBase]] = {
+    model.model_fields["kind"].default: model for model in CHECK_MODELS
+}
+# Seconds between two runs of each kind of check, unless the catalogue says otherwise.
+DEFAULT_SCHEDULES: dict[CheckKind, int] = {
+    CheckKind(kind): model.every_s for kind, model in MODEL_OF_KIND.items()
+}
+*_FIRST_KINDS, _LAST_KIND = (kind.value for kind in CheckKind)
+KIND_NAMES = f"{', '.join(_FIRST_KINDS)} or {_LAST_KIND}"  # "http, tcp, ... or database"
 
 
 class NetworkPolicy(BaseModel):

@@ -25,11 +25,10 @@ from pydantic import (
 )
 
 from serviceops.domain.checks import (
-    BackupCheck,
+    DEFAULT_SCHEDULES,
+    MODEL_OF_KIND,
     Check,
     CheckKind,
-    DatabaseCheck,
-    DiskCheck,
     HttpCheck,
     NetworkPolicy,
     TcpCheck,
@@ -38,7 +37,6 @@ from serviceops.domain.checks import (
 from serviceops.domain.priority import Impact
 
 __all__ = [
-    "DEFAULT_SCHEDULES",
     "NAME_PATTERN",
     "WIDE_OUTAGE",
     "Catalogue",
@@ -51,22 +49,6 @@ __all__ = [
 NAME_PATTERN = r"^[a-z0-9][a-z0-9._-]*$"
 
 ItemName = Annotated[str, Field(pattern=NAME_PATTERN, min_length=1, max_length=100)]
-
-# Seconds between two runs of each kind of check. Reachability is cheap and its failure is
-# urgent; a certificate or a nightly backup changes at most a few times a day.
-DEFAULT_SCHEDULES: dict[CheckKind, int] = {
-    CheckKind.HTTP: 300,
-    CheckKind.TCP: 300,
-    CheckKind.TLS: 3600,
-    CheckKind.BACKUP: 3600,
-    CheckKind.DISK: 600,
-    CheckKind.DATABASE: 300,
-}
-
-_CHECK_MODELS: dict[str, type[BaseModel]] = {
-    model.model_fields["kind"].default: model
-    for model in (HttpCheck, TcpCheck, TlsCheck, BackupCheck, DiskCheck, DatabaseCheck)
-}
 
 # An outage that reaches this many items is high impact whatever their tiers.
 WIDE_OUTAGE = 5
@@ -186,9 +168,9 @@ class Catalogue(BaseModel):
         if not isinstance(checks, list):
             return checks
         for index, check in enumerate(checks):
-            if not isinstance(check, dict) or check.get("kind") not in _CHECK_MODELS:
+            if not isinstance(check, dict) or check.get("kind") not in MODEL_OF_KIND:
                 continue
-            unknown = sorted(set(check) - set(_CHECK_MODELS[check["kind"]].model_fields))
+            unknown = sorted(set(check) - set(MODEL_OF_KIND[check["kind"]].model_fields))
             if unknown:
                 raise ValueError(
                     f"[{index}] ({check.get('name', '?')}) has no field {', '.join(unknown)}"

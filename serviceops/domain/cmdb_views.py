@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from serviceops.domain.checks import Check, CheckResult, CheckStatus, hide_password
+from serviceops.domain.checks import KIND_NAMES, Check, CheckResult, CheckStatus, hide_password
 from serviceops.domain.cmdb import Catalogue, ConfigurationItem, Endpoint, blast_radius
 
 __all__ = [
@@ -111,7 +111,7 @@ class CheckView(BaseModel):
     """A check, how often it runs and how it went last time (null: it has not run yet)."""
 
     name: str
-    kind: str = Field(description="http, tcp, tls, backup, disk or database")
+    kind: str = Field(description=KIND_NAMES)
     service: str
     ci: str | None
     target: str = Field(description="What is checked; never contains a password")

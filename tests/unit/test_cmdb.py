@@ -9,6 +9,7 @@ from pydantic import ValidationError
 
 from serviceops.catalogue_file import CatalogueError, load_catalogue_file
 from serviceops.domain.checks import (
+    DEFAULT_SCHEDULES,
     CheckKind,
     DiskCheck,
     HttpCheck,
@@ -17,7 +18,6 @@ from serviceops.domain.checks import (
     TlsCheck,
 )
 from serviceops.domain.cmdb import (
-    DEFAULT_SCHEDULES,
     Catalogue,
     ConfigurationItem,
     Endpoint,

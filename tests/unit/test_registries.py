@@ -1,20 +1,29 @@
 """The registries walked: every transition command of incidents and problems names a flow
 that takes exactly that command, the flow has a deployment, and an incident command has its
-step in the lifecycle (problems change through one generic step). The CLI verbs are walked in
-test_cli.py and test_cli_problems.py. A new command that misses one of them fails here."""
+step in the lifecycle (problems change through one generic step); every kind of check has its
+model, schedule, probe and deployment. The CLI verbs are walked in test_cli.py and
+test_cli_problems.py. A new command or kind that misses one of them fails here."""
 
 from typing import Any
 
 import pytest
 from prefect import Flow
-from pydantic import BaseModel
+from pydantic import BaseModel, TypeAdapter
 
 from deployments.definitions import definitions
 from flows.incident.transitions import TRANSITION_FLOWS
 from flows.problem.lifecycle import PROBLEM_FLOWS
 from serviceops.domain import lifecycle
+from serviceops.domain.checks import (
+    CHECK_MODELS,
+    DEFAULT_SCHEDULES,
+    MODEL_OF_KIND,
+    Check,
+    CheckKind,
+)
 from serviceops.domain.incident import IncidentCommand
 from serviceops.domain.problem import ProblemCommand
+from serviceops.probes import PROBES
 
 PROCESSES: list[tuple[type[BaseModel], tuple[Flow[Any, Any], ...]]] = [
     (IncidentCommand, TRANSITION_FLOWS),
@@ -40,3 +49,17 @@ def test_each_command_has_one_flow_that_takes_it_and_a_deployment(
 
 def test_each_incident_command_has_its_step() -> None:
     assert set(lifecycle.STEPS) == set(IncidentCommand.__subclasses__())
+
+
+def test_each_kind_of_check_has_one_model_a_schedule_and_a_probe() -> None:
+    """A kind of check is its model in CHECK_MODELS (and so in the catalogue's union, its
+    default schedule and its deployment) and its probe in PROBES."""
+    kinds = [model.model_fields["kind"].default for model in CHECK_MODELS]
+    assert kinds == [kind.value for kind in CheckKind]
+    assert set(DEFAULT_SCHEDULES) == set(CheckKind)
+    assert all(DEFAULT_SCHEDULES[CheckKind(k)] == MODEL_OF_KIND[k].every_s for k in kinds)
+    assert set(PROBES) == set(CHECK_MODELS)
+    union = TypeAdapter(Check).json_schema()["discriminator"]["mapping"]
+    assert sorted(union) == sorted(kinds)
+    deployed = {definition.name for definition in definitions()}
+    assert {f"{kind}-checks" for kind in kinds} <= deployed
