@@ -16,7 +16,7 @@ from blocks.request_policy import load_request_policy
 from blocks.slack import load_slack
 from serviceops.domain import fulfilment
 from serviceops.domain.machine import AuditEntry
-from serviceops.domain.request import ServiceRequest, access_target
+from serviceops.domain.request import FulfilmentStep, ServiceRequest, access_target
 from serviceops.notify.outbox import Outbox
 from serviceops.notify.render import render_message
 from serviceops.store.access import SqlProvisioner
@@ -113,19 +113,23 @@ def _work_order(step: str) -> Callable[[Session, ServiceRequest, datetime], str]
 
 def _step_task(name: str, work: Callable[[Session, ServiceRequest, datetime], str]) -> Task:
     return task(
-        _run_step(name, work),
-        name=name,
+        _run_step(str(name), work),
+        name=str(name),
         cache_policy=NO_CACHE,
         retries=2,
         retry_delay_seconds=5,
     )
 
 
-STEPS: dict[str, Task] = {
-    "provide_access": _step_task("provide_access", _provide),
-    "remove_access": _step_task("remove_access", _remove),
-    **{
-        name: _step_task(name, _work_order(name))
-        for name in ("order_hardware", "hand_over_hardware", "install_software", "reset_password")
-    },
+# The steps people carry out: each is a work order to the team the request policy names.
+WORK_ORDERS = (
+    FulfilmentStep.ORDER_HARDWARE,
+    FulfilmentStep.HAND_OVER_HARDWARE,
+    FulfilmentStep.INSTALL_SOFTWARE,
+    FulfilmentStep.RESET_PASSWORD,
+)
+STEPS: dict[FulfilmentStep, Task] = {
+    FulfilmentStep.PROVIDE_ACCESS: _step_task(FulfilmentStep.PROVIDE_ACCESS, _provide),
+    FulfilmentStep.REMOVE_ACCESS: _step_task(FulfilmentStep.REMOVE_ACCESS, _remove),
+    **{step: _step_task(step, _work_order(step)) for step in WORK_ORDERS},
 }

@@ -67,6 +67,18 @@ REQUESTS = Lifecycle("request", REQUEST_TRANSITIONS)
 # --------------------------------------------------------------------------- the catalogue
 
 
+class FulfilmentStep(StrEnum):
+    """The steps fulfilment knows; a request type lists its own, in order, and
+    tasks/fulfilment_steps.py carries each out (test_registries checks that every one can)."""
+
+    ORDER_HARDWARE = "order_hardware"
+    HAND_OVER_HARDWARE = "hand_over_hardware"
+    INSTALL_SOFTWARE = "install_software"
+    RESET_PASSWORD = "reset_password"
+    PROVIDE_ACCESS = "provide_access"
+    REMOVE_ACCESS = "remove_access"
+
+
 class CatalogueItem(BaseModel):
     """One request type: what the catalogue shows and what fulfilment will do."""
 
@@ -88,7 +100,7 @@ class _Item(BaseModel):
     description: ClassVar[str]
     approvals: ClassVar[tuple[ApprovalKind, ...]] = ()
     financial_threshold: ClassVar[Decimal | None] = None
-    fulfilment: ClassVar[tuple[str, ...]]
+    fulfilment: ClassVar[tuple[FulfilmentStep, ...]]
     target: ClassVar[timedelta]
 
     def amount(self) -> Decimal:
@@ -138,7 +150,10 @@ class NewLaptop(_Item):
     description: ClassVar[str] = "A laptop from the standard range, ordered and handed over."
     approvals: ClassVar[tuple[ApprovalKind, ...]] = (ApprovalKind.MANAGER,)
     financial_threshold: ClassVar[Decimal | None] = Decimal(1500)
-    fulfilment: ClassVar[tuple[str, ...]] = ("order_hardware", "hand_over_hardware")
+    fulfilment: ClassVar[tuple[FulfilmentStep, ...]] = (
+        FulfilmentStep.ORDER_HARDWARE,
+        FulfilmentStep.HAND_OVER_HARDWARE,
+    )
     target: ClassVar[timedelta] = timedelta(days=5)
 
     type: Literal["new_laptop"] = Field(
@@ -159,7 +174,7 @@ class SoftwareInstall(_Item):
     title: ClassVar[str] = "Software install"
     description: ClassVar[str] = "Approved software installed on a managed machine."
     financial_threshold: ClassVar[Decimal | None] = Decimal(500)
-    fulfilment: ClassVar[tuple[str, ...]] = ("install_software",)
+    fulfilment: ClassVar[tuple[FulfilmentStep, ...]] = (FulfilmentStep.INSTALL_SOFTWARE,)
     target: ClassVar[timedelta] = timedelta(days=2)
 
     type: Literal["software_install"] = Field(
@@ -181,7 +196,7 @@ class PasswordReset(_Item):
 
     title: ClassVar[str] = "Password reset"
     description: ClassVar[str] = "Reset the password of an account; no approval needed."
-    fulfilment: ClassVar[tuple[str, ...]] = ("reset_password",)
+    fulfilment: ClassVar[tuple[FulfilmentStep, ...]] = (FulfilmentStep.RESET_PASSWORD,)
     target: ClassVar[timedelta] = timedelta(hours=4)
 
     type: Literal["password_reset"] = Field(
@@ -199,7 +214,7 @@ class AccessGrant(_Item):
         ApprovalKind.MANAGER,
         ApprovalKind.SYSTEM_OWNER,
     )
-    fulfilment: ClassVar[tuple[str, ...]] = ("provide_access",)
+    fulfilment: ClassVar[tuple[FulfilmentStep, ...]] = (FulfilmentStep.PROVIDE_ACCESS,)
     target: ClassVar[timedelta] = timedelta(days=1)
 
     type: Literal["access_grant"] = Field(
@@ -220,7 +235,7 @@ class AccessRevoke(_Item):
 
     title: ClassVar[str] = "Revoke access"
     description: ClassVar[str] = "Remove a role on a system from a user."
-    fulfilment: ClassVar[tuple[str, ...]] = ("remove_access",)
+    fulfilment: ClassVar[tuple[FulfilmentStep, ...]] = (FulfilmentStep.REMOVE_ACCESS,)
     target: ClassVar[timedelta] = timedelta(hours=4)
 
     type: Literal["access_revoke"] = Field(
@@ -238,7 +253,7 @@ class VpnAccess(_Item):
     title: ClassVar[str] = "VPN access"
     description: ClassVar[str] = "A VPN account, approved by the manager."
     approvals: ClassVar[tuple[ApprovalKind, ...]] = (ApprovalKind.MANAGER,)
-    fulfilment: ClassVar[tuple[str, ...]] = ("provide_access",)
+    fulfilment: ClassVar[tuple[FulfilmentStep, ...]] = (FulfilmentStep.PROVIDE_ACCESS,)
     target: ClassVar[timedelta] = timedelta(days=1)
 
     type: Literal["vpn_access"] = Field(
@@ -263,7 +278,7 @@ class SharedMailbox(_Item):
     title: ClassVar[str] = "Shared mailbox"
     description: ClassVar[str] = "Access to a shared mailbox, approved by its owner."
     approvals: ClassVar[tuple[ApprovalKind, ...]] = (ApprovalKind.SYSTEM_OWNER,)
-    fulfilment: ClassVar[tuple[str, ...]] = ("provide_access",)
+    fulfilment: ClassVar[tuple[FulfilmentStep, ...]] = (FulfilmentStep.PROVIDE_ACCESS,)
     target: ClassVar[timedelta] = timedelta(days=1)
 
     type: Literal["shared_mailbox"] = Field(

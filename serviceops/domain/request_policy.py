@@ -7,7 +7,7 @@ from datetime import timedelta
 from pydantic import BaseModel, Field
 
 from serviceops.domain.access import SystemAccess
-from serviceops.domain.request import ApprovalKind
+from serviceops.domain.request import ApprovalKind, FulfilmentStep
 
 
 def _default_systems() -> list[SystemAccess]:
@@ -64,10 +64,10 @@ class RequestPolicy(BaseModel):
     )
     work_order_channels: dict[str, str] = Field(
         default_factory=lambda: {
-            "order_hardware": "#it-logistics",
-            "hand_over_hardware": "#it-logistics",
-            "install_software": "#desktop-support",
-            "reset_password": "#service-desk",
+            FulfilmentStep.ORDER_HARDWARE: "#it-logistics",
+            FulfilmentStep.HAND_OVER_HARDWARE: "#it-logistics",
+            FulfilmentStep.INSTALL_SOFTWARE: "#desktop-support",
+            FulfilmentStep.RESET_PASSWORD: "#service-desk",
         },
         description="Teams that carry out the manual fulfilment steps.",
     )

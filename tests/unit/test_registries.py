@@ -1,8 +1,8 @@
 """The registries walked: every transition command of incidents and problems names a flow
 that takes exactly that command, the flow has a deployment, and an incident command has its
 step in the lifecycle (problems change through one generic step); every kind of check has its
-model, schedule, probe and deployment. The CLI verbs are walked in test_cli.py and
-test_cli_problems.py. A new command or kind that misses one of them fails here."""
+model, schedule, probe and deployment; every fulfilment step its task. The CLI verbs are
+walked in test_cli.py and test_cli_problems.py. A new entry that misses one fails here."""
 
 from typing import Any
 
@@ -23,7 +23,11 @@ from serviceops.domain.checks import (
 )
 from serviceops.domain.incident import IncidentCommand
 from serviceops.domain.problem import ProblemCommand
+from serviceops.domain.request import CATALOGUE_TYPES, FulfilmentStep
+from serviceops.domain.request_policy import RequestPolicy
 from serviceops.probes import PROBES
+from tasks.fulfilment_steps import STEPS as FULFILMENT_STEPS
+from tasks.fulfilment_steps import WORK_ORDERS
 
 PROCESSES: list[tuple[type[BaseModel], tuple[Flow[Any, Any], ...]]] = [
     (IncidentCommand, TRANSITION_FLOWS),
@@ -63,3 +67,11 @@ def test_each_kind_of_check_has_one_model_a_schedule_and_a_probe() -> None:
     assert sorted(union) == sorted(kinds)
     deployed = {definition.name for definition in definitions()}
     assert {f"{kind}-checks" for kind in kinds} <= deployed
+
+
+def test_each_fulfilment_step_a_request_type_names_has_its_handler() -> None:
+    """Every step is carried out by a task; every work order goes to a team by default."""
+    named = {step for item in CATALOGUE_TYPES for step in item.fulfilment}
+    assert named == set(FulfilmentStep), "a step no request type uses, or the reverse"
+    assert set(FULFILMENT_STEPS) == set(FulfilmentStep)
+    assert set(WORK_ORDERS) <= set(RequestPolicy().work_order_channels)
