@@ -9,7 +9,7 @@ Prefect UI form of fulfil-request offers.
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
-from typing import Annotated, ClassVar, Literal
+from typing import Annotated, ClassVar, Literal, Union
 
 from pydantic import BaseModel, Field
 
@@ -305,16 +305,8 @@ CATALOGUE_TYPES: tuple[type[_Item], ...] = (
 TYPE_NAMES: tuple[str, ...] = tuple(item.model_fields["type"].default for item in CATALOGUE_TYPES)
 RequestType = StrEnum("RequestType", {name: name for name in TYPE_NAMES})  # type: ignore[misc]
 
-RequestDetails = Annotated[
-    NewLaptop
-    | SoftwareInstall
-    | PasswordReset
-    | AccessGrant
-    | AccessRevoke
-    | VpnAccess
-    | SharedMailbox,
-    Field(discriminator="type"),
-]
+# What a request asks for: one of the catalogue's types, told apart by `type`.
+RequestDetails = Annotated[Union[CATALOGUE_TYPES], Field(discriminator="type")]  # noqa: UP007
 
 
 def catalogue() -> list[CatalogueItem]:
