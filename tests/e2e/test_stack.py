@@ -72,6 +72,17 @@ def test_make_up_prints_where_things_are(stack: RunningStack) -> None:
     assert len(stack.token) >= 32
 
 
+def test_the_gateway_gets_the_cpu_before_the_background(stack: RunningStack) -> None:
+    """Intake answers senders who wait: the other processes run 5 nicer than the gateway."""
+    run = stack.clone / ".serviceops" / "run"
+    nice = {
+        name: os.getpriority(os.PRIO_PROCESS, int((run / f"{name}.pid").read_text()))
+        for name in ("prefect-server", "serve", "routine", "gateway")
+    }
+    gateway = nice.pop("gateway")
+    assert nice == dict.fromkeys(nice, gateway + 5), nice
+
+
 def test_log_incident_through_rest_then_read_api(stack: RunningStack) -> None:
     state = run_deployment(stack, "log-incident", {"incident": INCIDENT})
     assert state["type"] == "COMPLETED", state
