@@ -11,8 +11,7 @@ delivery was due, so a server that falls behind shows as latency, not as a lower
 (b) 2,000 events/s for 60 s: accept p50/p99, lost events (accepted but not recorded or never
     decided), the decision lag p50/p99 (goal under 5 s), process-events runs and all flow runs
     created per minute, and the peak of flow-run processes under serve and the routine runner.
-    Then the same for Alertmanager's own format through `POST /webhooks/alertmanager`
-    (SQLite only).
+    Then the same for Alertmanager's own format through `POST /webhooks/alertmanager`.
 (c) Alertmanager (Debian's prometheus-alertmanager, installed when missing) receiving the
     same rising rates as batches of 50 alerts on its `POST /api/v2/alerts`: its highest rate
     held, and serviceops's ratio to it.
@@ -294,9 +293,8 @@ def _serviceops(database: str, database_url: str | None) -> int:
                       lags_from=stack.database_url)  # fmt: skip
         print(f"  highest rate held: {held}/s (p99 <= 50 ms, no failures)", flush=True)
         _sustained(stack, "/webhooks/events", _signed_events, "sustained")
-        if database == "SQLite":
-            _sustained(stack, "/webhooks/alertmanager",
-                       _alertmanager_webhook(stack.alertmanager_token), "am")  # fmt: skip
+        _sustained(stack, "/webhooks/alertmanager",
+                   _alertmanager_webhook(stack.alertmanager_token), "am")  # fmt: skip
     return held
 
 
