@@ -23,9 +23,11 @@ from sqlalchemy.orm import Session
 from serviceops import cli_output, cli_runs
 from serviceops.cli_catalogue import checks_app, services_app
 from serviceops.cli_common import (
+    ActorOpt,
     JsonOpt,
     LimitOpt,
     OffsetOpt,
+    TimeoutOpt,
     echo_json,
     fail,
     run_or_fail,
@@ -83,10 +85,6 @@ app.add_typer(problem_app, name="problem", no_args_is_help=True)
 app.add_typer(kedb_app, name="kedb", no_args_is_help=True)
 
 NumberArg = Annotated[str, typer.Argument(metavar="NUMBER", help="e.g. INC-000123")]
-ActorOpt = Annotated[str, typer.Option(help="Who acts (recorded in the audit trail).")]
-TimeoutOpt = Annotated[
-    float, typer.Option(min=0, help="Seconds to wait for the flow run to finish.")
-]
 
 
 # --------------------------------------------------------------------------- plumbing

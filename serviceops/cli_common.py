@@ -28,6 +28,10 @@ Model = TypeVar("Model", bound=BaseModel)
 EXIT_FAILED, EXIT_USAGE = 1, 2
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print a stable JSON document.")]
+ActorOpt = Annotated[str, typer.Option(help="Who acts (recorded in the audit trail).")]
+TimeoutOpt = Annotated[
+    float, typer.Option(min=0, help="Seconds to wait for the flow run to finish.")
+]
 LimitOpt = Annotated[int, typer.Option(min=1, max=500, help="Page size.")]
 OffsetOpt = Annotated[int, typer.Option(min=0, max=MAX_ROW_ID, help="Records to skip.")]
 """At most MAX_ROW_ID: past it an offset skips every row, and the database refuses it."""

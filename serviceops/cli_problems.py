@@ -15,7 +15,6 @@ from collections.abc import Callable, Sequence
 from typing import Annotated
 
 import typer
-from pydantic import BaseModel
 from pydantic_core import ErrorDetails
 from sqlalchemy.orm import Session
 
@@ -23,9 +22,11 @@ from serviceops import cli_runs
 from serviceops import deployment_names as names
 from serviceops.cli_common import (
     EXIT_USAGE,
+    ActorOpt,
     JsonOpt,
     LimitOpt,
     OffsetOpt,
+    TimeoutOpt,
     echo_json,
     fail,
     option_name,
@@ -83,26 +84,17 @@ KNOWN_ERROR_NUMBER = re.compile(r"^KE-\d{6,}$")
 _INCIDENTS_SHOWN = 20
 
 NumberArg = Annotated[str, typer.Argument(metavar="NUMBER", help="e.g. PRB-000123")]
-ActorOpt = Annotated[str, typer.Option(help="Who acts (recorded in the audit trail).")]
-TimeoutOpt = Annotated[
-    float, typer.Option(min=0, help="Seconds to wait for the flow run to finish.")
-]
 
 
 # --------------------------------------------------------------------------- flow calls
 
 
-def _json(model: BaseModel) -> dict[str, object]:
-    """Plain JSON values: the server validates them against the flow's parameter schema."""
-    return model.model_dump(mode="json")
-
-
 def log_problem_call(draft: ProblemDraft) -> cli_runs.FlowCall:
-    return cli_runs.FlowCall(names.LOG_PROBLEM, {"problem": _json(draft)})
+    return cli_runs.FlowCall(names.LOG_PROBLEM, {"problem": cli_runs.as_parameter(draft)})
 
 
 def problem_command_call(command: ProblemCommand) -> cli_runs.FlowCall:
-    return cli_runs.FlowCall(command.flow_name, {"command": _json(command)})
+    return cli_runs.FlowCall(command.flow_name, {"command": cli_runs.as_parameter(command)})
 
 
 def detect_problems_call() -> cli_runs.FlowCall:

@@ -56,11 +56,11 @@ class FlowCall:
 
 
 def log_incident_call(draft: IncidentDraft) -> FlowCall:
-    return FlowCall(names.LOG_INCIDENT, {"incident": _json(draft)})
+    return FlowCall(names.LOG_INCIDENT, {"incident": as_parameter(draft)})
 
 
 def command_call(command: IncidentCommand) -> FlowCall:
-    return FlowCall(command.flow_name, {"command": _json(command)})
+    return FlowCall(command.flow_name, {"command": as_parameter(command)})
 
 
 def checks_call(kind: CheckKind) -> FlowCall:
@@ -68,7 +68,7 @@ def checks_call(kind: CheckKind) -> FlowCall:
     return FlowCall(names.RUN_CHECKS, {"kind": kind.value}, name=names.check_deployment(kind.value))
 
 
-def _json(model: BaseModel) -> dict[str, Any]:
+def as_parameter(model: BaseModel) -> dict[str, Any]:
     """Plain JSON values: the server validates them against the flow's parameter schema."""
     return model.model_dump(mode="json")
 
