@@ -95,7 +95,7 @@ class _CheckBase(BaseModel):
     fields; CHECK_MODELS below is the registry, and serviceops.probes.PROBES its probes."""
 
     every_s: ClassVar[int]
-    echoes_secrets: ClassVar[bool] = False  # whether a probe's error text is shown
+    echoes_secrets: ClassVar[bool] = False  # True: a probe error shows only its type
     name: CheckName
     service: str = Field(
         min_length=1, max_length=100, title="Service", description="Service the check guards."
