@@ -16,9 +16,8 @@ from pathlib import Path
 import httpx
 
 from bench.databases import sqlite_database
-from serviceops.domain import lifecycle
-from serviceops.domain.incident import IncidentDraft
-from serviceops.domain.policy import IncidentPolicy
+from serviceops.domain.incident import IncidentDraft, IncidentPolicy
+from serviceops.domain.incident import steps as incident_steps
 from serviceops.notify.outbox import Outbox
 from serviceops.notify.render import render_message
 from serviceops.prefect_rest import call
@@ -79,16 +78,16 @@ def domain_and_store_alone(url: str) -> list[float]:
         draft = IncidentDraft.model_validate(DRAFT)
         with sessions.begin() as session:
             incident = IncidentRepository(session).add(draft, datetime.now(UTC))
-            AuditRepository(session).add(lifecycle.logged(incident))
+            AuditRepository(session).add(incident_steps.logged(incident))
         number = incident.number
         with sessions.begin() as session:
             known = KnownErrorRepository(session).candidates(incident.service)
         steps = (
-            lambda i: lifecycle.categorize(i, policy, datetime.now(UTC)),
-            lambda i: lifecycle.prioritize(i, policy, datetime.now(UTC)),
-            lambda i, known=known: lifecycle.diagnose(i, known, datetime.now(UTC)),
-            lambda i: lifecycle.assign(i, policy, datetime.now(UTC)),
-            lambda i: lifecycle.start_slas(i, policy, datetime.now(UTC)),
+            lambda i: incident_steps.categorize(i, policy, datetime.now(UTC)),
+            lambda i: incident_steps.prioritize(i, policy, datetime.now(UTC)),
+            lambda i, known=known: incident_steps.diagnose(i, known, datetime.now(UTC)),
+            lambda i: incident_steps.assign(i, policy, datetime.now(UTC)),
+            lambda i: incident_steps.start_slas(i, policy, datetime.now(UTC)),
         )
         for step in steps:
             with sessions.begin() as session:

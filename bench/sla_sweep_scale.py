@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import insert
 
 from bench.databases import postgres_database, sqlite_database
-from serviceops.domain.lifecycle import sla_alerts
+from serviceops.domain.incident import sla_alerts
 from serviceops.store.db import sessions_for
 from serviceops.store.records import IncidentRecord
 from serviceops.store.repositories import IncidentRepository

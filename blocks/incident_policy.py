@@ -5,7 +5,7 @@ from prefect.blocks.core import Block
 from pydantic import Field
 
 from blocks.saved import load_saved
-from serviceops.domain.policy import IncidentPolicy
+from serviceops.domain.incident import IncidentPolicy
 
 
 class IncidentPolicyBlock(Block):

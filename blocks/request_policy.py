@@ -6,7 +6,7 @@ from prefect.blocks.core import Block
 from pydantic import Field
 
 from blocks.saved import aload_saved, load_saved
-from serviceops.domain.request_policy import RequestPolicy
+from serviceops.domain.request import RequestPolicy
 
 if TYPE_CHECKING:
     from prefect.client.orchestration import PrefectClient

@@ -10,8 +10,8 @@ from pydantic import Field, SecretStr
 from slack_sdk import WebClient
 
 from blocks.saved import load_saved
+from serviceops.domain.incident import Route, route
 from serviceops.domain.priority import Priority
-from serviceops.domain.routing import Route, route
 from serviceops.notify.slack import make_client
 from serviceops.settings import get_settings
 

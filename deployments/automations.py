@@ -19,7 +19,7 @@ from prefect.automations import Automation, EventTrigger, Posture, RunDeployment
 from deployments.definitions import ON_DEMAND
 from flows.event.record_missed_check import record_missed_check
 from flows.operations.run_checks import CHECKS_REPORTED, reporter_resource
-from serviceops.domain.checks import DEFAULT_SCHEDULES, CheckKind
+from serviceops.domain.cmdb import DEFAULT_SCHEDULES, CheckKind
 from serviceops.settings import get_settings
 from serviceops.store.cmdb import CatalogueRepository
 from serviceops.store.db import sessions_for

@@ -22,8 +22,8 @@ from flows.problem.lifecycle import PROBLEM_FLOWS, log_problem
 from flows.request.fulfil_request import fulfil_request
 from flows.request.upkeep import review_access
 from serviceops import deployment_names as names
-from serviceops.domain.checks import DEFAULT_SCHEDULES, CheckKind
-from serviceops.domain.kpi import ReportKind
+from serviceops.domain.cmdb import DEFAULT_SCHEDULES, CheckKind
+from serviceops.domain.report import ReportKind
 
 EVERY_MINUTE = timedelta(minutes=1)
 EVERY_HOUR = timedelta(hours=1)

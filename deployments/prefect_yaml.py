@@ -18,7 +18,7 @@ from prefect import Flow
 
 from deployments.definitions import Definition, definitions
 from serviceops.catalogue_file import load_catalogue_file
-from serviceops.domain.checks import CheckKind
+from serviceops.domain.cmdb import CheckKind
 
 ROOT = Path(__file__).resolve().parent.parent
 PREFECT_YAML = ROOT / "prefect.yaml"

@@ -1,5 +1,5 @@
 """The service catalogue (CMDB) file: TOML an operator keeps in version control, read into a
-validated serviceops.domain.cmdb.Catalogue.
+validated serviceops.domain.cmdb.catalogue.Catalogue.
 
 A mistake in the file must be fixable from the message alone, so CatalogueError names the file
 and the field (`items[2] (billing-api).tier`) rather than showing pydantic's error list.
@@ -12,8 +12,7 @@ from typing import Any
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
-from serviceops.domain.checks import KIND_NAMES
-from serviceops.domain.cmdb import Catalogue
+from serviceops.domain.cmdb import KIND_NAMES, Catalogue
 
 __all__ = ["CatalogueError", "load_catalogue_file", "parse_catalogue"]
 

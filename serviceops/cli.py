@@ -7,7 +7,7 @@ made from Slack or a webhook. Service requests (serviceops.cli_requests) are rec
 and then handed to fulfil-request, as the webhook does; approvals resume the suspended run.
 Every input is validated with the domain model before anything runs: a bad value is one line
 naming the option and exit code 2. `--json` prints the stable documents of
-serviceops.domain.views; the human text may change.
+serviceops.domain.views.incidents; the human text may change.
 """
 
 import logging

@@ -4,7 +4,7 @@ checks that watch it, from a terminal.
 `services load` copies the catalogue file into the database, where flows, the gateway and
 these reads find it; the file stays the source of truth, kept in version control. A file that
 does not validate changes nothing and is one line naming the file and the field (exit 2).
-`--json` prints the documents of serviceops.domain.cmdb_views, as the read API returns them.
+`--json` prints the documents of serviceops.domain.views.cmdb, as the read API returns them.
 """
 
 from datetime import UTC, datetime
@@ -17,8 +17,8 @@ from serviceops import cli_runs
 from serviceops.catalogue_file import CatalogueError, load_catalogue_file
 from serviceops.cli_common import EXIT_USAGE, JsonOpt, echo_json, fail, run_or_fail, transaction
 from serviceops.cli_output import clip, fields, table, when
-from serviceops.domain.checks import CheckKind, CheckStatus
-from serviceops.domain.cmdb_views import (
+from serviceops.domain.cmdb import CheckKind, CheckStatus
+from serviceops.domain.views import (
     CatalogueLoaded,
     CheckList,
     CheckView,

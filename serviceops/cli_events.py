@@ -2,7 +2,7 @@
 event management correlated it into, from a terminal.
 
 Reads only: events arrive through the gateway and are decided by process-events. `--json`
-prints the documents of serviceops.domain.event_views, as the read API returns them. A number
+prints the documents of serviceops.domain.views.events, as the read API returns them. A number
 that is not an event's or an alert's is a usage error (exit 2); one that does not exist is
 a failure (exit 1).
 """
@@ -26,9 +26,8 @@ from serviceops.cli_common import (
     transaction,
 )
 from serviceops.cli_output import clip, fields, history, table, when
-from serviceops.domain.correlation import AlertState
-from serviceops.domain.event import EventStatus
-from serviceops.domain.event_views import (
+from serviceops.domain.event import AlertState, EventStatus
+from serviceops.domain.views import (
     ALERT_EVENTS_SHOWN,
     AlertDocument,
     AlertList,

@@ -13,7 +13,7 @@ import typer
 from pydantic_core import ErrorDetails
 
 from serviceops.cli_common import JsonOpt, echo_json, fail, option_name, transaction, validated
-from serviceops.domain.access import Identity, IdentityStatus
+from serviceops.domain.request import Identity, IdentityStatus
 from serviceops.settings import get_settings
 from serviceops.store.access import IdentityRepository
 

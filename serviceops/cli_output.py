@@ -1,7 +1,7 @@
 """Human output of the CLI: short aligned fields and tables, returned as text.
 
 Formatting is kept apart from the commands so they read as "load, decide, print", and so the
-`--json` documents (serviceops.domain.views) stay the only machine contract: this text may
+`--json` documents (serviceops.domain.views.incidents) stay the only machine contract: this text may
 change freely.
 """
 

@@ -7,7 +7,7 @@ audited, retried, visible-in-the-UI run as one made from the Prefect UI's form. 
 validated with the domain's command models first: a bad value is one line naming the option,
 exit 2, and nothing runs. A step the problem's state does not allow fails in the flow (the
 transition table decides there), and its message is the error line, exit 1. `--json` prints
-the documents of serviceops.domain.problem_views, as the read API returns them.
+the documents of serviceops.domain.views.problems, as the read API returns them.
 """
 
 import re
@@ -49,7 +49,7 @@ from serviceops.domain.problem import (
     ResolveProblem,
     ReviewProblem,
 )
-from serviceops.domain.problem_views import (
+from serviceops.domain.views import (
     DetectionDocument,
     KnownErrorDocument,
     KnownErrorDocView,

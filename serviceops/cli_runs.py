@@ -11,7 +11,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from serviceops import deployment_names as names
-from serviceops.domain.checks import CheckKind
+from serviceops.domain.cmdb import CheckKind
 from serviceops.domain.incident import (
     IncidentCommand,
     IncidentDraft,

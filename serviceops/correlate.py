@@ -13,8 +13,7 @@ from datetime import datetime
 from pydantic import BaseModel
 from sqlalchemy.orm import Session, sessionmaker
 
-from serviceops.domain.correlation import Alert, AlertChange, Correlator, Notice
-from serviceops.domain.event import EventPolicy
+from serviceops.domain.event import Alert, AlertChange, Correlator, EventPolicy, Notice
 from serviceops.domain.machine import AuditEntry
 from serviceops.notify.outbox import Outbox
 from serviceops.notify.render import render_message

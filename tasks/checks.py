@@ -1,15 +1,15 @@
 """Routine check tasks: plan from the service catalogue, probe, record history and events.
 
 A check's result is history (check_runs) and, when it changes, events in the same pipeline
-as monitoring's (see serviceops.domain.check_events).
+as monitoring's (see serviceops.domain.event.check_events).
 """
 
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 from pydantic import BaseModel
 
-from serviceops.domain.check_events import events_for, reported_check_event
-from serviceops.domain.checks import Check, CheckKind, CheckResult, NetworkPolicy
+from serviceops.domain.cmdb import Check, CheckKind, CheckResult, NetworkPolicy
+from serviceops.domain.event import events_for, reported_check_event
 from serviceops.probes import run_check
 from serviceops.store.cmdb import CatalogueRepository, CheckRunRepository
 from serviceops.store.events import AlertRepository, EventRepository

@@ -16,11 +16,17 @@ from blocks.event_policy import load_event_policy
 from blocks.incident_policy import load_policy
 from blocks.slack import load_slack
 from serviceops.correlate import BatchReport, correlate_pending
-from serviceops.domain.alert_incidents import ACTOR, NeedsNewIncident, draft_for, follow_up
-from serviceops.domain.check_events import MissedCheck, missed_check_event
 from serviceops.domain.cmdb import blast_radius
-from serviceops.domain.correlation import AlertState
-from serviceops.domain.event import RunbookRefused
+from serviceops.domain.event import (
+    ACTOR,
+    AlertState,
+    MissedCheck,
+    NeedsNewIncident,
+    RunbookRefused,
+    draft_for,
+    follow_up,
+    missed_check_event,
+)
 from serviceops.domain.incident import (
     IncidentDraft,
 )

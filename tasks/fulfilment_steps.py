@@ -14,9 +14,8 @@ from sqlalchemy.orm import Session
 
 from blocks.request_policy import load_request_policy
 from blocks.slack import load_slack
-from serviceops.domain import fulfilment
 from serviceops.domain.machine import AuditEntry
-from serviceops.domain.request import FulfilmentStep, ServiceRequest, access_target
+from serviceops.domain.request import FulfilmentStep, ServiceRequest, access_target, fulfilment
 from serviceops.notify.outbox import Outbox
 from serviceops.notify.render import render_message
 from serviceops.store.access import SqlProvisioner

@@ -7,13 +7,13 @@ from prefect.cache_policies import NO_CACHE
 
 from blocks.incident_policy import load_policy
 from blocks.slack import SlackBlock, load_slack
-from serviceops.domain import lifecycle
 from serviceops.domain.incident import (
+    Change,
     Incident,
     IncidentCommand,
     IncidentDraft,
 )
-from serviceops.domain.lifecycle import Change
+from serviceops.domain.incident import steps as incident_steps
 from serviceops.notify.render import render_text
 from serviceops.store.repositories import AuditRepository, IncidentRepository, KnownErrorRepository
 from tasks import messages
@@ -40,20 +40,20 @@ def record_incident(draft: IncidentDraft) -> Incident:
     """Logging: the record exists, with its source, reporter and time, before any rule runs."""
     with sessions().begin() as session:
         incident = IncidentRepository(session).add(draft, now())
-        audit(session, lifecycle.logged(incident))
+        audit(session, incident_steps.logged(incident))
     return incident
 
 
 @task(cache_policy=NO_CACHE)
 def categorize_incident(number: str) -> Incident:
     policy = load_policy()
-    return _apply(number, lambda incident: lifecycle.categorize(incident, policy, now()))
+    return _apply(number, lambda incident: incident_steps.categorize(incident, policy, now()))
 
 
 @task(cache_policy=NO_CACHE)
 def prioritize_incident(number: str) -> Incident:
     policy = load_policy()
-    return _apply(number, lambda incident: lifecycle.prioritize(incident, policy, now()))
+    return _apply(number, lambda incident: incident_steps.prioritize(incident, policy, now()))
 
 
 @task(cache_policy=NO_CACHE)
@@ -64,19 +64,19 @@ def diagnose_incident(number: str) -> Incident:
         known_errors = KnownErrorRepository(session).candidates(
             incident.service, incident.ci, category=incident.category
         )
-    return _apply(number, lambda incident: lifecycle.diagnose(incident, known_errors, now()))
+    return _apply(number, lambda incident: incident_steps.diagnose(incident, known_errors, now()))
 
 
 @task(cache_policy=NO_CACHE)
 def assign_incident(number: str) -> Incident:
     policy = load_policy()
-    return _apply(number, lambda incident: lifecycle.assign(incident, policy, now()))
+    return _apply(number, lambda incident: incident_steps.assign(incident, policy, now()))
 
 
 @task(cache_policy=NO_CACHE)
 def set_sla_due_times(number: str) -> Incident:
     policy = load_policy()
-    return _apply(number, lambda incident: lifecycle.start_slas(incident, policy, now()))
+    return _apply(number, lambda incident: incident_steps.start_slas(incident, policy, now()))
 
 
 @task(cache_policy=NO_CACHE)
@@ -94,7 +94,7 @@ def change_incident(command: IncidentCommand) -> Incident:
     policy, at = load_policy(), now()
     return _apply(
         command.number,
-        lambda incident: lifecycle.carry_out(command, incident, policy, at),
+        lambda incident: incident_steps.carry_out(command, incident, policy, at),
         load_slack(),
     )
 

@@ -9,12 +9,16 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from blocks.slack import SlackBlock
-from serviceops.domain.incident import Incident
-from serviceops.domain.incident_notices import Audience, audiences, change_template
-from serviceops.domain.lifecycle import SlaAlert
+from serviceops.domain.incident import (
+    Audience,
+    BreachLevel,
+    Incident,
+    SlaAlert,
+    audiences,
+    change_template,
+)
 from serviceops.domain.machine import AuditEntry
 from serviceops.domain.priority import Priority
-from serviceops.domain.sla import BreachLevel
 from serviceops.notify.outbox import Outbox
 from serviceops.notify.render import render_message
 from serviceops.store.repositories import AuditRepository

@@ -12,12 +12,12 @@ from sqlalchemy.orm import Session
 from blocks.incident_policy import load_policy
 from blocks.problem_policy import load_problem_policy
 from blocks.slack import load_slack
-from serviceops.domain import lifecycle
 from serviceops.domain import problem as steps
 from serviceops.domain.incident import (
     IncidentState,
     ResolutionCode,
 )
+from serviceops.domain.incident import steps as incident_steps
 from serviceops.domain.machine import AuditEntry
 from serviceops.domain.problem import (
     CategorizeProblem,
@@ -154,12 +154,14 @@ def resolve_linked_incidents(number: str) -> list[str]:
                 continue
             at = now()
             if incident.state is IncidentState.NEW:
-                change = lifecycle.note(incident, ACTOR, at, f"{number} closed; still new here")
+                change = incident_steps.note(
+                    incident, ACTOR, at, f"{number} closed; still new here"
+                )
                 incidents.save(change.incident)
                 audit(session, change.audit)
                 continue
             notes = _resolution_notes(problem)
-            change = lifecycle.resolve(incident, ACTOR, at, _code(problem), notes)
+            change = incident_steps.resolve(incident, ACTOR, at, _code(problem), notes)
             saved = incidents.save(change.incident)
             audit(session, change.audit)
             messages.queue_change(session, slack, saved, change.audit)

@@ -7,7 +7,7 @@ from prefect.cache_policies import NO_CACHE
 
 from blocks.incident_policy import load_policy
 from blocks.slack import load_slack
-from serviceops.domain.kpi import (
+from serviceops.domain.report import (
     KpiReport,
     ReportKind,
     bar_chart,

@@ -10,20 +10,20 @@ from sqlalchemy.orm import Session
 
 from blocks.request_policy import load_request_policy
 from blocks.slack import load_slack
-from serviceops.domain import fulfilment
-from serviceops.domain.access import verify_access
-from serviceops.domain.fulfilment import RequestChange
 from serviceops.domain.request import (
     AccessRevoke,
     ApprovalDecision,
     ApprovalKind,
     CatalogueItem,
+    RequestChange,
+    RequestPolicy,
     RequestState,
     RequestSubmission,
     ServiceRequest,
     access_target,
+    fulfilment,
+    verify_access,
 )
-from serviceops.domain.request_policy import RequestPolicy
 from serviceops.notify.outbox import Outbox
 from serviceops.notify.render import render_message
 from serviceops.store.access import IdentityRepository

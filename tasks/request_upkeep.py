@@ -9,10 +9,15 @@ from prefect.deployments import run_deployment
 from sqlalchemy.orm import Session
 
 from blocks.request_policy import load_request_policy
-from serviceops.domain import fulfilment
-from serviceops.domain.access import ReviewAction, ReviewFinding, review_grants
 from serviceops.domain.machine import AuditEntry
-from serviceops.domain.request import ApprovalKind, ServiceRequest
+from serviceops.domain.request import (
+    ApprovalKind,
+    ReviewAction,
+    ReviewFinding,
+    ServiceRequest,
+    fulfilment,
+    review_grants,
+)
 from serviceops.notify.outbox import Outbox
 from serviceops.notify.render import render_message
 from serviceops.store.access import IdentityRepository, SqlProvisioner

@@ -6,9 +6,8 @@ from pydantic import BaseModel
 
 from blocks.incident_policy import load_policy
 from blocks.slack import load_slack
-from serviceops.domain import lifecycle
-from serviceops.domain.incident import EscalationKind
-from serviceops.domain.sla import BreachLevel
+from serviceops.domain.incident import BreachLevel, EscalationKind
+from serviceops.domain.incident import steps as incident_steps
 from serviceops.store.repositories import IncidentRepository
 from tasks import messages
 from tasks.context import audit, now, sessions
@@ -38,12 +37,12 @@ def sweep_sla() -> SweepReport:
             repository = IncidentRepository(session)
             due = repository.sla_due(at, limit=BATCH)
             for incident in due:
-                alerts = lifecycle.sla_alerts(incident, at)
+                alerts = incident_steps.sla_alerts(incident, at)
                 for alert in alerts:
                     messages.queue_sla_alert(session, slack, incident, alert, at)
-                incident = lifecycle.mark_notified(incident, alerts, at)
+                incident = incident_steps.mark_notified(incident, alerts, at)
                 if any(a.level is BreachLevel.BREACHED for a in alerts):
-                    change = lifecycle.escalate(
+                    change = incident_steps.escalate(
                         incident,
                         policy,
                         EscalationKind.HIERARCHIC,

@@ -24,7 +24,7 @@ from pydantic import BaseModel, Field
 from flows.incident.log_incident import log_incident
 from serviceops import deployment_names as names
 from serviceops.correlate import BatchReport
-from serviceops.domain.correlation import ActionKind
+from serviceops.domain.event import ActionKind
 from serviceops.stopping import STOPPING
 from serviceops.store.events import AlertAction
 from tasks.events import (

@@ -6,7 +6,7 @@ from prefect import flow
 
 from flows.event.process_events import process_events
 from serviceops import deployment_names as names
-from serviceops.domain.check_events import MissedCheck
+from serviceops.domain.event import MissedCheck
 from tasks.events import record_missed_check_event
 
 

@@ -10,7 +10,7 @@ from prefect import flow
 from prefect.artifacts import create_markdown_artifact
 
 from serviceops import deployment_names as names
-from serviceops.domain.kpi import KpiReport, ReportKind
+from serviceops.domain.report import KpiReport, ReportKind
 from tasks.notifications import deliver_notifications
 from tasks.report import artifact_key, gather_kpis, queue_report_summary, render_report
 

@@ -12,7 +12,7 @@ from prefect.events import emit_event
 
 from flows.event.process_events import process_events
 from serviceops import deployment_names as names
-from serviceops.domain.checks import CheckKind, CheckResult
+from serviceops.domain.cmdb import CheckKind, CheckResult
 from tasks.checks import plan_checks, probe, record_check_results
 
 CHECKS_REPORTED = "serviceops.checks.reported"

@@ -4,7 +4,7 @@ away and chasing overdue approvals are parts of the every-minute housekeeping.)"
 from prefect import flow
 
 from serviceops import deployment_names as names
-from serviceops.domain.access import ReviewFinding
+from serviceops.domain.request import ReviewFinding
 from tasks.notifications import deliver_notifications
 from tasks.request_upkeep import review_access_grants
 

@@ -35,12 +35,13 @@ from prefect.client.schemas.responses import SetStateStatus
 from sqlalchemy.orm import Session, sessionmaker
 
 from blocks.request_policy import aload_request_policy
-from serviceops.domain.access import Identity
-from serviceops.domain.fulfilment import approval_refusal, undecidable
 from serviceops.domain.request import (
     ApprovalDecision,
     ApprovalKind,
+    Identity,
     ServiceRequest,
+    approval_refusal,
+    undecidable,
 )
 from serviceops.gateway.prefect_api import prefect_client
 from serviceops.store.access import IdentityRepository

@@ -1,7 +1,7 @@
 """Read API for the service catalogue and the checks: `GET /api/v1/services[/{name}]` and
 `GET /api/v1/checks[/{name}]`.
 
-The documents are serviceops.domain.cmdb_views, the same ones `serviceops services|checks
+The documents are serviceops.domain.views.cmdb, the same ones `serviceops services|checks
 --json` prints. Everything is read from the catalogue as last loaded into the database.
 """
 
@@ -9,9 +9,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, status
 
-from serviceops.domain.checks import CheckStatus
-from serviceops.domain.cmdb import NAME_PATTERN
-from serviceops.domain.cmdb_views import (
+from serviceops.domain.cmdb import NAME_PATTERN, CheckStatus
+from serviceops.domain.views import (
     CheckDocument,
     CheckList,
     CheckResultView,

@@ -1,7 +1,7 @@
 """Read API for event management: `GET /api/v1/events[/{number}]` and
 `GET /api/v1/alerts[/{number}]`.
 
-The documents are serviceops.domain.event_views, the same ones `serviceops events|alerts
+The documents are serviceops.domain.views.events, the same ones `serviceops events|alerts
 --json` prints. Events are what monitoring sent; alerts are the correlated groups they became,
 so an alert's document carries its latest events, its actions and its audit trail.
 """
@@ -11,9 +11,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, Query, status
 from sqlalchemy.orm import Session
 
-from serviceops.domain.correlation import AlertState
-from serviceops.domain.event import NAME_PATTERN, EventStatus
-from serviceops.domain.event_views import (
+from serviceops.domain.event import NAME_PATTERN, AlertState, EventStatus
+from serviceops.domain.views import (
     ALERT_EVENTS_SHOWN,
     AlertDocument,
     AlertList,

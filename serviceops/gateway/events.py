@@ -20,8 +20,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, ValidationError
 from sqlalchemy.orm import Session, sessionmaker
 
-from serviceops.domain.alertmanager import AlertmanagerPayload, to_events
-from serviceops.domain.event import EventIn
+from serviceops.domain.event import AlertmanagerPayload, EventIn, to_events
 from serviceops.gateway.event_runs import ProcessingKicker
 from serviceops.gateway.payload import (
     MAX_BODY_BYTES,

@@ -27,8 +27,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from serviceops import deployment_names as names
 from serviceops.deployment_names import deployment
-from serviceops.domain import fulfilment
-from serviceops.domain.request import RequestSubmission, ServiceRequest
+from serviceops.domain.request import RequestSubmission, ServiceRequest, fulfilment
 from serviceops.gateway.prefect_api import prefect_client
 from serviceops.store.repositories import AuditRepository
 from serviceops.store.requests import DeliveryRepository, RequestRepository

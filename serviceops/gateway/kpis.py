@@ -7,8 +7,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from fastapi import APIRouter, Depends, Query
 from fastapi.exceptions import RequestValidationError
 
-from serviceops.domain.kpi import KpiReport, ReportKind, compute_report, period_through
-from serviceops.domain.policy import IncidentPolicy
+from serviceops.domain.incident import IncidentPolicy
+from serviceops.domain.report import KpiReport, ReportKind, compute_report, period_through
 from serviceops.gateway.auth import require_token
 from serviceops.gateway.deps import SessionDep
 from serviceops.gateway.params import DAYS, FREE_TEXT

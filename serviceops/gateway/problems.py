@@ -1,7 +1,7 @@
 """Read API for problem management: `GET /api/v1/problems[/{number}]` and
 `GET /api/v1/known-errors[/{number}]` (the KEDB, with full-text search).
 
-The documents are serviceops.domain.problem_views, the same ones `serviceops problem|kedb
+The documents are serviceops.domain.views.problems, the same ones `serviceops problem|kedb
 --json` prints. Changes go through the problem flows, never through this API.
 """
 
@@ -10,7 +10,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, Query, status
 
 from serviceops.domain.problem import ProblemState
-from serviceops.domain.problem_views import (
+from serviceops.domain.views import (
     KnownErrorDocument,
     KnownErrorDocView,
     KnownErrorList,

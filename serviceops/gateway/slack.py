@@ -31,8 +31,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, ValidationError
 from starlette.background import BackgroundTask
 
-from serviceops.domain.access import SLACK_USER_ID
-from serviceops.domain.request import ApprovalDecision, ApprovalKind
+from serviceops.domain.request import SLACK_USER_ID, ApprovalDecision, ApprovalKind
 from serviceops.gateway import approvals
 from serviceops.gateway.approvals import Outcome
 from serviceops.gateway.payload import BodyTooLarge, read_body

@@ -33,8 +33,8 @@ from jinja2.runtime import Context
 from jinja2.sandbox import SandboxedEnvironment
 from pydantic import BaseModel
 
+from serviceops.domain.incident import SlaClock
 from serviceops.domain.priority import Priority
-from serviceops.domain.sla import SlaClock
 
 TEMPLATES = Path(__file__).with_name("templates")
 _SLACK_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")

@@ -1,5 +1,5 @@
 """Probes: the I/O half of the routine operational checks (the rules are in
-serviceops.domain.checks). One module per kind, each with one `probe_<kind>` function, listed
+serviceops.domain.cmdb.checks). One module per kind, each with one `probe_<kind>` function, listed
 in PROBES; `run_check` picks the kind's probe and guarantees a result: a check that cannot
 even run is itself a CRITICAL finding, never an exception that would fail the whole round.
 """
@@ -11,7 +11,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from serviceops.domain.checks import (
+from serviceops.domain.cmdb import (
     BackupCheck,
     Check,
     CheckResult,
@@ -49,7 +49,7 @@ __all__ = [
 
 Probe = Callable[[Any, NetworkPolicy, frozenset[str], datetime], CheckResult]
 
-# Each kind of check's probe (the kinds are serviceops.domain.checks.CHECK_MODELS).
+# Each kind of check's probe (the kinds are serviceops.domain.cmdb.checks.CHECK_MODELS).
 PROBES: dict[type[BaseModel], Probe] = {
     HttpCheck: probe_http,
     TcpCheck: probe_tcp,

@@ -12,7 +12,7 @@ import re
 from datetime import datetime
 from pathlib import Path
 
-from serviceops.domain.checks import (
+from serviceops.domain.cmdb import (
     BackupCheck,
     CheckResult,
     CheckStatus,

@@ -27,7 +27,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.pool import NullPool
 
-from serviceops.domain.checks import HIDDEN, CheckResult, CheckStatus, DatabaseCheck, NetworkPolicy
+from serviceops.domain.cmdb import HIDDEN, CheckResult, CheckStatus, DatabaseCheck, NetworkPolicy
 from serviceops.probes.guard import TargetRefused, vet
 from serviceops.store.db import normalise_url
 

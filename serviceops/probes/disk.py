@@ -8,7 +8,7 @@ import logging
 import shutil
 from datetime import datetime
 
-from serviceops.domain.checks import (
+from serviceops.domain.cmdb import (
     CheckResult,
     CheckStatus,
     DiskCheck,

@@ -14,7 +14,7 @@ import logging
 import socket
 import time
 
-from serviceops.domain.checks import NetworkPolicy
+from serviceops.domain.cmdb import NetworkPolicy
 
 logger = logging.getLogger(__name__)
 

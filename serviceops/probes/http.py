@@ -18,7 +18,7 @@ from datetime import datetime
 
 import httpx
 
-from serviceops.domain.checks import (
+from serviceops.domain.cmdb import (
     CheckResult,
     CheckStatus,
     HttpCheck,

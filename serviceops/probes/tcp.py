@@ -8,7 +8,7 @@ import logging
 import time
 from datetime import datetime
 
-from serviceops.domain.checks import CheckResult, CheckStatus, NetworkPolicy, TcpCheck
+from serviceops.domain.cmdb import CheckResult, CheckStatus, NetworkPolicy, TcpCheck
 from serviceops.probes.guard import TargetRefused, connect_vetted, connection_problem
 
 logger = logging.getLogger(__name__)

@@ -14,7 +14,7 @@ from datetime import datetime
 
 from cryptography import x509
 
-from serviceops.domain.checks import (
+from serviceops.domain.cmdb import (
     CheckResult,
     CheckStatus,
     NetworkPolicy,

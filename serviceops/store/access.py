@@ -7,7 +7,7 @@ from datetime import date, datetime
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
-from serviceops.domain.access import Grant, Identity, IdentityStatus
+from serviceops.domain.request import Grant, Identity, IdentityStatus
 from serviceops.store.db import dialect_insert
 from serviceops.store.records import GrantRecord, IdentityRecord
 from serviceops.store.repositories import RecordNotFound
@@ -102,7 +102,7 @@ def _grant_from_row(row: GrantRecord) -> Grant:
 
 
 class SqlProvisioner:
-    """serviceops.domain.access.Provisioner over the access_grants table.
+    """serviceops.domain.request.access.Provisioner over the access_grants table.
 
     Grants are revoked, never deleted, so the table is the history of who held what. At most
     one grant per user, system and role is active (a partial unique index): granting a held

@@ -14,8 +14,7 @@ from pydantic import TypeAdapter
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session, aliased
 
-from serviceops.domain.checks import Check, CheckResult, CheckStatus
-from serviceops.domain.cmdb import Catalogue, ConfigurationItem
+from serviceops.domain.cmdb import Catalogue, Check, CheckResult, CheckStatus, ConfigurationItem
 from serviceops.store.db import dialect_insert
 from serviceops.store.records import (
     CatalogueSettingsRecord,

@@ -16,9 +16,19 @@ from pydantic import BaseModel
 from sqlalchemy import Select, Text, and_, cast, func, insert, or_, select, update
 from sqlalchemy.orm import Session, defer
 
-from serviceops.domain.correlation import Action, ActionKind, Alert, AlertState, Decisions
-from serviceops.domain.event import EventIn, EventStatus, Response, Severity, Significance
-from serviceops.domain.event_views import shown_details
+from serviceops.domain.event import (
+    Action,
+    ActionKind,
+    Alert,
+    AlertState,
+    Decisions,
+    EventIn,
+    EventStatus,
+    Response,
+    Severity,
+    Significance,
+)
+from serviceops.domain.views import shown_details
 from serviceops.store.db import dialect_insert
 from serviceops.store.records import (
     AlertActionRecord,

@@ -4,7 +4,7 @@ Columns, not ORM objects: a weekly report touches thousands of incidents and nee
 values of each, and the store's records never leave this package anyway. Counts that need no
 per-row rule (events, problems, known errors, the stage breakdown) are counted by the
 database; per-incident rules (SLA met, first line, ...) are domain formulas
-(serviceops.domain.kpi), so the store only says what happened, never what it means.
+(serviceops.domain.report.kpi), so the store only says what happened, never what it means.
 """
 
 from datetime import timedelta
@@ -14,7 +14,7 @@ from sqlalchemy import ColumnElement, and_, case, distinct, func, or_, select
 from sqlalchemy.orm import Session
 
 from serviceops.domain.incident import IncidentAction
-from serviceops.domain.kpi import (
+from serviceops.domain.report import (
     EventFacts,
     IncidentFacts,
     KpiFacts,

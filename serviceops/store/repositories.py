@@ -27,12 +27,13 @@ from serviceops.domain.incident import (
     IncidentState,
     KnownErrorMatch,
     ResolutionCode,
+    SlaClock,
+    SlaKind,
     Source,
 )
 from serviceops.domain.machine import AuditEntry
 from serviceops.domain.priority import Impact, Priority, Urgency
 from serviceops.domain.problem import KnownError, symptom_words
-from serviceops.domain.sla import SlaClock, SlaKind
 from serviceops.store.records import AuditRecord, IncidentRecord, KnownErrorRecord
 
 __all__ = [

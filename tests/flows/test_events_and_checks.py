@@ -26,11 +26,15 @@ from deployments.automations import deadman_automations, disable_automations
 from flows.event.process_events import ActionsFailed, process_events
 from flows.event.record_missed_check import record_missed_check
 from flows.operations.run_checks import CHECKS_REPORTED, reporter_resource, run_checks
-from serviceops.domain.check_events import MissedCheck
-from serviceops.domain.checks import CheckKind, CheckStatus
-from serviceops.domain.cmdb import Catalogue
-from serviceops.domain.correlation import AlertState
-from serviceops.domain.event import EventIn, EventPolicy, ResponseRule, Runbook
+from serviceops.domain.cmdb import Catalogue, CheckKind, CheckStatus
+from serviceops.domain.event import (
+    AlertState,
+    EventIn,
+    EventPolicy,
+    MissedCheck,
+    ResponseRule,
+    Runbook,
+)
 from serviceops.domain.incident import IncidentState, Source
 from serviceops.stopping import STOPPING
 from serviceops.store.cmdb import CatalogueRepository, CheckRunRepository

@@ -8,7 +8,7 @@ from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
 from sqlalchemy.orm import Session, sessionmaker
 
 from flows.operations.ops_report import ops_report
-from serviceops.domain.kpi import ReportKind
+from serviceops.domain.report import ReportKind
 from tests.unit.test_store_kpis import incident
 
 

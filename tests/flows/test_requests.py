@@ -15,8 +15,13 @@ from sqlalchemy import text
 
 from flows.operations.housekeeping import housekeeping
 from flows.request.upkeep import review_access
-from serviceops.domain.access import Identity, IdentityStatus
-from serviceops.domain.request import RequestState, RequestSubmission, ServiceRequest
+from serviceops.domain.request import (
+    Identity,
+    IdentityStatus,
+    RequestState,
+    RequestSubmission,
+    ServiceRequest,
+)
 from serviceops.store.access import IdentityRepository, SqlProvisioner
 from serviceops.store.repositories import AuditRepository
 from serviceops.store.requests import RequestRepository

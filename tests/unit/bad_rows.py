@@ -17,7 +17,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
 from serviceops.domain.event import EventIn
-from serviceops.domain.event_views import CLIPPED, SHOWN_DEPTH
+from serviceops.domain.views import CLIPPED, SHOWN_DEPTH
 from serviceops.store.events import EventRepository, event_id
 
 SURROGATES = {"message": "disk \ud800 full", "\udfff": ["\udbff", {"key\ud800": "value"}]}

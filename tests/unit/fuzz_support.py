@@ -31,8 +31,7 @@ from hypothesis import strategies as st
 from pydantic import SecretStr
 from sqlalchemy.orm import Session, sessionmaker
 
-from serviceops.domain import fulfilment
-from serviceops.domain.request import ApprovalKind, RequestState, RequestSubmission
+from serviceops.domain.request import ApprovalKind, RequestState, RequestSubmission, fulfilment
 from serviceops.gateway.app import create_app
 from serviceops.settings import Settings
 from serviceops.store.repositories import AuditRepository

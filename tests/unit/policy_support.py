@@ -8,8 +8,7 @@ from prefect.client.orchestration import get_client
 
 from blocks.request_policy import RequestPolicyBlock
 from blocks.saved import DOCUMENT
-from serviceops.domain.access import SystemAccess
-from serviceops.domain.request_policy import RequestPolicy
+from serviceops.domain.request import RequestPolicy, SystemAccess
 
 # bob's delegate is dave; olive owns crm; fiona gives financial approvals.
 POLICY = RequestPolicy(

@@ -9,15 +9,18 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy.orm import Session, sessionmaker
 
 from serviceops.domain.incident import (
+    BusinessCalendar,
     Incident,
     IncidentDraft,
     IncidentState,
     KnownErrorMatch,
     ResolutionCode,
+    SlaKind,
+    start_clock,
+    stop_clock,
 )
 from serviceops.domain.machine import AuditEntry
 from serviceops.domain.priority import Impact, Priority, Urgency
-from serviceops.domain.sla import BusinessCalendar, SlaKind, start_clock, stop_clock
 from serviceops.store.repositories import AuditRepository, IncidentRepository
 
 ALWAYS = BusinessCalendar(always_open=True)

@@ -5,26 +5,24 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from serviceops.domain import fulfilment
-from serviceops.domain.access import (
-    Grant,
-    Identity,
-    IdentityStatus,
-    ReviewAction,
-    SystemAccess,
-    review_grants,
-    verify_access,
-)
 from serviceops.domain.machine import IllegalTransition
 from serviceops.domain.request import (
     ApprovalDecision,
     ApprovalKind,
     FourEyesViolation,
+    Grant,
+    Identity,
+    IdentityStatus,
+    RequestPolicy,
     RequestState,
     RequestSubmission,
+    ReviewAction,
     ServiceRequest,
+    SystemAccess,
+    fulfilment,
+    review_grants,
+    verify_access,
 )
-from serviceops.domain.request_policy import RequestPolicy
 
 AT = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
 

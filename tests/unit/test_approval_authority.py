@@ -8,16 +8,16 @@ from datetime import UTC, datetime
 import pytest
 from pydantic import ValidationError
 
-from serviceops.domain import fulfilment
-from serviceops.domain.access import Identity
 from serviceops.domain.request import (
     ApprovalDecision,
     ApprovalKind,
+    Identity,
+    RequestPolicy,
     RequestState,
     RequestSubmission,
     ServiceRequest,
+    fulfilment,
 )
-from serviceops.domain.request_policy import RequestPolicy
 
 AT = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
 POLICY = RequestPolicy(manager_delegates={"sam": ["tess"]}, financial_approvers=["fiona"])

@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 from pydantic import TypeAdapter, ValidationError
 
-from serviceops.domain.checks import (
+from serviceops.domain.cmdb import (
     BackupCheck,
     Check,
     CheckKind,

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import CliRunner, Result
 
 from serviceops.cli import app
-from serviceops.domain.checks import CheckKind, CheckResult, CheckStatus
+from serviceops.domain.cmdb import CheckKind, CheckResult, CheckStatus
 from serviceops.settings import get_settings
 from serviceops.store.cmdb import CheckRunRepository
 from serviceops.store.db import sessions_for

@@ -16,15 +16,15 @@ from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import CliRunner, Result
 
 from serviceops.cli import app
-from serviceops.domain import fulfilment as fulfilment_steps
-from serviceops.domain.access import Identity
 from serviceops.domain.request import (
     ApprovalKind,
+    Identity,
     RequestState,
     RequestSubmission,
     ServiceRequest,
     catalogue,
 )
+from serviceops.domain.request import fulfilment as fulfilment_steps
 from serviceops.domain.views import CatalogueDocument
 from serviceops.gateway import intake
 from serviceops.settings import get_settings

@@ -8,20 +8,18 @@ import pytest
 from pydantic import ValidationError
 
 from serviceops.catalogue_file import CatalogueError, load_catalogue_file
-from serviceops.domain.checks import (
+from serviceops.domain.cmdb import (
     DEFAULT_SCHEDULES,
+    Catalogue,
     CheckKind,
+    ConfigurationItem,
     DiskCheck,
+    Endpoint,
     HttpCheck,
+    ItemType,
     NetworkPolicy,
     TcpCheck,
     TlsCheck,
-)
-from serviceops.domain.cmdb import (
-    Catalogue,
-    ConfigurationItem,
-    Endpoint,
-    ItemType,
     blast_radius,
 )
 from serviceops.domain.priority import Impact

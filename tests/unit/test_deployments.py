@@ -30,8 +30,8 @@ from deployments.definitions import (
 from deployments.prefect_yaml import CATALOGUE, render
 from deployments.prefect_yaml import main as write_prefect_yaml
 from serviceops.catalogue_file import load_catalogue_file
-from serviceops.domain.checks import DEFAULT_SCHEDULES, CheckKind
-from serviceops.domain.kpi import ReportKind
+from serviceops.domain.cmdb import DEFAULT_SCHEDULES, CheckKind
+from serviceops.domain.report import ReportKind
 
 ROOT = Path(__file__).resolve().parents[2]
 

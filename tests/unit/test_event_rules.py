@@ -6,18 +6,16 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from pydantic import ValidationError
 
-from serviceops.domain.correlation import (
+from serviceops.domain.event import (
     ActionKind,
     Alert,
     AlertState,
     Correlator,
-    NoticeKind,
-)
-from serviceops.domain.event import (
     EventIn,
     EventPolicy,
     EventStatus,
     Match,
+    NoticeKind,
     Response,
     ResponseRule,
     Runbook,

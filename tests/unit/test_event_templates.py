@@ -6,8 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from serviceops.domain.correlation import Alert, AlertState, Notice, NoticeKind
-from serviceops.domain.event import Response, Significance
+from serviceops.domain.event import Alert, AlertState, Notice, NoticeKind, Response, Significance
 from serviceops.notify.render import render_message
 
 EVENT_TEMPLATES = ("alert_notice",)

@@ -10,8 +10,7 @@ from fastapi.testclient import TestClient
 from pydantic import SecretStr
 from sqlalchemy.orm import Session, sessionmaker
 
-from serviceops.domain.checks import CheckKind, CheckResult, CheckStatus
-from serviceops.domain.cmdb import Catalogue
+from serviceops.domain.cmdb import Catalogue, CheckKind, CheckResult, CheckStatus
 from serviceops.gateway.app import create_app
 from serviceops.settings import Settings
 from serviceops.store.cmdb import CatalogueRepository, CheckRunRepository

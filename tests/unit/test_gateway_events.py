@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from serviceops.correlate import correlate_batch
 from serviceops.domain.event import EventIn, EventPolicy
-from serviceops.domain.event_views import ALERT_EVENTS_SHOWN
+from serviceops.domain.views import ALERT_EVENTS_SHOWN
 from serviceops.gateway.app import create_app
 from serviceops.settings import Settings
 from serviceops.store.events import EventRepository

@@ -8,7 +8,7 @@ from fastapi.testclient import TestClient
 from pydantic import SecretStr
 from sqlalchemy.orm import Session, sessionmaker
 
-from serviceops.domain.kpi import KpiReport
+from serviceops.domain.report import KpiReport
 from serviceops.gateway.app import create_app
 from serviceops.gateway.params import DAYS
 from serviceops.settings import Settings

@@ -34,8 +34,7 @@ from hypothesis import strategies as st
 from schemathesis.checks import not_a_server_error
 from sqlalchemy.orm import Session, sessionmaker
 
-from serviceops.domain.checks import CheckKind, CheckResult, CheckStatus
-from serviceops.domain.cmdb import Catalogue
+from serviceops.domain.cmdb import Catalogue, CheckKind, CheckResult, CheckStatus
 from serviceops.gateway.app import create_app
 from serviceops.store.cmdb import CatalogueRepository, CheckRunRepository
 from serviceops.store.db import make_engine, migrate

@@ -12,13 +12,13 @@ from fastapi.testclient import TestClient
 from pydantic import SecretStr
 from sqlalchemy.orm import Session, sessionmaker
 
-from serviceops.domain import fulfilment
 from serviceops.domain.request import (
     Approval,
     ApprovalKind,
     RequestState,
     RequestSubmission,
     catalogue,
+    fulfilment,
 )
 from serviceops.gateway.app import create_app
 from serviceops.settings import Settings

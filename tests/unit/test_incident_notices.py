@@ -5,8 +5,16 @@ from datetime import UTC, datetime
 
 import pytest
 
-from serviceops.domain.incident import Impact, Incident, IncidentState, Source, Urgency
-from serviceops.domain.incident_notices import Audience, audiences, change_template
+from serviceops.domain.incident import (
+    Audience,
+    Impact,
+    Incident,
+    IncidentState,
+    Source,
+    Urgency,
+    audiences,
+    change_template,
+)
 from serviceops.domain.machine import AuditEntry
 from serviceops.domain.priority import Priority
 

@@ -6,7 +6,8 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from serviceops.domain.kpi import (
+from serviceops.domain.incident import target_met
+from serviceops.domain.report import (
     EventFacts,
     IncidentFacts,
     KpiFacts,
@@ -24,7 +25,6 @@ from serviceops.domain.kpi import (
     period_through,
     request_kpis,
 )
-from serviceops.domain.sla import target_met
 
 DAY = period_through(ReportKind.DAILY, date(2026, 11, 25))  # [11-25 00:00, 11-26 00:00) UTC
 FIRST_LINE = "service-desk"

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from serviceops.domain.kpi import (
+from serviceops.domain.report import (
     EventFacts,
     KpiReport,
     ProblemFacts,

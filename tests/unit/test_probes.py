@@ -34,7 +34,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 import serviceops.probes as probes
-from serviceops.domain.checks import (
+from serviceops.domain.cmdb import (
     BackupCheck,
     CheckKind,
     CheckStatus,
@@ -1090,7 +1090,7 @@ def test_run_check_never_raises(monkeypatch: pytest.MonkeyPatch, tmp_path: Path)
 def test_no_prefect_in_the_probes() -> None:
     """The probes and the rules run anywhere (a worker, the CLI, a test) without Prefect."""
     root = Path(probes.__file__).parent
-    sources = [*root.glob("*.py"), root.parent / "domain" / "checks.py"]
+    sources = [*root.glob("*.py"), root.parent / "domain" / "cmdb" / "checks.py"]
     assert len(sources) >= 8
     for source in sources:
         assert "prefect" not in source.read_text().lower(), source

@@ -13,8 +13,7 @@ from pydantic import BaseModel, TypeAdapter
 from deployments.definitions import definitions
 from flows.incident.transitions import TRANSITION_FLOWS
 from flows.problem.lifecycle import PROBLEM_FLOWS
-from serviceops.domain import lifecycle
-from serviceops.domain.checks import (
+from serviceops.domain.cmdb import (
     CHECK_MODELS,
     DEFAULT_SCHEDULES,
     MODEL_OF_KIND,
@@ -22,9 +21,9 @@ from serviceops.domain.checks import (
     CheckKind,
 )
 from serviceops.domain.incident import IncidentCommand
+from serviceops.domain.incident import steps as incident_steps
 from serviceops.domain.problem import ProblemCommand
-from serviceops.domain.request import CATALOGUE_TYPES, FulfilmentStep
-from serviceops.domain.request_policy import RequestPolicy
+from serviceops.domain.request import CATALOGUE_TYPES, FulfilmentStep, RequestPolicy
 from serviceops.probes import PROBES
 from tasks.fulfilment_steps import STEPS as FULFILMENT_STEPS
 from tasks.fulfilment_steps import WORK_ORDERS
@@ -52,7 +51,7 @@ def test_each_command_has_one_flow_that_takes_it_and_a_deployment(
 
 
 def test_each_incident_command_has_its_step() -> None:
-    assert set(lifecycle.STEPS) == set(IncidentCommand.__subclasses__())
+    assert set(incident_steps.STEPS) == set(IncidentCommand.__subclasses__())
 
 
 def test_each_kind_of_check_has_one_model_a_schedule_and_a_probe() -> None:

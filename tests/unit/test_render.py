@@ -10,22 +10,20 @@ from jinja2 import TemplateRuntimeError, UndefinedError
 from jinja2.exceptions import SecurityError
 
 from serviceops.domain.incident import (
+    BreachLevel,
+    BusinessCalendar,
     Incident,
     IncidentState,
     KnownErrorMatch,
-    Source,
-)
-from serviceops.domain.lifecycle import SlaAlert
-from serviceops.domain.machine import AuditEntry
-from serviceops.domain.priority import Impact, Priority, Urgency
-from serviceops.domain.sla import (
-    BreachLevel,
-    BusinessCalendar,
+    SlaAlert,
     SlaKind,
+    Source,
     pause_clock,
     start_clock,
     stop_clock,
 )
+from serviceops.domain.machine import AuditEntry
+from serviceops.domain.priority import Impact, Priority, Urgency
 from serviceops.notify import render
 from serviceops.notify.render import (
     RenderError,

@@ -7,12 +7,14 @@ from typing import Any
 
 import pytest
 
-from serviceops.domain.access import Grant, ReviewAction, ReviewFinding
 from serviceops.domain.request import (
     CATALOGUE_TYPES,
     ApprovalKind,
+    Grant,
     RequestState,
     RequestSubmission,
+    ReviewAction,
+    ReviewFinding,
     ServiceRequest,
 )
 from serviceops.notify.render import SlackMessage, render_message

@@ -4,10 +4,8 @@ from datetime import time, timedelta
 
 import pytest
 
-from serviceops.domain.policy import IncidentPolicy
+from serviceops.domain.incident import BusinessCalendar, IncidentPolicy, Route, route
 from serviceops.domain.priority import Impact, Priority, PriorityPolicy, Urgency
-from serviceops.domain.routing import Route, route
-from serviceops.domain.sla import BusinessCalendar
 
 P1, P2, P3, P4, P5 = (Priority(n) for n in range(1, 6))
 

@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from pydantic import ValidationError
 
-from serviceops.domain.sla import (
+from serviceops.domain.incident import (
     BreachLevel,
     BusinessCalendar,
     SlaClock,

@@ -22,10 +22,10 @@ from prefect.input.run_input import Keyset, run_input_subclass_from_type
 from pydantic import SecretStr
 from sqlalchemy.orm import Session, sessionmaker
 
-from serviceops.domain.access import Identity
 from serviceops.domain.request import (
     ApprovalDecision,
     ApprovalKind,
+    Identity,
     RequestState,
     RequestSubmission,
 )

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from serviceops.catalogue_file import load_catalogue_file
-from serviceops.domain.checks import CheckKind, CheckStatus
+from serviceops.domain.cmdb import CheckKind, CheckStatus
 from serviceops.probes import run_check
 from serviceops.settings import Settings
 from serviceops.stack import Stack, StackError

@@ -10,7 +10,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from serviceops.domain.access import Grant, Identity, IdentityStatus, Provisioner
+from serviceops.domain.request import Grant, Identity, IdentityStatus, Provisioner
 from serviceops.store.access import IdentityRepository, SqlProvisioner
 from serviceops.store.db import normalise_url
 from serviceops.store.records import GrantRecord

@@ -9,14 +9,14 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from serviceops.domain.checks import (
+from serviceops.domain.cmdb import (
     DEFAULT_SCHEDULES,
+    Catalogue,
     CheckKind,
     CheckResult,
     CheckStatus,
     NetworkPolicy,
 )
-from serviceops.domain.cmdb import Catalogue
 from serviceops.store.cmdb import CatalogueRepository, CheckRunRepository
 from serviceops.store.records import CheckDefinitionRecord
 from serviceops.store.repositories import RecordNotFound

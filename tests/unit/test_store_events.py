@@ -8,9 +8,8 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from serviceops.correlate import correlate_batch, correlate_pending
-from serviceops.domain.correlation import ActionKind, AlertState
-from serviceops.domain.event import EventIn, EventPolicy, Response
-from serviceops.domain.event_views import SHOWN_DEPTH
+from serviceops.domain.event import ActionKind, AlertState, EventIn, EventPolicy, Response
+from serviceops.domain.views import SHOWN_DEPTH
 from serviceops.notify.outbox import Outbox
 from serviceops.store.events import AlertActionRepository, AlertRepository, EventRepository
 from serviceops.store.repositories import MAX_ROW_ID, AuditRepository, RecordNotFound

@@ -15,10 +15,11 @@ from serviceops.domain.incident import (
     IncidentState,
     KnownErrorMatch,
     ResolutionCode,
+    SlaClock,
+    SlaKind,
     Source,
 )
 from serviceops.domain.priority import Impact, Priority, Urgency
-from serviceops.domain.sla import SlaClock, SlaKind
 from serviceops.store.repositories import IncidentRepository, RecordNotFound
 
 Sessions = sessionmaker[Session]

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import insert
 from sqlalchemy.orm import Session, sessionmaker
 
-from serviceops.domain.kpi import ReportKind, compute_report, period_through
+from serviceops.domain.report import ReportKind, compute_report, period_through
 from serviceops.store.kpis import KpiRepository
 from serviceops.store.records import (
     AlertRecord,

@@ -5,22 +5,20 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from serviceops.domain.incident import (
+    BusinessCalendar,
     Incident,
     IncidentState,
     KnownErrorMatch,
     ResolutionCode,
-    Source,
-)
-from serviceops.domain.machine import AuditEntry
-from serviceops.domain.priority import Impact, Priority, Urgency
-from serviceops.domain.sla import (
-    BusinessCalendar,
     SlaClock,
     SlaKind,
+    Source,
     pause_clock,
     start_clock,
     stop_clock,
 )
+from serviceops.domain.machine import AuditEntry
+from serviceops.domain.priority import Impact, Priority, Urgency
 from serviceops.domain.views import AuditView, IncidentView, SlaLevel, sla_level
 
 T0 = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)

@@ -24,7 +24,7 @@ from pydantic import (
     model_validator,
 )
 
-from serviceops.domain.checks import (
+from serviceops.domain.cmdb.checks import (
     DEFAULT_SCHEDULES,
     MODEL_OF_KIND,
     Check,

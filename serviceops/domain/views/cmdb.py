@@ -1,7 +1,7 @@
 """The public JSON of the service catalogue and the checks: what `GET /api/v1/services`,
 `GET /api/v1/checks` and `serviceops services|checks ... --json` return.
 
-As with serviceops.domain.views, these documents are a contract kept apart from the domain
+As with serviceops.domain.views.incidents, these documents are a contract kept apart from the domain
 models: the catalogue may change its internals without breaking a dashboard. A check's
 definition is shown with every URL's password hidden, since the read API is not the place a
 database password should leave by. Pure pydantic, no I/O: callers pass the catalogue and the
@@ -14,8 +14,17 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from serviceops.domain.checks import KIND_NAMES, Check, CheckResult, CheckStatus, hide_password
-from serviceops.domain.cmdb import Catalogue, ConfigurationItem, Endpoint, blast_radius
+from serviceops.domain.cmdb import (
+    KIND_NAMES,
+    Catalogue,
+    Check,
+    CheckResult,
+    CheckStatus,
+    ConfigurationItem,
+    Endpoint,
+    blast_radius,
+    hide_password,
+)
 
 __all__ = [
     "CatalogueLoaded",

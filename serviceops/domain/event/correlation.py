@@ -15,7 +15,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, Field
 
-from serviceops.domain.event import (
+from serviceops.domain.event.record import (
     EventIn,
     EventPolicy,
     EventStatus,

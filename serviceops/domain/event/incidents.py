@@ -7,20 +7,20 @@ on a resolved incident is a no-op, and a firing after closure asks for a new inc
 
 from datetime import datetime
 
-from serviceops.domain import lifecycle
-from serviceops.domain.correlation import ActionKind, Alert
-from serviceops.domain.event import Significance
+from serviceops.domain.event.correlation import ActionKind, Alert
+from serviceops.domain.event.record import Significance
 from serviceops.domain.incident import (
     OPEN_STATES,
+    Change,
     Incident,
     IncidentDraft,
+    IncidentPolicy,
     IncidentState,
     ReopenWindowClosed,
     ResolutionCode,
     Source,
 )
-from serviceops.domain.lifecycle import Change
-from serviceops.domain.policy import IncidentPolicy
+from serviceops.domain.incident import steps as incident_steps
 from serviceops.domain.priority import Impact, Urgency
 
 ACTOR = "event-management"
@@ -59,14 +59,14 @@ def follow_up(
         and incident.is_open
         and incident.state is not IncidentState.NEW
     ):
-        return lifecycle.resolve(
+        return incident_steps.resolve(
             incident, ACTOR, at, ResolutionCode.FIXED, f"Cleared at the source: {note}"
         )
     if kind is ActionKind.REOPEN_INCIDENT and incident.state is IncidentState.CLOSED:
         raise NeedsNewIncident(f"{incident.number} is closed")
     if kind is ActionKind.REOPEN_INCIDENT and incident.state is IncidentState.RESOLVED:
         try:
-            return lifecycle.reopen(incident, policy, ACTOR, at, f"Firing again: {note}")
+            return incident_steps.reopen(incident, policy, ACTOR, at, f"Firing again: {note}")
         except ReopenWindowClosed as exc:
             raise NeedsNewIncident(str(exc)) from None
     return _noted(incident, kind, note, at)
@@ -76,7 +76,7 @@ def _noted(incident: Incident, kind: ActionKind, note: str, at: datetime) -> Cha
     """No state change: the event is written on the incident's trail."""
     if incident.state not in OPEN_STATES or kind is not ActionKind.UPDATE_INCIDENT:
         note = f"{kind.value} not applied to a {incident.state.value} incident: {note}"
-    return lifecycle.note(incident, ACTOR, at, note)
+    return incident_steps.note(incident, ACTOR, at, note)
 
 
 def _title(text: str) -> str:

@@ -9,8 +9,8 @@ certificate's thresholds (30, 14, 7 days) are conditions of their own, so each i
 
 from pydantic import BaseModel, Field
 
-from serviceops.domain.checks import CheckKind, CheckResult, CheckStatus
-from serviceops.domain.event import EventIn, EventStatus, Severity
+from serviceops.domain.cmdb import CheckKind, CheckResult, CheckStatus
+from serviceops.domain.event.record import EventIn, EventStatus, Severity
 
 SOURCE = "serviceops-checks"
 DEADMAN_SOURCE = "serviceops-deadman"

@@ -1,7 +1,7 @@
 """The public JSON of events and alerts: what `GET /api/v1/events`, `GET /api/v1/alerts` and
 `serviceops events|alerts ... --json` return.
 
-As with serviceops.domain.views, these documents are a contract with scripts and dashboards,
+As with the incident views, these documents are a contract with scripts and dashboards,
 kept apart from the domain models on purpose: correlation may rename or regroup its internals
 without breaking anybody who reads them. Enumerations are plain strings here, so a reader needs
 no knowledge of the domain's types. Pure pydantic, no I/O: callers load the records and pass
@@ -16,10 +16,9 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel, Field
 
-from serviceops.domain.correlation import ActionKind, Alert
-from serviceops.domain.event import EventStatus, Response, Severity, Significance
+from serviceops.domain.event import ActionKind, Alert, EventStatus, Response, Severity, Significance
 from serviceops.domain.machine import AuditEntry
-from serviceops.domain.views import AuditView
+from serviceops.domain.views.audit import AuditView
 
 __all__ = [
     "ALERT_EVENTS_SHOWN",

@@ -9,9 +9,10 @@ from enum import StrEnum
 
 from pydantic import BaseModel
 
-from serviceops.domain.access import Identity
 from serviceops.domain.machine import SYSTEM_ACTOR, AuditEntry, change_entry, first_entry
-from serviceops.domain.request import (
+from serviceops.domain.request.access import Identity
+from serviceops.domain.request.policy import RequestPolicy
+from serviceops.domain.request.record import (
     REQUESTS,
     Approval,
     ApprovalDecision,
@@ -22,7 +23,6 @@ from serviceops.domain.request import (
     ServiceRequest,
     access_target,
 )
-from serviceops.domain.request_policy import RequestPolicy
 
 
 class RequestChange(BaseModel):

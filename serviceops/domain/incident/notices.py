@@ -3,7 +3,7 @@ task that queues the messages (tasks/messages.py turns an audience into a Slack 
 
 from enum import StrEnum
 
-from serviceops.domain.incident import Incident, IncidentAction
+from serviceops.domain.incident.record import Incident, IncidentAction
 from serviceops.domain.machine import AuditEntry
 
 

@@ -5,9 +5,9 @@ from datetime import timedelta
 from pydantic import BaseModel, Field
 
 from serviceops.domain.categories import clean_category
+from serviceops.domain.incident.routing import Route
+from serviceops.domain.incident.sla import BusinessCalendar
 from serviceops.domain.priority import Priority, PriorityPolicy
-from serviceops.domain.routing import Route
-from serviceops.domain.sla import BusinessCalendar
 
 
 class IncidentPolicy(BaseModel):

@@ -14,7 +14,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
-from serviceops.domain.event import EventIn, EventStatus, Instant, Severity
+from serviceops.domain.event.record import EventIn, EventStatus, Instant, Severity
 
 SOURCE = "alertmanager"
 GO_ZERO_TIME = "0001-01-01T00:00:00Z"  # how Go writes a time.Time that was never set

@@ -23,10 +23,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, Field, computed_field, field_validator, model_validator
 
-from serviceops.domain.incident import OPEN_STATES, IncidentState
+from serviceops.domain.incident import OPEN_STATES, IncidentState, target_met
 from serviceops.domain.priority import Priority
 from serviceops.domain.request import RequestState
-from serviceops.domain.sla import target_met
 
 BAR = "█"
 HOURS = range(24)

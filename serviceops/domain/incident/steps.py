@@ -10,7 +10,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from serviceops.domain.incident import (
+from serviceops.domain.incident.policy import IncidentPolicy
+from serviceops.domain.incident.record import (
     INCIDENTS,
     AcknowledgeIncident,
     CloseIncident,
@@ -29,12 +30,8 @@ from serviceops.domain.incident import (
     StartIncidentWork,
     check_reopen_window,
 )
-from serviceops.domain.machine import SYSTEM_ACTOR, AuditEntry, change_entry, first_entry
-from serviceops.domain.policy import IncidentPolicy
-from serviceops.domain.priority import Priority
-from serviceops.domain.problem import KnownError, match_known_errors
-from serviceops.domain.routing import route
-from serviceops.domain.sla import (
+from serviceops.domain.incident.routing import route
+from serviceops.domain.incident.sla import (
     BreachLevel,
     SlaClock,
     SlaKind,
@@ -43,6 +40,9 @@ from serviceops.domain.sla import (
     start_clock,
     stop_clock,
 )
+from serviceops.domain.machine import SYSTEM_ACTOR, AuditEntry, change_entry, first_entry
+from serviceops.domain.priority import Priority
+from serviceops.domain.problem import KnownError, match_known_errors
 
 
 class Change(BaseModel):

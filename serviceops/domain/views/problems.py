@@ -1,7 +1,7 @@
 """The public JSON of problems and known errors: what `GET /api/v1/problems`,
 `GET /api/v1/known-errors` and `serviceops problem|kedb ... --json` return.
 
-As with serviceops.domain.views, these documents are a contract with scripts and dashboards,
+As with the incident views, these documents are a contract with scripts and dashboards,
 kept apart from the domain models on purpose: problem management may rename or regroup its
 internals without breaking anybody who reads them. Enumerations are plain strings here.
 
@@ -18,7 +18,7 @@ from pydantic import BaseModel, Field
 
 from serviceops.domain.machine import AuditEntry
 from serviceops.domain.problem import KnownError, Problem
-from serviceops.domain.views import AuditView
+from serviceops.domain.views.audit import AuditView
 
 __all__ = [
     "DetectionDocument",
@@ -154,7 +154,7 @@ class DetectionDocument(BaseModel):
 class KnownErrorDocView(BaseModel):
     """A known error database (KEDB) record in full: scope, symptom, root cause, workaround.
 
-    (serviceops.domain.views.KnownErrorView is the short form an incident carries.)
+    (serviceops.domain.views.incidents.KnownErrorView is the short form an incident carries.)
     """
 
     number: str = Field(description="KE-000123")

@@ -1,7 +1,7 @@
 """The incident record, its lifecycle as a transition table, and the rules applied on logging.
 
 Legal moves are data (TRANSITIONS, run by the shared machine as INCIDENTS); the steps that
-apply them are serviceops.domain.lifecycle.
+apply them are serviceops.domain.incident.steps.
 """
 
 from datetime import datetime, timedelta
@@ -10,9 +10,9 @@ from typing import ClassVar
 
 from pydantic import BaseModel, Field
 
+from serviceops.domain.incident.sla import SlaClock
 from serviceops.domain.machine import Lifecycle
 from serviceops.domain.priority import Impact, Priority, Urgency
-from serviceops.domain.sla import SlaClock
 
 
 class IncidentState(StrEnum):
@@ -181,7 +181,7 @@ def check_reopen_window(incident: Incident, at: datetime, window: timedelta) -> 
 
 class IncidentCommand(BaseModel):
     """What every transition form asks: which incident, and who acts. Each command names the
-    flow (and deployment) that carries it out, and serviceops.domain.lifecycle.STEPS the step
+    flow (and deployment) that carries it out, and serviceops.domain.incident.steps.STEPS the step
     that changes the record: the CLI, the flows and their tests are derived from the two."""
 
     flow_name: ClassVar[str]

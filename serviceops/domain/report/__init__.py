@@ -1,0 +1,41 @@
+"""The operations report: its period, and the KPI formulas over the facts the store gathers."""
+
+from serviceops.domain.report.kpi import (
+    EventFacts,
+    IncidentFacts,
+    KpiFacts,
+    KpiReport,
+    ProblemFacts,
+    Rate,
+    ReportKind,
+    ReportPeriod,
+    RequestFacts,
+    bar_chart,
+    compute_kpis,
+    compute_report,
+    mean_duration,
+    percent,
+    period_ending,
+    period_through,
+    request_kpis,
+)
+
+__all__ = [
+    "EventFacts",
+    "IncidentFacts",
+    "KpiFacts",
+    "KpiReport",
+    "ProblemFacts",
+    "Rate",
+    "ReportKind",
+    "ReportPeriod",
+    "RequestFacts",
+    "bar_chart",
+    "compute_kpis",
+    "compute_report",
+    "mean_duration",
+    "percent",
+    "period_ending",
+    "period_through",
+    "request_kpis",
+]
