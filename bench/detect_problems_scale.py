@@ -3,7 +3,7 @@
 A year of history (365 days, 200 services, 1,000 CIs, 50 categories) with the skew a service
 desk sees: a few services, CIs and categories get most incidents (Zipf-like), 30% of incidents
 name no CI, one in 2,000 is major. The rule is 100 incidents within 30 days, which makes a
-few hundred trends in the window. Timed: `detect_trends` + `record_trends` in one transaction,
+few hundred trends in the window. Timed: `TrendRepository.detect` + `.record` in one transaction,
 first on an empty problem table (every trend opens a problem and links its incidents), then an
 hour later with 1,000 new incidents (the steady state of an hourly schedule: the problems
 exist, only new incidents are linked). Goal: under 2 s each.
@@ -21,8 +21,9 @@ from sqlalchemy import func, insert, select, text
 from bench.databases import postgres_database, sqlite_database
 from serviceops.domain.problem import TrendRule
 from serviceops.store.db import sessions_for
-from serviceops.store.problems import ProblemRepository
-from serviceops.store.records import IncidentRecord, ProblemIncidentRecord
+from serviceops.store.incident.tables import IncidentRecord
+from serviceops.store.problem import TrendRepository
+from serviceops.store.problem.tables import ProblemIncidentRecord
 
 INCIDENTS = 1_000_000
 DAYS = 365
@@ -101,11 +102,11 @@ def _run(url: str, now: datetime) -> tuple[float, float, int, int, int]:
     with sessions_for(url).begin() as session:
         links_before = session.scalar(select(func.count()).select_from(ProblemIncidentRecord))
     with sessions_for(url).begin() as session:
-        problems = ProblemRepository(session)
+        problems = TrendRepository(session)
         started = time.perf_counter()
-        trends = problems.detect_trends(RULE, now)
+        trends = problems.detect(RULE, now)
         detected = time.perf_counter()
-        recorded = problems.record_trends(trends, RULE, now)
+        recorded = problems.record(trends, RULE, now)
     finished = time.perf_counter()  # the commit included
     with sessions_for(url).begin() as session:
         links = session.scalar(select(func.count()).select_from(ProblemIncidentRecord))

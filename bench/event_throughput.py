@@ -29,8 +29,8 @@ from bench.databases import postgres_database, sqlite_database
 from serviceops.correlate import correlate_batch
 from serviceops.domain.event import EventIn, EventPolicy
 from serviceops.store.db import make_engine
-from serviceops.store.events import EventRepository
-from serviceops.store.records import EventRecord
+from serviceops.store.event import EventRepository
+from serviceops.store.event.tables import EventRecord
 
 SECONDS = float(os.environ.get("SERVICEOPS_BENCH_SECONDS", "60"))
 RATE = float(os.environ.get("SERVICEOPS_BENCH_RATE", "2000"))

@@ -23,8 +23,8 @@ from sqlalchemy import insert
 from bench.databases import postgres_database, sqlite_database
 from serviceops.domain.problem import KnownError, KnownErrorIndex, match_known_errors
 from serviceops.store.db import sessions_for
-from serviceops.store.records import KnownErrorRecord
-from serviceops.store.repositories import KnownErrorRepository
+from serviceops.store.problem import KnownErrorRepository
+from serviceops.store.problem.tables import KnownErrorRecord
 
 KNOWN_ERRORS = 10_000
 INCIDENTS = 1_000

@@ -23,8 +23,10 @@ from serviceops.notify.render import render_message
 from serviceops.prefect_rest import call
 from serviceops.settings import Settings
 from serviceops.stack import Stack
+from serviceops.store.audit import AuditRepository
 from serviceops.store.db import sessions_for
-from serviceops.store.repositories import AuditRepository, IncidentRepository, KnownErrorRepository
+from serviceops.store.incident import IncidentRepository
+from serviceops.store.problem import KnownErrorRepository
 
 RUNS = 20
 DRAFT = {

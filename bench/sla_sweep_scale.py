@@ -13,8 +13,8 @@ from sqlalchemy import insert
 from bench.databases import postgres_database, sqlite_database
 from serviceops.domain.incident import sla_alerts
 from serviceops.store.db import sessions_for
-from serviceops.store.records import IncidentRecord
-from serviceops.store.repositories import IncidentRepository
+from serviceops.store.incident import IncidentRepository
+from serviceops.store.incident.tables import IncidentRecord
 
 OPEN_INCIDENTS = 100_000
 CROSSED_EVERY = 100  # 1%

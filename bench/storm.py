@@ -46,7 +46,7 @@ from bench.stack_run import (
 )
 from serviceops.gateway.signatures import sign_serviceops
 from serviceops.store.db import sessions_for
-from serviceops.store.records import EventRecord
+from serviceops.store.event.tables import EventRecord
 
 BATCH = 50
 GOAL_P99_S = 0.050

@@ -59,8 +59,10 @@ from serviceops.domain.views import (
     RunDocument,
 )
 from serviceops.settings import get_settings
+from serviceops.store.audit import AuditRepository
+from serviceops.store.base import RecordNotFound
 from serviceops.store.db import migrate
-from serviceops.store.repositories import AuditRepository, IncidentRepository, RecordNotFound
+from serviceops.store.incident import IncidentRepository
 
 # Locals in a traceback could hold tokens: never show them.
 app = typer.Typer(

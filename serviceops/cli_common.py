@@ -20,8 +20,8 @@ from sqlalchemy.orm import Session
 
 from serviceops import cli_runs
 from serviceops.settings import Settings
+from serviceops.store.base import MAX_ROW_ID
 from serviceops.store.db import sessions_for
-from serviceops.store.repositories import MAX_ROW_ID
 
 Model = TypeVar("Model", bound=BaseModel)
 

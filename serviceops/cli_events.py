@@ -37,8 +37,9 @@ from serviceops.domain.views import (
     EventView,
 )
 from serviceops.settings import get_settings
-from serviceops.store.events import AlertActionRepository, AlertRepository, EventRepository
-from serviceops.store.repositories import AuditRepository, RecordNotFound
+from serviceops.store.audit import AuditRepository
+from serviceops.store.base import RecordNotFound
+from serviceops.store.event import AlertActionRepository, AlertRepository, EventRepository
 
 events_app = typer.Typer(help="Events from monitoring and checks, and the alerts they became.")
 alerts_app = typer.Typer(help="Alerts: events correlated per service or CI.")

@@ -15,7 +15,7 @@ from pydantic_core import ErrorDetails
 from serviceops.cli_common import JsonOpt, echo_json, fail, option_name, transaction, validated
 from serviceops.domain.request import Identity, IdentityStatus
 from serviceops.settings import get_settings
-from serviceops.store.access import IdentityRepository
+from serviceops.store.request import IdentityRepository
 
 identity_app = typer.Typer(help="The directory of people access management relies on.")
 

@@ -60,8 +60,9 @@ from serviceops.domain.views import (
     ProblemView,
 )
 from serviceops.settings import get_settings
-from serviceops.store.problems import ProblemRepository
-from serviceops.store.repositories import AuditRepository, KnownErrorRepository, RecordNotFound
+from serviceops.store.audit import AuditRepository
+from serviceops.store.base import RecordNotFound
+from serviceops.store.problem import KnownErrorRepository, ProblemRepository
 
 __all__ = [
     "detect_problems_call",

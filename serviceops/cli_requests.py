@@ -53,9 +53,10 @@ from serviceops.domain.views import (
     SubmittedDocument,
 )
 from serviceops.settings import get_settings
+from serviceops.store.audit import AuditRepository
+from serviceops.store.base import RecordNotFound
 from serviceops.store.db import sessions_for
-from serviceops.store.repositories import AuditRepository, RecordNotFound
-from serviceops.store.requests import RequestRepository
+from serviceops.store.request import RequestRepository
 
 if TYPE_CHECKING:
     from serviceops.gateway.approvals import Decided

@@ -17,8 +17,8 @@ from serviceops.domain.event import Alert, AlertChange, Correlator, EventPolicy,
 from serviceops.domain.machine import AuditEntry
 from serviceops.notify.outbox import Outbox
 from serviceops.notify.render import render_message
-from serviceops.store.events import AlertRepository, EventRepository
-from serviceops.store.repositories import AuditRepository
+from serviceops.store.audit import AuditRepository
+from serviceops.store.event import AlertRepository, EventRepository
 
 # A batch holds the write lock from its first statement to its commit (on SQLite, against
 # every writer; the gateway's intake included): 250 events hold it about 12 ms on this

@@ -12,7 +12,7 @@ from serviceops.domain.cmdb import Check, CheckKind, CheckResult, NetworkPolicy
 from serviceops.domain.event import events_for, reported_check_event
 from serviceops.probes import run_check
 from serviceops.store.cmdb import CatalogueRepository, CheckRunRepository
-from serviceops.store.events import AlertRepository, EventRepository
+from serviceops.store.event import AlertRepository, EventRepository
 from tasks.context import now, sessions
 
 

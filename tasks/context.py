@@ -7,8 +7,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from serviceops.domain.machine import AuditEntry
 from serviceops.settings import get_settings
+from serviceops.store.audit import AuditRepository
 from serviceops.store.db import sessions_for
-from serviceops.store.repositories import AuditRepository
 
 
 def now() -> datetime:

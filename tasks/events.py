@@ -32,13 +32,13 @@ from serviceops.domain.incident import (
 )
 from serviceops.domain.machine import AuditEntry
 from serviceops.store.cmdb import CatalogueRepository
-from serviceops.store.events import (
+from serviceops.store.event import (
     AlertAction,
     AlertActionRepository,
     AlertRepository,
     EventRepository,
 )
-from serviceops.store.repositories import IncidentRepository
+from serviceops.store.incident import IncidentRepository
 from tasks import messages
 from tasks.context import audit, current_flow_run_id, now, sessions
 

@@ -18,8 +18,7 @@ from serviceops.domain.machine import AuditEntry
 from serviceops.domain.request import FulfilmentStep, ServiceRequest, access_target, fulfilment
 from serviceops.notify.outbox import Outbox
 from serviceops.notify.render import render_message
-from serviceops.store.access import SqlProvisioner
-from serviceops.store.requests import RequestRepository
+from serviceops.store.request import RequestRepository, SqlProvisioner
 from tasks.context import audit, now, sessions
 
 PROVISIONER = "serviceops"

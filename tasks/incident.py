@@ -15,7 +15,9 @@ from serviceops.domain.incident import (
 )
 from serviceops.domain.incident import steps as incident_steps
 from serviceops.notify.render import render_text
-from serviceops.store.repositories import AuditRepository, IncidentRepository, KnownErrorRepository
+from serviceops.store.audit import AuditRepository
+from serviceops.store.incident import IncidentRepository
+from serviceops.store.problem import KnownErrorRepository
 from tasks import messages
 from tasks.context import audit, now, sessions
 

@@ -9,7 +9,7 @@ from serviceops.domain.incident import (
     Incident,
 )
 from serviceops.domain.machine import AuditEntry
-from serviceops.store.repositories import IncidentRepository
+from serviceops.store.incident import IncidentRepository
 from tasks import messages
 from tasks.context import audit, now, sessions
 

@@ -21,7 +21,7 @@ from serviceops.domain.machine import AuditEntry
 from serviceops.domain.priority import Priority
 from serviceops.notify.outbox import Outbox
 from serviceops.notify.render import render_message
-from serviceops.store.repositories import AuditRepository
+from serviceops.store.audit import AuditRepository
 
 SLA_TEMPLATES = {BreachLevel.WARNING: "sla_warning", BreachLevel.BREACHED: "sla_breach"}
 STATUS_NOTES = 3

@@ -6,7 +6,8 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from blocks.slack import load_slack
-from serviceops.notify.outbox import DeliveryReport, Outbox, deliver_pending
+from serviceops.notify.delivery import DeliveryReport, deliver_pending
+from serviceops.notify.outbox import Outbox
 from tasks.context import sessions
 
 logger = logging.getLogger(__name__)

@@ -36,8 +36,9 @@ from serviceops.domain.problem import (
 )
 from serviceops.notify.outbox import Outbox
 from serviceops.notify.render import render_message, render_text
-from serviceops.store.problems import ProblemRepository
-from serviceops.store.repositories import AuditRepository, IncidentRepository, KnownErrorRepository
+from serviceops.store.audit import AuditRepository
+from serviceops.store.incident import IncidentRepository
+from serviceops.store.problem import KnownErrorRepository, ProblemRepository, TrendRepository
 from tasks import messages
 from tasks.context import audit, now, sessions
 
@@ -81,7 +82,8 @@ def detect_problem_trends() -> DetectedProblems:
     rule = policy.trends
     with sessions().begin() as session:
         problems = ProblemRepository(session)
-        recorded = problems.record_trends(problems.detect_trends(rule, at), rule, at)
+        trends = TrendRepository(session)
+        recorded = trends.record(trends.detect(rule, at), rule, at)
         opened = sorted({r.number for r in recorded if r.created})
         updated = sorted({r.number for r in recorded if r.grew} - set(opened))
         for number in opened:

@@ -17,7 +17,7 @@ from serviceops.domain.report import (
 )
 from serviceops.notify.outbox import Outbox
 from serviceops.notify.render import render_message, render_text
-from serviceops.store.kpis import KpiRepository
+from serviceops.store.report import KpiRepository
 from tasks.context import now, sessions
 
 

@@ -26,8 +26,7 @@ from serviceops.domain.request import (
 )
 from serviceops.notify.outbox import Outbox
 from serviceops.notify.render import render_message
-from serviceops.store.access import IdentityRepository
-from serviceops.store.requests import RequestRepository
+from serviceops.store.request import IdentityRepository, RequestRepository
 from tasks.context import audit, current_flow_run_id, now, sessions
 
 UI_SOURCE = "prefect-ui"

@@ -20,8 +20,7 @@ from serviceops.domain.request import (
 )
 from serviceops.notify.outbox import Outbox
 from serviceops.notify.render import render_message
-from serviceops.store.access import IdentityRepository, SqlProvisioner
-from serviceops.store.requests import RequestRepository
+from serviceops.store.request import IdentityRepository, RequestRepository, SqlProvisioner
 from tasks.context import audit, now, sessions
 from tasks.fulfilment_steps import PROVISIONER, grant_record
 

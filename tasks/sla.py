@@ -8,7 +8,7 @@ from blocks.incident_policy import load_policy
 from blocks.slack import load_slack
 from serviceops.domain.incident import BreachLevel, EscalationKind
 from serviceops.domain.incident import steps as incident_steps
-from serviceops.store.repositories import IncidentRepository
+from serviceops.store.incident import IncidentRepository
 from tasks import messages
 from tasks.context import audit, now, sessions
 

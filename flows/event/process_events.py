@@ -26,7 +26,7 @@ from serviceops import deployment_names as names
 from serviceops.correlate import BatchReport
 from serviceops.domain.event import ActionKind
 from serviceops.stopping import STOPPING
-from serviceops.store.events import AlertAction
+from serviceops.store.event import AlertAction
 from tasks.events import (
     claim_alert_actions,
     correlate_events,

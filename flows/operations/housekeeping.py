@@ -15,7 +15,7 @@ from prefect.artifacts import create_table_artifact
 from pydantic import BaseModel, Field
 
 from serviceops import deployment_names as names
-from serviceops.notify.outbox import DeliveryReport
+from serviceops.notify.delivery import DeliveryReport
 from tasks.major import post_major_status_updates
 from tasks.notifications import deliver_notifications
 from tasks.request_upkeep import chase_overdue_approvals, start_unsubmitted_requests

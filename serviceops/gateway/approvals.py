@@ -44,9 +44,8 @@ from serviceops.domain.request import (
     undecidable,
 )
 from serviceops.gateway.prefect_api import prefect_client
-from serviceops.store.access import IdentityRepository
-from serviceops.store.repositories import RecordNotFound
-from serviceops.store.requests import RequestRepository
+from serviceops.store.base import RecordNotFound
+from serviceops.store.request import IdentityRepository, RequestRepository
 
 if TYPE_CHECKING:
     from prefect.client.orchestration import PrefectClient

@@ -24,8 +24,9 @@ from serviceops.domain.views import (
 from serviceops.gateway.auth import require_token
 from serviceops.gateway.deps import SessionDep
 from serviceops.gateway.params import AlertFilter, AlertNumber, EventNumber, Limit, Offset
-from serviceops.store.events import AlertActionRepository, AlertRepository, EventRepository
-from serviceops.store.repositories import AuditRepository, RecordNotFound
+from serviceops.store.audit import AuditRepository
+from serviceops.store.base import RecordNotFound
+from serviceops.store.event import AlertActionRepository, AlertRepository, EventRepository
 
 router = APIRouter(prefix="/api/v1", dependencies=[Depends(require_token)])
 

@@ -33,8 +33,8 @@ from serviceops.gateway.payload import (
 )
 from serviceops.gateway.webhooks import secrets_of, verified
 from serviceops.settings import Settings
-from serviceops.store.events import EventRepository
-from serviceops.store.requests import DeliveryRepository
+from serviceops.store.event import EventRepository
+from serviceops.store.request import DeliveryRepository
 from serviceops.store.write_lock import WriteLockTimeout, take_write_lock
 
 logger = logging.getLogger(__name__)

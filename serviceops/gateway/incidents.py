@@ -10,7 +10,9 @@ from serviceops.domain.views import AuditView, IncidentDocument, IncidentList, I
 from serviceops.gateway.auth import require_token
 from serviceops.gateway.deps import SessionDep
 from serviceops.gateway.params import FREE_TEXT, IncidentNumber, Limit, Offset
-from serviceops.store.repositories import AuditRepository, IncidentRepository, RecordNotFound
+from serviceops.store.audit import AuditRepository
+from serviceops.store.base import RecordNotFound
+from serviceops.store.incident import IncidentRepository
 
 router = APIRouter(
     prefix="/api/v1/incidents", tags=["incidents"], dependencies=[Depends(require_token)]

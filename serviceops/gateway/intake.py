@@ -29,8 +29,8 @@ from serviceops import deployment_names as names
 from serviceops.deployment_names import deployment
 from serviceops.domain.request import RequestSubmission, ServiceRequest, fulfilment
 from serviceops.gateway.prefect_api import prefect_client
-from serviceops.store.repositories import AuditRepository
-from serviceops.store.requests import DeliveryRepository, RequestRepository
+from serviceops.store.audit import AuditRepository
+from serviceops.store.request import DeliveryRepository, RequestRepository
 
 if TYPE_CHECKING:
     from prefect.client.orchestration import PrefectClient

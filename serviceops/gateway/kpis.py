@@ -12,7 +12,7 @@ from serviceops.domain.report import KpiReport, ReportKind, compute_report, peri
 from serviceops.gateway.auth import require_token
 from serviceops.gateway.deps import SessionDep
 from serviceops.gateway.params import DAYS, FREE_TEXT
-from serviceops.store.kpis import KpiRepository
+from serviceops.store.report import KpiRepository
 
 router = APIRouter(prefix="/api/v1/kpis", tags=["kpis"], dependencies=[Depends(require_token)])
 

@@ -15,7 +15,7 @@ from annotated_types import Interval
 from fastapi import Path, Query
 from pydantic import AfterValidator
 
-from serviceops.store.repositories import MAX_ROW_ID
+from serviceops.store.base import MAX_ROW_ID
 
 Limit = Annotated[int, Query(ge=1, le=500, description="Page size")]
 Offset = Annotated[int, Query(ge=0, le=MAX_ROW_ID, description="Records to skip")]

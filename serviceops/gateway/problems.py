@@ -21,8 +21,9 @@ from serviceops.domain.views import (
 from serviceops.gateway.auth import require_token
 from serviceops.gateway.deps import SessionDep
 from serviceops.gateway.params import FREE_TEXT, KnownErrorNumber, Limit, Offset, ProblemNumber
-from serviceops.store.problems import ProblemRepository
-from serviceops.store.repositories import AuditRepository, KnownErrorRepository, RecordNotFound
+from serviceops.store.audit import AuditRepository
+from serviceops.store.base import RecordNotFound
+from serviceops.store.problem import KnownErrorRepository, ProblemRepository
 
 router = APIRouter(prefix="/api/v1", dependencies=[Depends(require_token)])
 

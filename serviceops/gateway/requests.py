@@ -18,8 +18,9 @@ from serviceops.domain.views import (
 from serviceops.gateway.auth import require_token
 from serviceops.gateway.deps import SessionDep
 from serviceops.gateway.params import FREE_TEXT, Limit, Offset, RequestNumber
-from serviceops.store.repositories import AuditRepository, RecordNotFound
-from serviceops.store.requests import RequestRepository
+from serviceops.store.audit import AuditRepository
+from serviceops.store.base import RecordNotFound
+from serviceops.store.request import RequestRepository
 
 router = APIRouter(prefix="/api/v1", tags=["requests"], dependencies=[Depends(require_token)])
 

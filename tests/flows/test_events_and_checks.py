@@ -37,9 +37,10 @@ from serviceops.domain.event import (
 )
 from serviceops.domain.incident import IncidentState, Source
 from serviceops.stopping import STOPPING
+from serviceops.store.audit import AuditRepository
 from serviceops.store.cmdb import CatalogueRepository, CheckRunRepository
-from serviceops.store.events import AlertActionRepository, AlertRepository, EventRepository
-from serviceops.store.repositories import AuditRepository, IncidentRepository
+from serviceops.store.event import AlertActionRepository, AlertRepository, EventRepository
+from serviceops.store.incident import IncidentRepository
 
 
 def record(sessions: sessionmaker[Session], events: list[EventIn]) -> None:

@@ -35,7 +35,8 @@ from serviceops.domain.incident import (
 )
 from serviceops.domain.machine import IllegalTransition
 from serviceops.domain.priority import Impact, Priority, Urgency
-from serviceops.store.repositories import AuditRepository, IncidentRepository
+from serviceops.store.audit import AuditRepository
+from serviceops.store.incident import IncidentRepository
 
 
 def draft(**overrides: object) -> IncidentDraft:

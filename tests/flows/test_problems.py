@@ -34,8 +34,9 @@ from serviceops.domain.problem import (
     ResolveProblem,
     ReviewProblem,
 )
-from serviceops.store.problems import ProblemRepository
-from serviceops.store.repositories import AuditRepository, IncidentRepository
+from serviceops.store.audit import AuditRepository
+from serviceops.store.incident import IncidentRepository
+from serviceops.store.problem import ProblemRepository
 
 
 def incident(title: str, service: str = "mail", reporter: str = "U0ALICE01") -> IncidentDraft:

@@ -22,9 +22,8 @@ from serviceops.domain.request import (
     RequestSubmission,
     ServiceRequest,
 )
-from serviceops.store.access import IdentityRepository, SqlProvisioner
-from serviceops.store.repositories import AuditRepository
-from serviceops.store.requests import RequestRepository
+from serviceops.store.audit import AuditRepository
+from serviceops.store.request import IdentityRepository, RequestRepository, SqlProvisioner
 from tests.flows.conftest import ServedStack
 
 FINAL = {"COMPLETED", "FAILED", "CRASHED", "CANCELLED"}

@@ -12,9 +12,11 @@ from flows.incident.log_incident import log_incident
 from flows.operations.housekeeping import housekeeping
 from serviceops.domain.incident import Incident, IncidentDraft
 from serviceops.domain.priority import Impact, Urgency
-from serviceops.notify.outbox import DeliveryReport, Outbox
+from serviceops.notify.delivery import DeliveryReport
+from serviceops.notify.outbox import Outbox
 from serviceops.settings import get_settings
-from serviceops.store.repositories import AuditRepository, IncidentRepository
+from serviceops.store.audit import AuditRepository
+from serviceops.store.incident import IncidentRepository
 from tasks.sla import SweepReport
 
 

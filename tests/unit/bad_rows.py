@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from serviceops.domain.event import EventIn
 from serviceops.domain.views import CLIPPED, SHOWN_DEPTH
-from serviceops.store.events import EventRepository, event_id
+from serviceops.store.event import EventRepository, event_id
 
 SURROGATES = {"message": "disk \ud800 full", "\udfff": ["\udbff", {"key\ud800": "value"}]}
 SURROGATES_SHOWN = {"message": "disk \ufffd full", "\ufffd": ["\ufffd", {"key\ufffd": "value"}]}

@@ -34,8 +34,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from serviceops.domain.request import ApprovalKind, RequestState, RequestSubmission, fulfilment
 from serviceops.gateway.app import create_app
 from serviceops.settings import Settings
-from serviceops.store.repositories import AuditRepository
-from serviceops.store.requests import RequestRepository
+from serviceops.store.audit import AuditRepository
+from serviceops.store.request import RequestRepository
 from tests.unit.gateway_support import TOKEN, closed_port_url
 
 WEBHOOK_SOURCE = "monitor"

@@ -21,7 +21,8 @@ from serviceops.domain.incident import (
 )
 from serviceops.domain.machine import AuditEntry
 from serviceops.domain.priority import Impact, Priority, Urgency
-from serviceops.store.repositories import AuditRepository, IncidentRepository
+from serviceops.store.audit import AuditRepository
+from serviceops.store.incident import IncidentRepository
 
 ALWAYS = BusinessCalendar(always_open=True)
 FLOW_RUN_ID = "8b0c5f0e-0000-4000-8000-000000000001"

@@ -30,9 +30,10 @@ from serviceops.domain.machine import AuditEntry
 from serviceops.notify.outbox import Outbox
 from serviceops.notify.render import SlackMessage
 from serviceops.settings import get_settings
+from serviceops.store.audit import AuditRepository
 from serviceops.store.db import sessions_for
-from serviceops.store.records import NotificationRecord
-from serviceops.store.repositories import AuditRepository, IncidentRepository
+from serviceops.store.incident import IncidentRepository
+from serviceops.store.notifications import NotificationRecord
 from tests.unit.seed import seed_incidents
 
 RUN_ID = "11111111-2222-4333-8444-555555555555"

@@ -15,8 +15,8 @@ from serviceops.cli import app
 from serviceops.correlate import correlate_batch
 from serviceops.domain.event import EventPolicy
 from serviceops.settings import get_settings
+from serviceops.store.base import MAX_ROW_ID
 from serviceops.store.db import sessions_for
-from serviceops.store.repositories import MAX_ROW_ID
 from tests.unit.bad_rows import SHOWN, record_bad_events
 from tests.unit.test_gateway_events import ALERT_FIELDS, EVENT_FIELDS, T0, seed_events
 

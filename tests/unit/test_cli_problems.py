@@ -30,9 +30,10 @@ from serviceops.domain.problem import (
     trend_grew,
 )
 from serviceops.settings import get_settings
+from serviceops.store.audit import AuditRepository
 from serviceops.store.db import sessions_for
-from serviceops.store.problems import ProblemRepository
-from serviceops.store.repositories import AuditRepository, IncidentRepository
+from serviceops.store.incident import IncidentRepository
+from serviceops.store.problem import ProblemRepository
 from tests.unit.test_gateway_problems import KNOWN_ERROR_FIELDS, PROBLEM_FIELDS, seed_problems
 
 RUN_ID = "11111111-2222-4333-8444-555555555555"

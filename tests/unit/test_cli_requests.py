@@ -28,10 +28,9 @@ from serviceops.domain.request import fulfilment as fulfilment_steps
 from serviceops.domain.views import CatalogueDocument
 from serviceops.gateway import intake
 from serviceops.settings import get_settings
-from serviceops.store.access import IdentityRepository
+from serviceops.store.audit import AuditRepository
 from serviceops.store.db import sessions_for
-from serviceops.store.repositories import AuditRepository
-from serviceops.store.requests import RequestRepository
+from serviceops.store.request import IdentityRepository, RequestRepository
 from tests.unit.conftest import Fulfilment
 from tests.unit.gateway_support import closed_port_url
 from tests.unit.policy_support import saved_request_policy

@@ -14,8 +14,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from serviceops.domain.incident import Incident
 from serviceops.gateway.app import create_app
 from serviceops.settings import Settings
-from serviceops.store import repositories
 from serviceops.store.db import make_engine
+from serviceops.store.incident import IncidentRepository
 from tests.unit.gateway_support import serve
 from tests.unit.seed import FLOW_RUN_ID, seed_incidents
 
@@ -199,7 +199,7 @@ def test_unexpected_error_is_a_bare_json_500(
     def explode(*_: Any, **__: Any) -> None:
         raise RuntimeError("secret internals")
 
-    monkeypatch.setattr(repositories.IncidentRepository, "list", explode)
+    monkeypatch.setattr(IncidentRepository, "list", explode)
     response = client.get("/api/v1/incidents", headers=AUTH)
     assert response.status_code == 500
     assert response.json() == {"detail": "internal error"}

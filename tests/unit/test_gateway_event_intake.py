@@ -34,7 +34,7 @@ from serviceops.gateway.app import create_app
 from serviceops.gateway.event_runs import ProcessingKicker, slot_of
 from serviceops.settings import Settings
 from serviceops.store.db import make_engine
-from serviceops.store.events import AlertRepository, EventRepository
+from serviceops.store.event import AlertRepository, EventRepository
 from tests.unit.gateway_support import closed_port_url, serve, webhook_headers
 
 AM_TOKEN = "am-t0ken"

@@ -16,7 +16,7 @@ from serviceops.domain.event import EventIn, EventPolicy
 from serviceops.domain.views import ALERT_EVENTS_SHOWN
 from serviceops.gateway.app import create_app
 from serviceops.settings import Settings
-from serviceops.store.events import EventRepository
+from serviceops.store.event import EventRepository
 from tests.unit.bad_rows import SHOWN, record_bad_events
 from tests.unit.gateway_support import AUTH, TOKEN
 

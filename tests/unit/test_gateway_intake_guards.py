@@ -28,9 +28,9 @@ from serviceops.gateway import intake, payload
 from serviceops.gateway.app import create_app
 from serviceops.settings import Settings
 from serviceops.store.db import make_engine
-from serviceops.store.events import EventRepository
-from serviceops.store.records import WebhookDeliveryRecord
-from serviceops.store.requests import DeliveryRepository, RequestRepository
+from serviceops.store.event import EventRepository
+from serviceops.store.request import DeliveryRepository, RequestRepository
+from serviceops.store.request.tables import WebhookDeliveryRecord
 from tests.unit.gateway_support import AUTH, TOKEN, closed_port_url, serve, webhook_headers
 from tests.unit.test_gateway_event_intake import am_alert, am_payload
 

@@ -16,8 +16,8 @@ from sqlalchemy.orm import sessionmaker
 
 from serviceops.gateway.app import create_app
 from serviceops.settings import Settings
+from serviceops.store.base import MAX_ROW_ID
 from serviceops.store.db import make_engine, migrate
-from serviceops.store.repositories import MAX_ROW_ID
 from tests.conftest import postgres_schema
 from tests.unit.gateway_support import AUTH, TOKEN
 

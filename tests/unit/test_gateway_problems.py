@@ -28,8 +28,9 @@ from serviceops.domain.problem import (
 )
 from serviceops.gateway.app import create_app
 from serviceops.settings import Settings
-from serviceops.store.problems import ProblemRepository
-from serviceops.store.repositories import AuditRepository, IncidentRepository, KnownErrorRepository
+from serviceops.store.audit import AuditRepository
+from serviceops.store.incident import IncidentRepository
+from serviceops.store.problem import KnownErrorRepository, ProblemRepository
 from tests.unit.gateway_support import AUTH, TOKEN
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)

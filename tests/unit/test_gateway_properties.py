@@ -41,7 +41,7 @@ from serviceops.domain.request import CATALOGUE_TYPES, ApprovalKind
 from serviceops.gateway import slack
 from serviceops.settings import get_settings
 from serviceops.store.db import sessions_for
-from serviceops.store.records import Base
+from serviceops.store.schema import metadata
 from tests.unit.fuzz_support import (
     ALERTMANAGER_TOKEN,
     AWAITING,
@@ -135,7 +135,7 @@ class Gateway:
         a harmless payload that merely comes after a harmful one.
         """
         with self.sessions.begin() as session:
-            for table in reversed(Base.metadata.sorted_tables):
+            for table in reversed(metadata.sorted_tables):
                 if table.name not in SEEDED_BY_MIGRATIONS:
                     session.execute(table.delete())
 

@@ -22,8 +22,8 @@ from serviceops.domain.request import (
 )
 from serviceops.gateway.app import create_app
 from serviceops.settings import Settings
-from serviceops.store.repositories import AuditRepository
-from serviceops.store.requests import RequestRepository
+from serviceops.store.audit import AuditRepository
+from serviceops.store.request import RequestRepository
 from tests.unit.gateway_support import AUTH, TOKEN, serve
 
 T0 = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)

@@ -13,7 +13,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, inspect, text
 
 from serviceops.store.db import MIGRATIONS, make_engine, migrate
-from serviceops.store.records import Base
+from serviceops.store.schema import metadata
 
 ROOT = Path(__file__).resolve().parents[2]
 TABLES = {
@@ -33,7 +33,7 @@ def differences(engine: Engine) -> list[object]:
         context = MigrationContext.configure(
             connection, opts={"compare_type": True, "compare_server_default": True}
         )
-        return list(compare_metadata(context, Base.metadata))
+        return list(compare_metadata(context, metadata))
 
 
 def current_revision(engine: Engine) -> str | None:

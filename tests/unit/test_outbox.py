@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from serviceops.notify.outbox import Outbox
 from serviceops.notify.render import SlackMessage
-from serviceops.store.records import NotificationRecord
+from serviceops.store.notifications import NotificationRecord
 
 T0 = datetime(2026, 11, 26, 14, 5, tzinfo=UTC)
 

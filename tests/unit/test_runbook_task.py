@@ -17,9 +17,9 @@ import tasks.events as event_tasks
 from serviceops.correlate import correlate_pending
 from serviceops.domain.cmdb import Catalogue
 from serviceops.domain.event import EventIn, EventPolicy, ResponseRule, Runbook, RunbookRefused
+from serviceops.store.audit import AuditRepository
 from serviceops.store.cmdb import CatalogueRepository
-from serviceops.store.events import AlertAction, AlertActionRepository, EventRepository
-from serviceops.store.repositories import AuditRepository
+from serviceops.store.event import AlertAction, AlertActionRepository, EventRepository
 
 T0 = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
 HOSTILE = "-oProxyCommand=touch /tmp/x"

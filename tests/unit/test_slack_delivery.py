@@ -12,10 +12,11 @@ from slack_sdk.http_retry.builtin_interval_calculators import FixedValueRetryInt
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from serviceops.notify.outbox import Notification, Outbox, deliver_pending
+from serviceops.notify.delivery import deliver_pending
+from serviceops.notify.outbox import Notification, Outbox
 from serviceops.notify.render import SlackMessage, render_message
 from serviceops.notify.slack import make_client
-from serviceops.store.records import NotificationRecord
+from serviceops.store.notifications import NotificationRecord
 from tests.fakes.slack import BOT_USER, FakeSlack
 from tests.unit.test_render import sample_incident
 

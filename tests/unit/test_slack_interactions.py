@@ -32,8 +32,7 @@ from serviceops.domain.request import (
 from serviceops.gateway.app import create_app
 from serviceops.gateway.slack import response_url_target
 from serviceops.settings import Settings
-from serviceops.store.access import IdentityRepository
-from serviceops.store.requests import RequestRepository
+from serviceops.store.request import IdentityRepository, RequestRepository
 from tests.unit.conftest import Fulfilment
 from tests.unit.gateway_support import Collector, closed_port_url, serve, slack_headers
 from tests.unit.policy_support import saved_request_policy

@@ -11,10 +11,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from serviceops.domain.request import Grant, Identity, IdentityStatus, Provisioner
-from serviceops.store.access import IdentityRepository, SqlProvisioner
+from serviceops.store.base import RecordNotFound
 from serviceops.store.db import normalise_url
-from serviceops.store.records import GrantRecord
-from serviceops.store.repositories import RecordNotFound
+from serviceops.store.request import IdentityRepository, SqlProvisioner
+from serviceops.store.request.tables import GrantRecord
 
 Sessions = sessionmaker[Session]
 

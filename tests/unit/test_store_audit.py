@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy.orm import Session, sessionmaker
 
 from serviceops.domain.machine import AuditEntry
-from serviceops.store.repositories import AuditRepository
+from serviceops.store.audit import AuditRepository
 
 Sessions = sessionmaker[Session]
 

@@ -17,9 +17,9 @@ from serviceops.domain.cmdb import (
     CheckStatus,
     NetworkPolicy,
 )
+from serviceops.store.base import RecordNotFound
 from serviceops.store.cmdb import CatalogueRepository, CheckRunRepository
-from serviceops.store.records import CheckDefinitionRecord
-from serviceops.store.repositories import RecordNotFound
+from serviceops.store.cmdb.tables import CheckDefinitionRecord
 
 Sessions = sessionmaker[Session]
 

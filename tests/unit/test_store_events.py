@@ -11,8 +11,9 @@ from serviceops.correlate import correlate_batch, correlate_pending
 from serviceops.domain.event import ActionKind, AlertState, EventIn, EventPolicy, Response
 from serviceops.domain.views import SHOWN_DEPTH
 from serviceops.notify.outbox import Outbox
-from serviceops.store.events import AlertActionRepository, AlertRepository, EventRepository
-from serviceops.store.repositories import MAX_ROW_ID, AuditRepository, RecordNotFound
+from serviceops.store.audit import AuditRepository
+from serviceops.store.base import MAX_ROW_ID, RecordNotFound
+from serviceops.store.event import AlertActionRepository, AlertRepository, EventRepository
 from tests.unit.bad_rows import SHOWN, nested, record_bad_events
 
 T0 = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)

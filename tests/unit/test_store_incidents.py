@@ -20,7 +20,8 @@ from serviceops.domain.incident import (
     Source,
 )
 from serviceops.domain.priority import Impact, Priority, Urgency
-from serviceops.store.repositories import IncidentRepository, RecordNotFound
+from serviceops.store.base import RecordNotFound
+from serviceops.store.incident import IncidentRepository
 
 Sessions = sessionmaker[Session]
 

@@ -9,8 +9,9 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
 from serviceops.domain.problem import KnownError
+from serviceops.store.base import RecordNotFound
 from serviceops.store.db import make_engine, migrate
-from serviceops.store.repositories import KnownErrorRepository, RecordNotFound
+from serviceops.store.problem import KnownErrorRepository
 
 Sessions = sessionmaker[Session]
 

@@ -13,16 +13,12 @@ from sqlalchemy import insert
 from sqlalchemy.orm import Session, sessionmaker
 
 from serviceops.domain.report import ReportKind, compute_report, period_through
-from serviceops.store.kpis import KpiRepository
-from serviceops.store.records import (
-    AlertRecord,
-    AuditRecord,
-    EventRecord,
-    IncidentRecord,
-    KnownErrorRecord,
-    ProblemRecord,
-    ServiceRequestRecord,
-)
+from serviceops.store.audit import AuditRecord
+from serviceops.store.event.tables import AlertRecord, EventRecord
+from serviceops.store.incident.tables import IncidentRecord
+from serviceops.store.problem.tables import KnownErrorRecord, ProblemRecord
+from serviceops.store.report import KpiRepository
+from serviceops.store.request.tables import ServiceRequestRecord
 
 DAY = period_through(ReportKind.DAILY, date(2026, 11, 25))
 

@@ -23,8 +23,9 @@ from serviceops.domain.problem import (
     Trend,
     TrendRule,
 )
-from serviceops.store.problems import ProblemRepository, RecordedTrend
-from serviceops.store.repositories import IncidentRepository, RecordNotFound
+from serviceops.store.base import RecordNotFound
+from serviceops.store.incident import IncidentRepository
+from serviceops.store.problem import ProblemRepository, RecordedTrend, TrendRepository
 
 Sessions = sessionmaker[Session]
 
@@ -72,7 +73,7 @@ def incidents(sessions: Sessions, count: int, at: datetime, **fields: object) ->
 
 def detect(sessions: Sessions, rule: TrendRule = RULE, now: datetime = NOW) -> list[Trend]:
     with sessions.begin() as session:
-        return ProblemRepository(session).detect_trends(rule, now)
+        return TrendRepository(session).detect(rule, now)
 
 
 def keys(trends: Sequence[Trend]) -> list[tuple[str, int]]:
@@ -94,8 +95,8 @@ def record_all(
     sessions: Sessions, rule: TrendRule = RULE, now: datetime = NOW
 ) -> list[RecordedTrend]:
     with sessions.begin() as session:
-        repository = ProblemRepository(session)
-        return repository.record_trends(repository.detect_trends(rule, now), rule, now)
+        repository = TrendRepository(session)
+        return repository.record(repository.detect(rule, now), rule, now)
 
 
 def get(sessions: Sessions, number: str) -> Problem:
@@ -483,7 +484,7 @@ def test_concurrent_recording_opens_one_problem(sessions: Sessions) -> None:
         try:
             start.wait(timeout=10)
             with sessions.begin() as session:
-                results.append(pairs(ProblemRepository(session).record_trends(trends, RULE, NOW)))
+                results.append(pairs(TrendRepository(session).record(trends, RULE, NOW)))
         except BaseException as error:  # reported below, not lost in the thread
             errors.append(error)
 
@@ -512,9 +513,7 @@ def test_a_run_waits_for_the_one_in_progress_and_joins_its_problem(sessions: Ses
     def first() -> None:
         try:
             with sessions.begin() as session:
-                results["first"] = pairs(
-                    ProblemRepository(session).record_trends(trends, RULE, NOW)
-                )
+                results["first"] = pairs(TrendRepository(session).record(trends, RULE, NOW))
                 first_recorded.set()
                 time.sleep(0.5)  # the transaction stays open while the second run starts
         except BaseException as error:
@@ -525,9 +524,7 @@ def test_a_run_waits_for_the_one_in_progress_and_joins_its_problem(sessions: Ses
         try:
             first_recorded.wait(timeout=10)
             with sessions.begin() as session:
-                results["second"] = pairs(
-                    ProblemRepository(session).record_trends(trends, RULE, NOW)
-                )
+                results["second"] = pairs(TrendRepository(session).record(trends, RULE, NOW))
         except BaseException as error:
             errors.append(error)
 
@@ -546,7 +543,7 @@ def test_a_trend_given_twice_in_one_call_opens_one_problem(sessions: Sessions) -
     incidents(sessions, 3, NOW, service="mail")
     (trend,) = detect(sessions)
     with sessions.begin() as session:
-        recorded = pairs(ProblemRepository(session).record_trends([trend, trend], RULE, NOW))
+        recorded = pairs(TrendRepository(session).record([trend, trend], RULE, NOW))
     assert recorded == [("PRB-000001", True), ("PRB-000001", False)]
     assert get(sessions, "PRB-000001").frequency == 3
 

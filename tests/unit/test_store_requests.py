@@ -30,9 +30,9 @@ from serviceops.domain.request import (
     SoftwareInstall,
     VpnAccess,
 )
+from serviceops.store.base import RecordNotFound
 from serviceops.store.db import normalise_url
-from serviceops.store.repositories import RecordNotFound
-from serviceops.store.requests import (
+from serviceops.store.request import (
     DeliveryRepository,
     RequestRepository,
     StoredAnswer,

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from serviceops.domain.event import EventIn
 from serviceops.store.db import BUSY_TIMEOUT_MS, make_engine
-from serviceops.store.events import EventRepository
+from serviceops.store.event import EventRepository
 from serviceops.store.write_lock import WriteLockTimeout, take_write_lock
 
 EVENT = EventIn(source="nagios", service="mail", check="MailDown", summary="mail down")

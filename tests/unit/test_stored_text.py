@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from serviceops.domain.incident import IncidentDraft
 from serviceops.domain.request import PasswordReset, RequestSubmission
-from serviceops.store.repositories import IncidentRepository
-from serviceops.store.requests import RequestRepository
+from serviceops.store.incident import IncidentRepository
+from serviceops.store.request import RequestRepository
 
 T0 = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
 BAD = "VPN \ud800 down"

@@ -27,8 +27,8 @@ from serviceops.gateway.signatures import (
     verify_slack,
 )
 from serviceops.settings import Settings
-from serviceops.store.repositories import AuditRepository
-from serviceops.store.requests import RequestRepository
+from serviceops.store.audit import AuditRepository
+from serviceops.store.request import RequestRepository
 from tests.unit.conftest import Fulfilment
 from tests.unit.gateway_support import (
     AUTH,

@@ -10,7 +10,7 @@ Three parts, each usable on its own:
   `resolve`, `close`, `review`) is a pure function: problem + command form + instant in, a
   `ProblemChange` (new problem, audit entry) out. Nothing here reads a clock or a database.
 - Trends: a `TrendRule` says what counts as a trend; the store finds `Trend`s with SQL
-  (serviceops.store.problems) and `draft_for` turns one into the problem to log.
+  (serviceops.store.problem.problems) and `draft_for` turns one into the problem to log.
 """
 
 from serviceops.domain.problem.commands import (

@@ -1,5 +1,5 @@
 """Trend detection rules: what counts as a trend (`TrendRule`), and the problem logged for
-one (`draft_for`); the store finds the `Trend`s with SQL (serviceops.store.problems)."""
+one (`draft_for`); the store finds the `Trend`s with SQL (serviceops.store.problem.problems)."""
 
 from datetime import datetime, timedelta
 from typing import Literal

@@ -1,7 +1,7 @@
 """Access management (ITIL SO 4.5): identities, entitlements, grants and their review.
 
 Rights are provided through a `Provisioner`; serviceops ships one over a SQL table of grants
-(serviceops.store.access). An LDAP group or an identity provider is another implementation
+(serviceops.store.request.access). An LDAP group or an identity provider is another implementation
 of the same three methods.
 """
 

@@ -93,7 +93,7 @@ def _shown(value: Any, depth: int) -> Any:
 
 
 class StoredEventLike(Protocol):
-    """What an event view needs of a recorded event (serviceops.store.events.StoredEvent)."""
+    """What an event view needs of a recorded event (serviceops.store.event.StoredEvent)."""
 
     number: str
     source: str
@@ -119,7 +119,7 @@ class StoredEventLike(Protocol):
 
 
 class AlertActionLike(Protocol):
-    """What an action view needs of a stored action (serviceops.store.events.AlertAction)."""
+    """What an action view needs of a stored action (serviceops.store.event.AlertAction)."""
 
     kind: ActionKind
     note: str

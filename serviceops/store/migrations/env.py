@@ -10,10 +10,10 @@ from alembic import context
 from sqlalchemy import Connection, text
 
 from serviceops.store.db import make_engine
-from serviceops.store.records import Base
+from serviceops.store.schema import metadata
 
 config = context.config
-target_metadata = Base.metadata
+target_metadata = metadata
 
 
 def _configure(connection: Connection) -> None:

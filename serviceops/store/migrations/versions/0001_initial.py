@@ -1,8 +1,8 @@
 """Initial schema: incidents, audit trail, known errors, notification outbox.
 
-Written by hand to match serviceops.store.records exactly (tests/unit/test_migrations.py runs
+Written by hand to match serviceops.store.schema exactly (tests/unit/test_migrations.py runs
 Alembic's autogenerate comparison on SQLite and PostgreSQL to prove it). Column types are
-spelled out here rather than imported from records.py, so this revision keeps meaning the
+spelled out here rather than imported from the table modules, so this revision keeps meaning the
 same DDL when the ORM classes change later.
 
 Revision ID: 0001

@@ -1,7 +1,7 @@
 """Request fulfilment and access management: service requests, webhook deliveries (the
 gateway's idempotency keys), identities and access grants.
 
-Written by hand to match serviceops.store.records exactly (tests/unit/test_migrations.py runs
+Written by hand to match serviceops.store.schema exactly (tests/unit/test_migrations.py runs
 Alembic's autogenerate comparison on SQLite and PostgreSQL to prove it); column types are
 spelled out here, as in 0001.
 

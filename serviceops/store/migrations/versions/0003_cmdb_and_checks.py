@@ -2,7 +2,7 @@
 catalogue's settings (all replaced on each load of the catalogue file), and the append-only
 history of check results.
 
-Written by hand to match serviceops.store.records exactly (tests/unit/test_migrations.py runs
+Written by hand to match serviceops.store.schema exactly (tests/unit/test_migrations.py runs
 Alembic's autogenerate comparison on SQLite and PostgreSQL to prove it); column types are
 spelled out here, as in 0001.
 

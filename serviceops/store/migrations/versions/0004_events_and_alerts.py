@@ -1,7 +1,7 @@
 """Event management: events, alerts, their fingerprints and actions, the processing lock; and
 the CI an incident names.
 
-Written by hand to match serviceops.store.records (tests/unit/test_migrations.py compares).
+Written by hand to match serviceops.store.schema (tests/unit/test_migrations.py compares).
 
 Revision ID: 0004
 Revises: 0003

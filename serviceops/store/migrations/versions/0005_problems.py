@@ -1,7 +1,7 @@
 """Problem management: problems, the incidents they link, the known error's scope (CI,
 affected CIs, problem), and the incident indexes trend detection reads.
 
-Written by hand to match serviceops.store.records (tests/unit/test_migrations.py compares).
+Written by hand to match serviceops.store.schema (tests/unit/test_migrations.py compares).
 
 Revision ID: 0005
 Revises: 0004

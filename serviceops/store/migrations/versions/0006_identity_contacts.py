@@ -1,7 +1,7 @@
 """The directory knows how to reach a person: their Slack user id (unique: a Slack button
 press is looked up by it to know who pressed), email and phone (on-call paging).
 
-Written by hand to match serviceops.store.records (tests/unit/test_migrations.py compares).
+Written by hand to match serviceops.store.schema (tests/unit/test_migrations.py compares).
 The columns are nullable, so adding them needs no table copy on SQLite; the unique index
 lets any number of people have no Slack id.
 

@@ -8,12 +8,9 @@ from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
 from serviceops.domain.request import Grant, Identity, IdentityStatus
+from serviceops.store.base import RecordNotFound
 from serviceops.store.db import dialect_insert
-from serviceops.store.records import GrantRecord, IdentityRecord
-from serviceops.store.repositories import RecordNotFound
-
-__all__ = ["IdentityRepository", "SqlProvisioner"]
-
+from serviceops.store.request.tables import GrantRecord, IdentityRecord
 
 # --------------------------------------------------------------------------- identities
 

@@ -22,15 +22,11 @@ from serviceops.domain.report import (
     ReportPeriod,
     RequestFacts,
 )
-from serviceops.store.records import (
-    AlertRecord,
-    AuditRecord,
-    EventRecord,
-    IncidentRecord,
-    KnownErrorRecord,
-    ProblemRecord,
-    ServiceRequestRecord,
-)
+from serviceops.store.audit import AuditRecord
+from serviceops.store.event.tables import AlertRecord, EventRecord
+from serviceops.store.incident.tables import IncidentRecord
+from serviceops.store.problem.tables import KnownErrorRecord, ProblemRecord
+from serviceops.store.request.tables import ServiceRequestRecord
 
 
 def _within(column: Any, period: ReportPeriod) -> ColumnElement[bool]:

@@ -1,0 +1,227 @@
+"""Alerts: the ones a batch of events can touch, and the batch's decisions written back in bulk."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import insert, or_, select, update
+from sqlalchemy.orm import Session
+
+from serviceops.domain.event import (
+    Action,
+    Alert,
+    AlertState,
+    Decisions,
+    Response,
+    Significance,
+)
+from serviceops.store.base import RecordNotFound
+from serviceops.store.db import dialect_insert
+from serviceops.store.event.events import PendingEvent
+from serviceops.store.event.tables import (
+    AlertActionRecord,
+    AlertFingerprintRecord,
+    AlertRecord,
+    EventRecord,
+)
+
+
+class AlertRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self._ids: dict[str, int] = {}
+
+    def touched_by(self, resources: set[str], fingerprints: set[str]) -> list[Alert]:
+        """The not-closed alerts a batch on these resources and fingerprints can join."""
+        by_fingerprint = select(AlertFingerprintRecord.alert_number).where(
+            AlertFingerprintRecord.fingerprint.in_(fingerprints)
+        )
+        rows = self.session.scalars(
+            select(AlertRecord).where(
+                AlertRecord.state != AlertState.CLOSED.value,
+                or_(AlertRecord.key.in_(resources), AlertRecord.number.in_(by_fingerprint)),
+            )
+        ).all()
+        self._ids.update({row.number: row.id for row in rows if row.number is not None})
+        return [_alert(row) for row in rows]
+
+    def apply(self, decisions: Decisions, events: list[PendingEvent], at: datetime) -> list[str]:
+        """Write a batch's decisions: alerts (numbering new ones), fingerprints, the events'
+        verdicts and the actions. Returns the alert number of each Decisions.alerts entry."""
+        numbers = self._save_all(decisions.alerts)
+        links = {
+            fp: numbers[i]
+            for i, a in enumerate(decisions.alerts)
+            for fp in a.fingerprints
+            if a.state is not AlertState.CLOSED
+        }
+        if links:
+            upsert = dialect_insert(self.session)(AlertFingerprintRecord)
+            self.session.execute(
+                upsert.on_conflict_do_update(
+                    index_elements=["fingerprint"],
+                    set_={"alert_number": upsert.excluded.alert_number},
+                ),
+                [{"fingerprint": fp, "alert_number": n} for fp, n in links.items()],
+            )
+        verdicts = [
+            {
+                "id": event.id,
+                "processed_at": at,
+                "significance": verdict.significance.value,
+                "response": verdict.response.value,
+                "dropped": verdict.dropped,
+                "duplicate": verdict.duplicate,
+                "alert_number": None if verdict.alert_key is None else numbers[verdict.alert_key],
+            }
+            for event, verdict in zip(events, decisions.verdicts, strict=True)
+        ]
+        if verdicts:
+            self.session.execute(update(EventRecord), verdicts)
+        if decisions.actions:
+            self.session.execute(
+                insert(AlertActionRecord),
+                [
+                    _action_row(action, numbers[action.alert_key], at)
+                    for action in decisions.actions
+                ],
+            )
+        return numbers
+
+    def get(self, number: str) -> Alert:
+        row = self._row(number)
+        if row is None:
+            raise RecordNotFound("alert", number)
+        return _alert(row)
+
+    def list(
+        self, *, state: AlertState | None = None, limit: int = 100, offset: int = 0
+    ) -> list[Alert]:
+        statement = select(AlertRecord).order_by(AlertRecord.id.desc()).limit(limit).offset(offset)
+        if state is not None:
+            statement = statement.where(AlertRecord.state == state.value)
+        return [_alert(row) for row in self.session.scalars(statement)]
+
+    def firing(self, fingerprint: str) -> bool:
+        """Whether a not-closed alert has this condition firing (a dead-man check asks)."""
+        number = self.session.scalar(
+            select(AlertFingerprintRecord.alert_number).where(
+                AlertFingerprintRecord.fingerprint == fingerprint
+            )
+        )
+        if number is None:
+            return False
+        alert = self._row(number)
+        return alert is not None and fingerprint in alert.firing
+
+    def link_incident(self, number: str, incident_number: str) -> None:
+        self.session.execute(
+            update(AlertRecord)
+            .where(AlertRecord.number == number)
+            .values(incident_number=incident_number)
+        )
+
+    def due_for_review(self, before: datetime) -> list[Alert]:
+        rows = self.session.scalars(
+            select(AlertRecord).where(
+                AlertRecord.state == AlertState.RESOLVED.value, AlertRecord.resolved_at <= before
+            )
+        ).all()
+        return [_alert(row) for row in rows]
+
+    def close(self, number: str, at: datetime) -> bool:
+        """Resolved -> closed; False when it was not resolved (a firing reopened it)."""
+        closed = self.session.execute(
+            update(AlertRecord)
+            .where(AlertRecord.number == number, AlertRecord.state == AlertState.RESOLVED.value)
+            .values(state=AlertState.CLOSED.value, closed_at=at)
+        )
+        return bool(closed.rowcount)  # type: ignore[attr-defined]
+
+    def _row(self, number: str) -> AlertRecord | None:
+        return self.session.scalars(
+            select(AlertRecord).where(AlertRecord.number == number)
+        ).one_or_none()
+
+    def _save_all(self, alerts: list[Alert]) -> list[str]:
+        """Known alerts updated and new ones inserted, a statement for each (a batch changes
+        hundreds of alerts); new alerts are numbered from their ids."""
+        known = [alert for alert in alerts if alert.number is not None]
+        if known:
+            self.session.execute(
+                update(AlertRecord),
+                [{"id": self._id(alert.number or "")} | _alert_values(alert) for alert in known],
+            )
+        new = [alert for alert in alerts if alert.number is None]
+        if new:
+            ids = self.session.scalars(
+                insert(AlertRecord).returning(AlertRecord.id, sort_by_parameter_order=True),
+                [_alert_values(alert) for alert in new],
+            ).all()
+            for alert, row_id in zip(new, ids, strict=True):
+                alert.number = f"ALR-{row_id:06d}"
+            self.session.execute(
+                update(AlertRecord),
+                [{"id": i, "number": a.number} for a, i in zip(new, ids, strict=True)],
+            )
+        return [alert.number or "" for alert in alerts]
+
+    def _id(self, number: str) -> int:
+        """The row id of an alert this repository loaded (or looks up)."""
+        if number not in self._ids:
+            row = self._row(number)
+            if row is None:
+                raise RecordNotFound("alert", number)
+            self._ids[number] = row.id
+        return self._ids[number]
+
+
+_ALERT_FIELDS = (
+    "key",
+    "service",
+    "ci",
+    "title",
+    "firing",
+    "fingerprints",
+    "event_count",
+    "duplicate_count",
+    "notified",
+    "incident_number",
+    "first_event_at",
+    "last_event_at",
+    "resolved_at",
+    "closed_at",
+    "reopen_count",
+)
+
+
+def _alert_values(alert: Alert) -> dict[str, Any]:
+    values = {name: getattr(alert, name) for name in _ALERT_FIELDS}
+    values["firing"], values["fingerprints"] = list(alert.firing), list(alert.fingerprints)
+    return values | {
+        "state": alert.state.value,
+        "significance": alert.significance.value,
+        "response": alert.response.value,
+    }
+
+
+def _alert(row: AlertRecord) -> Alert:
+    return Alert(
+        number=row.number,
+        state=AlertState(row.state),
+        significance=Significance(row.significance),
+        response=Response(row.response),
+        **{name: getattr(row, name) for name in _ALERT_FIELDS},
+    )
+
+
+def _action_row(action: Action, alert_number: str, at: datetime) -> dict[str, Any]:
+    return {
+        "alert_number": alert_number,
+        "kind": action.kind.value,
+        "note": action.note if action.count == 1 else f"{action.note} ({action.count} events)",
+        "runbook": action.runbook,
+        "created_at": at,
+        "attempts": 0,
+    }

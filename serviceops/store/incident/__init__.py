@@ -1,0 +1,5 @@
+"""Incidents: the table and the repository."""
+
+from serviceops.store.incident.repository import IncidentRepository
+
+__all__ = ["IncidentRepository"]
