@@ -3,6 +3,7 @@ flow (`log-incident/log-incident`) except the routine checks: one flow, run-chec
 once per kind of check (`run-checks/http-checks`), each on the catalogue's schedule; and the
 ops report: one flow, ops-report, deployed daily and weekly (`ops-report/daily-report`)."""
 
+import json
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -126,3 +127,18 @@ def definitions(check_schedules: dict[CheckKind, int] | None = None) -> list[Def
             for kind in CheckKind
         ),
     ]
+
+
+def main() -> None:
+    """Print the deployment names as JSON, on demand (serve) and scheduled (the routine
+    runner): what `serviceops up` waits for before it calls each process ready."""
+    listed = definitions()
+    names_by_kind = {
+        "on_demand": [d.name for d in listed if not d.scheduled],
+        "scheduled": [d.name for d in listed if d.scheduled],
+    }
+    print(json.dumps(names_by_kind))
+
+
+if __name__ == "__main__":
+    main()

@@ -5,6 +5,7 @@ Each runs as its own process group with a pid file and a log under the state dir
 (stopping `serve` cancels the runs it is executing).
 """
 
+import json
 import logging
 import os
 import secrets
@@ -15,7 +16,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from functools import partial
+from functools import cached_property, partial
 from pathlib import Path
 
 import httpx
@@ -61,6 +62,7 @@ class Stack:
         self.state = settings.state_dir.resolve()
         self.run_dir = self.state / "run"
         self.log_dir = self.state / "logs"
+        self._listing: subprocess.Popen[str] | None = None
 
     # -- environment -------------------------------------------------------------------------
 
@@ -128,6 +130,7 @@ class Stack:
         if self.settings.alertmanager_token is None:
             _ensure_token(self.settings.alertmanager_token_file)
         server, serve, routine, gateway = self.components()
+        self._listing = self._list_deployments()
         self._start(server)
         self._run_module("blocks.register")
         self._start(serve)
@@ -187,21 +190,37 @@ class Stack:
     def _log(self, name: str) -> Path:
         return self.log_dir / f"{name}.log"
 
+    def _list_deployments(self) -> subprocess.Popen[str]:
+        """Start `python -m deployments.definitions`, which prints the names serve ("on_demand")
+        and the routine runner ("scheduled") register: the definitions stay the one list, and
+        serviceops (a library the deployments import) does not import them back. It imports
+        every flow (seconds), so `up` starts it first and it runs while the server starts."""
+        command = [sys.executable, "-m", "deployments.definitions"]
+        return subprocess.Popen(
+            command, cwd=ROOT, env=self.env(), stdout=subprocess.PIPE, text=True
+        )
+
+    @cached_property
+    def _deployment_names(self) -> dict[str, list[str]]:
+        listing = self._listing or self._list_deployments()
+        listed, _ = listing.communicate(timeout=120)
+        if listing.returncode != 0:
+            raise StackError(f"could not list the deployments (exit {listing.returncode})")
+        return json.loads(listed)
+
     def _deployments_live(self, *, scheduled: bool) -> bool:
         """serve's (on-demand) or the routine runner's (scheduled) deployments are all
         registered and not paused: both pause theirs when they stop and resume them when they
         register, so this is true only once the new process has done so."""
-        from deployments.definitions import definitions
-
-        names = [d.name for d in definitions() if d.scheduled == scheduled]
-        query = {"deployments": {"name": {"any_": names}, "paused": {"eq_": False},
+        wanted = self._deployment_names["scheduled" if scheduled else "on_demand"]
+        query = {"deployments": {"name": {"any_": wanted}, "paused": {"eq_": False},
                                  "tags": {"all_": ["serviceops"]}}}  # fmt: skip
         try:
             with httpx.Client(base_url=self.settings.prefect_api_url, timeout=5) as client:
                 count = call(client, "POST", "/deployments/count", json=query).json()
         except httpx.HTTPError:
             return False
-        return int(count) >= len(names)
+        return int(count) >= len(wanted)
 
     # -- down ----------------------------------------------------------------------------------
 
