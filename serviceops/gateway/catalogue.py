@@ -9,21 +9,22 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, status
 
+from serviceops.application.catalogue import (
+    check_document,
+    check_list,
+    service_document,
+    service_list,
+)
 from serviceops.domain.cmdb import NAME_PATTERN, CheckStatus
 from serviceops.domain.views import (
     CheckDocument,
     CheckList,
-    CheckResultView,
-    CheckView,
     ServiceDocument,
     ServiceList,
-    ServiceView,
-    check_views,
 )
 from serviceops.gateway.auth import require_token
 from serviceops.gateway.deps import SessionDep
 from serviceops.gateway.params import Limit
-from serviceops.store.cmdb import CatalogueRepository, CheckRunRepository
 
 router = APIRouter(prefix="/api/v1", tags=["catalogue"], dependencies=[Depends(require_token)])
 
@@ -33,31 +34,16 @@ NameArg = Annotated[str, Path(pattern=NAME_PATTERN, max_length=100, description=
 @router.get("/services", response_model=ServiceList)
 def list_services(session: SessionDep) -> ServiceList:
     """Every configuration item, by name, with its dependents and blast radius."""
-    repository = CatalogueRepository(session)
-    catalogue = repository.catalogue()
-    loaded = repository.loaded()
-    views = [ServiceView.of(catalogue, item) for item in catalogue.items]
-    return ServiceList(
-        services=views,
-        count=len(views),
-        source_file=None if loaded is None else loaded[0],
-        loaded_at=None if loaded is None else loaded[1],
-    )
+    return service_list(session)
 
 
 @router.get("/services/{name}", response_model=ServiceDocument)
 def get_service(session: SessionDep, name: NameArg) -> ServiceDocument:
     """One item and the checks that watch it; 404 when the catalogue has no such item."""
-    catalogue = CatalogueRepository(session).catalogue()
     try:
-        item = catalogue.item(name)
+        return service_document(session, name)
     except KeyError:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no service {name}") from None
-    latest = CheckRunRepository(session).latest()
-    return ServiceDocument(
-        service=ServiceView.of(catalogue, item),
-        checks=check_views(catalogue, latest, watching=name),
-    )
 
 
 @router.get("/checks", response_model=CheckList)
@@ -69,9 +55,7 @@ def list_checks(
     ] = None,
 ) -> CheckList:
     """Every check by name, with its latest result."""
-    catalogue = CatalogueRepository(session).catalogue()
-    views = check_views(catalogue, CheckRunRepository(session).latest(), status=status_)
-    return CheckList(checks=views, count=len(views))
+    return check_list(session, status_)
 
 
 @router.get("/checks/{name}", response_model=CheckDocument)
@@ -81,10 +65,7 @@ def get_check(
     limit: Limit = 50,
 ) -> CheckDocument:
     """One check and its last `limit` results, newest first; 404 when there is no such check."""
-    catalogue = CatalogueRepository(session).catalogue()
-    check = next((c for c in catalogue.all_checks() if c.name == name), None)
-    if check is None:
+    document = check_document(session, name, limit)
+    if document is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no check {name}")
-    history = CheckRunRepository(session).history(name, limit)
-    view = CheckView.of(check, catalogue.schedules[check.kind], history[0] if history else None)
-    return CheckDocument(check=view, history=[CheckResultView.of(result) for result in history])
+    return document

@@ -9,24 +9,19 @@ so an alert's document carries its latest events, its actions and its audit trai
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Query, status
-from sqlalchemy.orm import Session
 
+from serviceops.application.events import alert_document, alert_page, event_document, event_page
 from serviceops.domain.event import NAME_PATTERN, AlertState, EventStatus
 from serviceops.domain.views import (
-    ALERT_EVENTS_SHOWN,
     AlertDocument,
     AlertList,
-    AlertView,
     EventDocument,
     EventList,
-    EventView,
 )
 from serviceops.gateway.auth import require_token
 from serviceops.gateway.deps import SessionDep
 from serviceops.gateway.params import AlertFilter, AlertNumber, EventNumber, Limit, Offset
-from serviceops.store.audit import AuditRepository
 from serviceops.store.base import RecordNotFound
-from serviceops.store.event import AlertActionRepository, AlertRepository, EventRepository
 
 router = APIRouter(prefix="/api/v1", dependencies=[Depends(require_token)])
 
@@ -45,21 +40,18 @@ def list_events(
     offset: Offset = 0,
 ) -> EventList:
     """One page of events, newest first, filtered on any of source, alert, status."""
-    events = EventRepository(session).list(
-        source=source, alert=alert, status=event_status, limit=limit, offset=offset
+    return event_page(
+        session, source=source, alert=alert, status=event_status, limit=limit, offset=offset
     )
-    views = [EventView.of(event) for event in events]
-    return EventList(events=views, count=len(views), limit=limit, offset=offset)
 
 
 @router.get("/events/{number}", response_model=EventDocument, tags=["events"])
 def get_event(session: SessionDep, number: EventNumber) -> EventDocument:
     """One event, details included; 404 when no such event exists."""
     try:
-        event = EventRepository(session).get(number)
+        return event_document(session, number)
     except RecordNotFound:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no event {number}") from None
-    return EventDocument(event=EventView.of(event))
 
 
 @router.get("/alerts", response_model=AlertList, tags=["alerts"])
@@ -70,25 +62,13 @@ def list_alerts(
     offset: Offset = 0,
 ) -> AlertList:
     """One page of alerts, newest first, optionally in one state."""
-    alerts = AlertRepository(session).list(state=state, limit=limit, offset=offset)
-    views = [AlertView.of(alert) for alert in alerts]
-    return AlertList(alerts=views, count=len(views), limit=limit, offset=offset)
+    return alert_page(session, state=state, limit=limit, offset=offset)
 
 
 @router.get("/alerts/{number}", response_model=AlertDocument, tags=["alerts"])
 def get_alert(session: SessionDep, number: AlertNumber) -> AlertDocument:
     """One alert with its latest events, its actions and its audit trail; 404 when unknown."""
     try:
-        return _alert_document(session, number)
+        return alert_document(session, number)
     except RecordNotFound:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no alert {number}") from None
-
-
-def _alert_document(session: Session, number: str) -> AlertDocument:
-    """The alert with its latest ALERT_EVENTS_SHOWN events; RecordNotFound if unknown."""
-    return AlertDocument.of(
-        AlertRepository(session).get(number),
-        EventRepository(session).list(alert=number, limit=ALERT_EVENTS_SHOWN),
-        AlertActionRepository(session).for_alert(number),
-        AuditRepository(session).for_record(number),
-    )

@@ -30,8 +30,8 @@ from prefect.client.schemas.objects import StateType
 from prefect.states import Scheduled
 
 from serviceops import deployment_names as names
+from serviceops.application.prefect_api import prefect_client
 from serviceops.deployment_names import deployment
-from serviceops.gateway.prefect_api import prefect_client
 
 if TYPE_CHECKING:
     from prefect.client.orchestration import PrefectClient

@@ -5,14 +5,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Query, status
 
+from serviceops.application.incidents import incident_document, incident_page
 from serviceops.domain.incident import IncidentState
-from serviceops.domain.views import AuditView, IncidentDocument, IncidentList, IncidentView
+from serviceops.domain.views import IncidentDocument, IncidentList
 from serviceops.gateway.auth import require_token
 from serviceops.gateway.deps import SessionDep
 from serviceops.gateway.params import FREE_TEXT, IncidentNumber, Limit, Offset
-from serviceops.store.audit import AuditRepository
 from serviceops.store.base import RecordNotFound
-from serviceops.store.incident import IncidentRepository
 
 router = APIRouter(
     prefix="/api/v1/incidents", tags=["incidents"], dependencies=[Depends(require_token)]
@@ -31,20 +30,21 @@ def list_incidents(
     offset: Offset = 0,
 ) -> IncidentList:
     """One page of incidents, newest first, filtered on any of state, priority, service."""
-    incidents = IncidentRepository(session).list(
-        state=state, priority=priority, service=service, limit=limit, offset=offset
+    return incident_page(
+        session,
+        datetime.now(UTC),
+        state=state,
+        priority=priority,
+        service=service,
+        limit=limit,
+        offset=offset,
     )
-    now = datetime.now(UTC)
-    views = [IncidentView.of(incident, now) for incident in incidents]
-    return IncidentList(incidents=views, count=len(views), limit=limit, offset=offset)
 
 
 @router.get("/{number}", response_model=IncidentDocument)
 def get_incident(session: SessionDep, number: IncidentNumber) -> IncidentDocument:
     """One incident with its audit trail; 404 when no such incident exists."""
     try:
-        incident = IncidentRepository(session).get(number)
+        return incident_document(session, number, datetime.now(UTC))
     except RecordNotFound:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no incident {number}") from None
-    audit = [AuditView.of(entry) for entry in AuditRepository(session).for_record(number)]
-    return IncidentDocument(incident=IncidentView.of(incident, datetime.now(UTC)), audit=audit)

@@ -5,7 +5,7 @@ kind and the paused fulfil-request run. After Slack's v0 signature (503 when no 
 is configured: only the operator can fix that, and an unsigned endpoint would let anybody
 approve anything), who pressed is the directory entry of the Slack user id the payload
 carries (`payload.user.id`); Slack's usernames and display names are chosen by the person and
-say nothing. An id the directory does not have is refused, naming it. gateway.approvals then
+say nothing. An id the directory does not have is refused, naming it. application.approvals then
 does the rest, as it does for `serviceops request approve`: four eyes, authority (manager or
 delegate, system owner, financial approver), "already decided" for a button whose approval is
 no longer the pending one, and the resume of the run with an `ApprovalDecision`; the flow
@@ -31,9 +31,9 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, ValidationError
 from starlette.background import BackgroundTask
 
+from serviceops.application import approvals
+from serviceops.application.approvals import Outcome
 from serviceops.domain.request import SLACK_USER_ID, ApprovalDecision, ApprovalKind
-from serviceops.gateway import approvals
-from serviceops.gateway.approvals import Outcome
 from serviceops.gateway.payload import BodyTooLarge, read_body
 from serviceops.gateway.signatures import SignatureError, verify_slack
 from serviceops.notify.render import slack_escape

@@ -14,9 +14,9 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from serviceops.application.intake import Accepted, start_and_note
+from serviceops.application.prefect_api import prefect_client
 from serviceops.domain.request import RequestSubmission
-from serviceops.gateway.intake import Accepted, start_and_note
-from serviceops.gateway.prefect_api import prefect_client
 
 if TYPE_CHECKING:
     from prefect.client.orchestration import PrefectClient

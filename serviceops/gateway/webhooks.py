@@ -18,8 +18,8 @@ from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 from sqlalchemy.orm import Session, sessionmaker
 
+from serviceops.application import intake
 from serviceops.domain.request import RequestSubmission
-from serviceops.gateway import intake
 from serviceops.gateway.payload import (
     MAX_BODY_BYTES,
     BodyTooLarge,

@@ -12,8 +12,8 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import CliRunner, Result
 
-from serviceops import cli_runs
 from serviceops.cli import app
+from serviceops.cli import runs as cli_runs
 from serviceops.domain.incident import (
     AcknowledgeIncident,
     CloseIncident,

@@ -13,9 +13,9 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import CliRunner, Result
 
-from serviceops import cli_runs
 from serviceops import deployment_names as names
 from serviceops.cli import app
+from serviceops.cli import runs as cli_runs
 from serviceops.domain.incident import IncidentDraft
 from serviceops.domain.machine import IllegalTransition
 from serviceops.domain.priority import Impact, Urgency

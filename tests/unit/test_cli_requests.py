@@ -26,7 +26,7 @@ from serviceops.domain.request import (
 )
 from serviceops.domain.request import fulfilment as fulfilment_steps
 from serviceops.domain.views import CatalogueDocument
-from serviceops.gateway import intake
+from serviceops.application import intake
 from serviceops.settings import get_settings
 from serviceops.store.audit import AuditRepository
 from serviceops.store.db import sessions_for

@@ -24,7 +24,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from serviceops.domain.request import RequestSubmission
-from serviceops.gateway import intake, payload
+from serviceops.application import intake
+from serviceops.gateway import payload
 from serviceops.gateway.app import create_app
 from serviceops.settings import Settings
 from serviceops.store.db import make_engine

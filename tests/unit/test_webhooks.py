@@ -17,7 +17,7 @@ from fastapi.testclient import TestClient
 from pydantic import SecretStr
 from sqlalchemy.orm import Session, sessionmaker
 
-from serviceops.gateway import intake
+from serviceops.application import intake
 from serviceops.gateway.app import create_app
 from serviceops.gateway.signatures import (
     SignatureError,

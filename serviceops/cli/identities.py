@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 from pydantic_core import ErrorDetails
 
-from serviceops.cli_common import JsonOpt, echo_json, fail, option_name, transaction, validated
+from serviceops.cli.common import JsonOpt, echo_json, fail, option_name, transaction, validated
 from serviceops.domain.request import Identity, IdentityStatus
 from serviceops.settings import get_settings
 from serviceops.store.request import IdentityRepository

@@ -13,22 +13,19 @@ from typing import Annotated
 
 import typer
 
-from serviceops import cli_runs
+from serviceops.application.catalogue import check_list, service_document, service_list
 from serviceops.catalogue_file import CatalogueError, load_catalogue_file
-from serviceops.cli_common import EXIT_USAGE, JsonOpt, echo_json, fail, run_or_fail, transaction
-from serviceops.cli_output import clip, fields, table, when
+from serviceops.cli import runs
+from serviceops.cli.common import EXIT_USAGE, JsonOpt, echo_json, fail, run_or_fail, transaction
+from serviceops.cli.output import clip, fields, table, when
 from serviceops.domain.cmdb import CheckKind, CheckStatus
 from serviceops.domain.views import (
     CatalogueLoaded,
     CheckList,
     CheckView,
-    ServiceDocument,
-    ServiceList,
-    ServiceView,
-    check_views,
 )
 from serviceops.settings import get_settings
-from serviceops.store.cmdb import CatalogueRepository, CheckRunRepository
+from serviceops.store.cmdb import CatalogueRepository
 
 services_app = typer.Typer(help="The service catalogue (CMDB): items, owners, dependencies.")
 checks_app = typer.Typer(help="Operational checks: what is watched and how it went.")
@@ -79,19 +76,11 @@ def services_load(
 def services_list(as_json: JsonOpt = False) -> None:
     """Every item with its tier, owner, dependencies and the impact of its outage."""
     with transaction(get_settings()) as session:
-        repository = CatalogueRepository(session)
-        catalogue, loaded = repository.catalogue(), repository.loaded()
-    views = [ServiceView.of(catalogue, item) for item in catalogue.items]
+        services = service_list(session)
     if as_json:
-        echo_json(
-            ServiceList(
-                services=views,
-                count=len(views),
-                source_file=None if loaded is None else loaded[0],
-                loaded_at=None if loaded is None else loaded[1],
-            )
-        )
+        echo_json(services)
         return
+    views = services.services
     if not views:
         typer.echo("no services: load a catalogue with `serviceops services load`")
         return
@@ -118,16 +107,10 @@ def services_show(
 ) -> None:
     """One item: owner, tier, endpoints, what it needs, what fails with it, its checks."""
     with transaction(get_settings()) as session:
-        catalogue = CatalogueRepository(session).catalogue()
-        latest = CheckRunRepository(session).latest()
-    try:
-        item = catalogue.item(name)
-    except KeyError:
-        fail(f"no service {name}")
-    document = ServiceDocument(
-        service=ServiceView.of(catalogue, item),
-        checks=check_views(catalogue, latest, watching=name),
-    )
+        try:
+            document = service_document(session, name)
+        except KeyError:
+            fail(f"no service {name}")
     if as_json:
         echo_json(document)
         return
@@ -158,11 +141,11 @@ def checks_list(
 ) -> None:
     """Every check: its kind, target, and its latest status and when."""
     with transaction(get_settings()) as session:
-        catalogue = CatalogueRepository(session).catalogue()
-        views = check_views(catalogue, CheckRunRepository(session).latest(), status=status)
+        checks = check_list(session, status)
     if as_json:
-        echo_json(CheckList(checks=views, count=len(views)))
+        echo_json(checks)
         return
+    views = checks.checks
     if not views:
         typer.echo("no checks")
         return
@@ -181,11 +164,9 @@ def checks_run(
     results land in the history and failures become events), then show their results."""
     kinds = kind or list(CheckKind)
     for each in kinds:
-        run_or_fail(cli_runs.checks_call(each), timeout, as_json)
+        run_or_fail(runs.checks_call(each), timeout, as_json)
     with transaction(get_settings()) as session:
-        catalogue = CatalogueRepository(session).catalogue()
-        views = check_views(catalogue, CheckRunRepository(session).latest())
-    views = [view for view in views if CheckKind(view.kind) in kinds]
+        views = [view for view in check_list(session).checks if CheckKind(view.kind) in kinds]
     if as_json:
         echo_json(CheckList(checks=views, count=len(views)))
         return

@@ -7,20 +7,20 @@ audited, retried, visible-in-the-UI run as one made from the Prefect UI's form. 
 validated with the domain's command models first: a bad value is one line naming the option,
 exit 2, and nothing runs. A step the problem's state does not allow fails in the flow (the
 transition table decides there), and its message is the error line, exit 1. `--json` prints
-the documents of serviceops.domain.views.problems, as the read API returns them.
-"""
+the documents of serviceops.domain.views.problems, as the read API returns them."""
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Annotated
 
 import typer
 from pydantic_core import ErrorDetails
 from sqlalchemy.orm import Session
 
-from serviceops import cli_runs
 from serviceops import deployment_names as names
-from serviceops.cli_common import (
+from serviceops.application.problems import problem_document, problem_page
+from serviceops.cli import runs
+from serviceops.cli.common import (
     EXIT_USAGE,
     ActorOpt,
     JsonOpt,
@@ -34,7 +34,7 @@ from serviceops.cli_common import (
     transaction,
     validated,
 )
-from serviceops.cli_output import clip, fields, history, table, when
+from serviceops.cli.output import detection_summary, history, problem_detail, problem_table
 from serviceops.domain.problem import (
     CategorizeProblem,
     CloseProblem,
@@ -51,36 +51,18 @@ from serviceops.domain.problem import (
 )
 from serviceops.domain.views import (
     DetectionDocument,
-    KnownErrorDocument,
-    KnownErrorDocView,
-    KnownErrorList,
-    ProblemDocument,
-    ProblemList,
     ProblemRunDocument,
     ProblemView,
 )
 from serviceops.settings import get_settings
 from serviceops.store.audit import AuditRepository
 from serviceops.store.base import RecordNotFound
-from serviceops.store.problem import KnownErrorRepository, ProblemRepository
-
-__all__ = [
-    "detect_problems_call",
-    "kedb_app",
-    "log_problem_call",
-    "problem_app",
-    "problem_command_call",
-]
+from serviceops.store.problem import ProblemRepository
 
 problem_app = typer.Typer(
     help="Problems: log, investigate, raise known errors, resolve, review, detect trends."
 )
-kedb_app = typer.Typer(help="The known error database (KEDB): search and read known errors.")
-
-
 PROBLEM_NUMBER = re.compile(r"^PRB-\d{6,}$")
-KNOWN_ERROR_NUMBER = re.compile(r"^KE-\d{6,}$")
-
 # Incident numbers shown in `problem show` before "and N more" (--json lists them all).
 _INCIDENTS_SHOWN = 20
 
@@ -90,17 +72,17 @@ NumberArg = Annotated[str, typer.Argument(metavar="NUMBER", help="e.g. PRB-00012
 # --------------------------------------------------------------------------- flow calls
 
 
-def log_problem_call(draft: ProblemDraft) -> cli_runs.FlowCall:
-    return cli_runs.FlowCall(names.LOG_PROBLEM, {"problem": cli_runs.as_parameter(draft)})
+def log_problem_call(draft: ProblemDraft) -> runs.FlowCall:
+    return runs.FlowCall(names.LOG_PROBLEM, {"problem": runs.as_parameter(draft)})
 
 
-def problem_command_call(command: ProblemCommand) -> cli_runs.FlowCall:
-    return cli_runs.FlowCall(command.flow_name, {"command": cli_runs.as_parameter(command)})
+def problem_command_call(command: ProblemCommand) -> runs.FlowCall:
+    return runs.FlowCall(command.flow_name, {"command": runs.as_parameter(command)})
 
 
-def detect_problems_call() -> cli_runs.FlowCall:
+def detect_problems_call() -> runs.FlowCall:
     """The hourly deployment, run now: the policy block's trend rule, no parameters."""
-    return cli_runs.FlowCall(names.DETECT_PROBLEMS, {})
+    return runs.FlowCall(names.DETECT_PROBLEMS, {})
 
 
 def _options(**renamed: str) -> Callable[[ErrorDetails], str]:
@@ -136,7 +118,7 @@ def _print_run(number: str, flow_run_id: str, as_json: bool) -> None:
     if as_json:
         echo_json(ProblemRunDocument(problem=view, flow_run_id=flow_run_id))
     else:
-        typer.echo(_problem_detail(view))
+        typer.echo(problem_detail(view))
         typer.echo(f"\nflow run {flow_run_id}")
 
 
@@ -158,12 +140,11 @@ def problem_list(
 ) -> None:
     """Problems, newest first."""
     with transaction(get_settings()) as session:
-        problems = ProblemRepository(session).list(state=state, limit=limit, offset=offset)
-    views = [ProblemView.of(problem) for problem in problems]
+        page = problem_page(session, state=state, limit=limit, offset=offset)
     if as_json:
-        echo_json(ProblemList(problems=views, count=len(views), limit=limit, offset=offset))
+        echo_json(page)
     else:
-        typer.echo(_problem_table(views) if views else "no problems")
+        typer.echo(problem_table(page.problems) if page.problems else "no problems")
 
 
 @problem_app.command("show")
@@ -171,12 +152,14 @@ def problem_show(number: NumberArg, as_json: JsonOpt = False) -> None:
     """One problem with its linked incidents and its history."""
     _check_number(number)
     with transaction(get_settings()) as session:
-        problem = _load(session, number)
-        document = ProblemDocument.of(problem, AuditRepository(session).for_record(number))
+        try:
+            document = problem_document(session, number)
+        except RecordNotFound as exc:
+            fail(str(exc))
     if as_json:
         echo_json(document)
         return
-    text = _problem_detail(document.problem)
+    text = problem_detail(document.problem)
     incidents = document.incidents
     if incidents:
         shown = ", ".join(incidents[:_INCIDENTS_SHOWN])
@@ -390,190 +373,4 @@ def problem_detect(timeout: TimeoutOpt = 120, as_json: JsonOpt = False) -> None:
     if as_json:
         echo_json(document)
         return
-    typer.echo(_detection_summary(document))
-
-
-# --------------------------------------------------------------------------- kedb
-
-
-@kedb_app.command("search")
-def kedb_search(
-    text: Annotated[str, typer.Argument(help="Words of the symptom, e.g. 'mail queue stuck'.")],
-    limit: Annotated[int, typer.Option(min=1, max=500, help="Best matches to show.")] = 20,
-    as_json: JsonOpt = False,
-) -> None:
-    """Active known errors sharing words with TEXT, most words in common first."""
-    with transaction(get_settings()) as session:
-        found = KnownErrorRepository(session).search(text, limit=limit)
-    views = [KnownErrorDocView.of(known_error) for known_error in found]
-    if as_json:
-        echo_json(KnownErrorList(known_errors=views, count=len(views), limit=limit, offset=0))
-    else:
-        typer.echo(_known_error_table(views) if views else "no known error matches")
-
-
-@kedb_app.command("show")
-def kedb_show(
-    number: Annotated[str, typer.Argument(metavar="NUMBER", help="e.g. KE-000123")],
-    as_json: JsonOpt = False,
-) -> None:
-    """One known error in full, retired ones too."""
-    if not KNOWN_ERROR_NUMBER.match(number):
-        fail(f"invalid NUMBER: expected a known error like KE-000123 (got {number!r})", EXIT_USAGE)
-    with transaction(get_settings()) as session:
-        known_errors = KnownErrorRepository(session)
-        try:
-            known_error = known_errors.get(number)
-        except RecordNotFound as exc:
-            fail(str(exc))
-        view = KnownErrorDocView.of(known_error, active=known_errors.is_active(number))
-    if as_json:
-        echo_json(KnownErrorDocument(known_error=view))
-    else:
-        typer.echo(_known_error_detail(view))
-
-
-@kedb_app.command("list")
-def kedb_list(limit: LimitOpt = 100, offset: OffsetOpt = 0, as_json: JsonOpt = False) -> None:
-    """Active known errors, newest first."""
-    with transaction(get_settings()) as session:
-        found = KnownErrorRepository(session).list(limit=limit, offset=offset)
-    views = [KnownErrorDocView.of(known_error) for known_error in found]
-    if as_json:
-        echo_json(KnownErrorList(known_errors=views, count=len(views), limit=limit, offset=offset))
-    else:
-        typer.echo(_known_error_table(views) if views else "no known errors")
-
-
-# --------------------------------------------------------------------------- human output
-
-
-def _priority(view: ProblemView) -> str:
-    return f"P{view.priority}" if view.priority else "-"
-
-
-def _problem_table(views: Sequence[ProblemView]) -> str:
-    rows = [
-        [
-            view.number,
-            _priority(view),
-            view.state,
-            view.source,
-            view.service or view.ci or view.category or "-",
-            str(view.frequency),
-            view.known_error_number or "-",
-            when(view.created_at),
-            clip(view.title, 48),
-        ]
-        for view in views
-    ]
-    headers = [
-        "number",
-        "pri",
-        "state",
-        "source",
-        "scope",
-        "incidents",
-        "known error",
-        "created",
-        "title",
-    ]
-    return f"{table(headers, rows)}\n{len(views)} problem(s)"
-
-
-def _problem_detail(view: ProblemView) -> str:
-    """The record as a problem manager reads it; long texts are clipped (--json has them)."""
-    source = view.source + (f" ({view.trend_key})" if view.trend_key else "")
-    pairs: list[tuple[str, str]] = [
-        ("state", view.state),
-        ("priority", view.priority_label or "not rated"),
-        ("impact/urgency", f"{view.impact}/{view.urgency}"),
-        ("source", source),
-        ("service", view.service or "-"),
-        ("ci", view.ci or "-"),
-        ("category", view.category or "-"),
-        ("reporter", view.reporter),
-        ("incidents", str(view.frequency)),
-    ]
-    if view.major:
-        pairs.insert(1, ("major", "yes"))
-    optional = [
-        ("root cause", view.root_cause),
-        ("workaround", view.workaround),
-        ("known error", view.known_error_number),
-        ("change", view.change_ref),
-        ("resolution", view.resolution),
-        ("review", view.review_summary),
-        ("lessons", view.review_lessons),
-    ]
-    pairs += [(label, clip(value, 100)) for label, value in optional if value]
-    pairs += [("created", when(view.created_at)), ("updated", when(view.updated_at))]
-    pairs += [
-        (label, when(at))
-        for label, at in [
-            ("resolved", view.resolved_at),
-            ("closed", view.closed_at),
-            ("reviewed", view.reviewed_at),
-        ]
-        if at is not None
-    ]
-    text = f"{view.number}  {view.title}\n{fields(pairs)}"
-    if view.description:
-        text += f"\n\n  {clip(view.description, 200)}"
-    if view.investigation_notes:
-        text += f"\n\ninvestigation notes\n{_indented(view.investigation_notes)}"
-    return text
-
-
-def _detection_summary(document: DetectionDocument) -> str:
-    parts = []
-    if document.opened:
-        rows = [[v.number, v.source, str(v.frequency), clip(v.title, 60)] for v in document.opened]
-        table_ = table(["number", "source", "incidents", "title"], rows)
-        parts.append(f"opened {len(rows)} problem(s)\n{table_}")
-    if document.updated:
-        rows = [[v.number, v.state, str(v.frequency), clip(v.title, 60)] for v in document.updated]
-        table_ = table(["number", "state", "incidents", "title"], rows)
-        parts.append(f"updated {len(rows)} problem(s)\n{table_}")
-    if not parts:
-        parts.append("no new trends: nothing opened or updated")
-    parts.append(f"flow run {document.flow_run_id}")
-    return "\n\n".join(parts)
-
-
-def _known_error_table(views: Sequence[KnownErrorDocView]) -> str:
-    rows = [
-        [
-            view.number,
-            view.service or "any",
-            view.ci or "-",
-            view.category or "any",
-            view.problem_number or "-",
-            clip(view.title, 40),
-            clip(view.workaround, 50),
-        ]
-        for view in views
-    ]
-    headers = ["number", "service", "ci", "category", "problem", "title", "workaround"]
-    return f"{table(headers, rows)}\n{len(views)} known error(s)"
-
-
-def _known_error_detail(view: KnownErrorDocView) -> str:
-    pairs = [
-        ("status", "active" if view.active else "retired"),
-        ("service", view.service or "any"),
-        ("ci", view.ci or "-"),
-        ("affected cis", ", ".join(view.affected_cis) or "-"),
-        ("category", view.category or "any"),
-        ("problem", view.problem_number or "-"),
-        ("created", when(view.created_at)),
-    ]
-    texts = [("symptom", view.symptom), ("root cause", view.root_cause)]
-    texts.append(("workaround", view.workaround))
-    blocks = [f"{label}\n{_indented(text)}" for label, text in texts if text]
-    return "\n\n".join([f"{view.number}  {view.title}\n{fields(pairs)}", *blocks])
-
-
-def _indented(text: str) -> str:
-    """Multi-line text kept as typed (notes are appended entries), two spaces in."""
-    return "\n".join(f"  {line}" for line in text.splitlines())
+    typer.echo(detection_summary(document))

@@ -26,9 +26,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from serviceops import deployment_names as names
+from serviceops.application.prefect_api import prefect_client
 from serviceops.deployment_names import deployment
 from serviceops.domain.request import RequestSubmission, ServiceRequest, fulfilment
-from serviceops.gateway.prefect_api import prefect_client
 from serviceops.store.audit import AuditRepository
 from serviceops.store.request import DeliveryRepository, RequestRepository
 

@@ -35,6 +35,7 @@ from prefect.client.schemas.responses import SetStateStatus
 from sqlalchemy.orm import Session, sessionmaker
 
 from blocks.request_policy import aload_request_policy
+from serviceops.application.prefect_api import prefect_client
 from serviceops.domain.request import (
     ApprovalDecision,
     ApprovalKind,
@@ -43,7 +44,6 @@ from serviceops.domain.request import (
     approval_refusal,
     undecidable,
 )
-from serviceops.gateway.prefect_api import prefect_client
 from serviceops.store.base import RecordNotFound
 from serviceops.store.request import IdentityRepository, RequestRepository
 

@@ -10,7 +10,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from serviceops.domain.request import APPROVAL_ORDER, ApprovalKind, CatalogueItem
-from serviceops.domain.views import AuditView, IncidentView, RequestView
+from serviceops.domain.views import (
+    AuditView,
+    DetectionDocument,
+    IncidentView,
+    ProblemView,
+    RequestView,
+)
 from serviceops.notify.outbox import Notification
 
 _TITLE_WIDTH = 48
@@ -266,3 +272,101 @@ def request_table(views: Sequence[RequestView]) -> str:
     ]
     headers = ["number", "state", "type", "requester", "waiting for", "due", "created"]
     return f"{table(headers, rows)}\n{len(views)} request(s)"
+
+
+def _priority(view: ProblemView) -> str:
+    return f"P{view.priority}" if view.priority else "-"
+
+
+def problem_table(views: Sequence[ProblemView]) -> str:
+    rows = [
+        [
+            view.number,
+            _priority(view),
+            view.state,
+            view.source,
+            view.service or view.ci or view.category or "-",
+            str(view.frequency),
+            view.known_error_number or "-",
+            when(view.created_at),
+            clip(view.title, 48),
+        ]
+        for view in views
+    ]
+    headers = [
+        "number",
+        "pri",
+        "state",
+        "source",
+        "scope",
+        "incidents",
+        "known error",
+        "created",
+        "title",
+    ]
+    return f"{table(headers, rows)}\n{len(views)} problem(s)"
+
+
+def problem_detail(view: ProblemView) -> str:
+    """The record as a problem manager reads it; long texts are clipped (--json has them)."""
+    source = view.source + (f" ({view.trend_key})" if view.trend_key else "")
+    pairs: list[tuple[str, str]] = [
+        ("state", view.state),
+        ("priority", view.priority_label or "not rated"),
+        ("impact/urgency", f"{view.impact}/{view.urgency}"),
+        ("source", source),
+        ("service", view.service or "-"),
+        ("ci", view.ci or "-"),
+        ("category", view.category or "-"),
+        ("reporter", view.reporter),
+        ("incidents", str(view.frequency)),
+    ]
+    if view.major:
+        pairs.insert(1, ("major", "yes"))
+    optional = [
+        ("root cause", view.root_cause),
+        ("workaround", view.workaround),
+        ("known error", view.known_error_number),
+        ("change", view.change_ref),
+        ("resolution", view.resolution),
+        ("review", view.review_summary),
+        ("lessons", view.review_lessons),
+    ]
+    pairs += [(label, clip(value, 100)) for label, value in optional if value]
+    pairs += [("created", when(view.created_at)), ("updated", when(view.updated_at))]
+    pairs += [
+        (label, when(at))
+        for label, at in [
+            ("resolved", view.resolved_at),
+            ("closed", view.closed_at),
+            ("reviewed", view.reviewed_at),
+        ]
+        if at is not None
+    ]
+    text = f"{view.number}  {view.title}\n{fields(pairs)}"
+    if view.description:
+        text += f"\n\n  {clip(view.description, 200)}"
+    if view.investigation_notes:
+        text += f"\n\ninvestigation notes\n{indented(view.investigation_notes)}"
+    return text
+
+
+def detection_summary(document: DetectionDocument) -> str:
+    parts = []
+    if document.opened:
+        rows = [[v.number, v.source, str(v.frequency), clip(v.title, 60)] for v in document.opened]
+        table_ = table(["number", "source", "incidents", "title"], rows)
+        parts.append(f"opened {len(rows)} problem(s)\n{table_}")
+    if document.updated:
+        rows = [[v.number, v.state, str(v.frequency), clip(v.title, 60)] for v in document.updated]
+        table_ = table(["number", "state", "incidents", "title"], rows)
+        parts.append(f"updated {len(rows)} problem(s)\n{table_}")
+    if not parts:
+        parts.append("no new trends: nothing opened or updated")
+    parts.append(f"flow run {document.flow_run_id}")
+    return "\n\n".join(parts)
+
+
+def indented(text: str) -> str:
+    """Multi-line text kept as typed (notes are appended entries), two spaces in."""
+    return "\n".join(f"  {line}" for line in text.splitlines())

@@ -18,7 +18,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from serviceops import cli_runs
+from serviceops.cli import runs
 from serviceops.settings import Settings
 from serviceops.store.base import MAX_ROW_ID
 from serviceops.store.db import sessions_for
@@ -95,12 +95,12 @@ def echo_json(document: BaseModel | dict[str, Any]) -> None:
         typer.echo(json.dumps(document, indent=2, default=str))
 
 
-def run_or_fail(call: cli_runs.FlowCall, timeout: float, as_json: bool) -> str:
+def run_or_fail(call: runs.FlowCall, timeout: float, as_json: bool) -> str:
     """Run the deployment and wait; the flow run id when it completed, else say why (the
     flow's own message, e.g. an illegal transition, or that it is still running) and exit 1."""
     try:
-        outcome = cli_runs.run_and_wait(call, timeout)
-    except cli_runs.PrefectUnavailable as exc:
+        outcome = runs.run_and_wait(call, timeout)
+    except runs.PrefectUnavailable as exc:
         fail(str(exc))
     if outcome.completed:
         return outcome.flow_run_id

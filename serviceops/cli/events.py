@@ -14,9 +14,9 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 import typer
-from sqlalchemy.orm import Session
 
-from serviceops.cli_common import (
+from serviceops.application.events import alert_document, alert_page, event_document, event_page
+from serviceops.cli.common import (
     EXIT_USAGE,
     JsonOpt,
     LimitOpt,
@@ -25,21 +25,15 @@ from serviceops.cli_common import (
     fail,
     transaction,
 )
-from serviceops.cli_output import clip, fields, history, table, when
+from serviceops.cli.output import clip, fields, history, table, when
 from serviceops.domain.event import AlertState, EventStatus
 from serviceops.domain.views import (
-    ALERT_EVENTS_SHOWN,
     AlertDocument,
-    AlertList,
     AlertView,
-    EventDocument,
-    EventList,
     EventView,
 )
 from serviceops.settings import get_settings
-from serviceops.store.audit import AuditRepository
 from serviceops.store.base import RecordNotFound
-from serviceops.store.event import AlertActionRepository, AlertRepository, EventRepository
 
 events_app = typer.Typer(help="Events from monitoring and checks, and the alerts they became.")
 alerts_app = typer.Typer(help="Alerts: events correlated per service or CI.")
@@ -70,14 +64,13 @@ def events_list(
             f"invalid --alert: expected an alert number like ALR-000123 (got {alert!r})", EXIT_USAGE
         )
     with transaction(get_settings()) as session:
-        events = EventRepository(session).list(
-            source=source, alert=alert, status=status, limit=limit, offset=offset
+        page = event_page(
+            session, source=source, alert=alert, status=status, limit=limit, offset=offset
         )
-    views = [EventView.of(event) for event in events]
     if as_json:
-        echo_json(EventList(events=views, count=len(views), limit=limit, offset=offset))
+        echo_json(page)
         return
-    typer.echo(_event_table(views) if views else "no events")
+    typer.echo(_event_table(page.events) if page.events else "no events")
 
 
 @events_app.command("show")
@@ -86,7 +79,7 @@ def events_show(number: NumberArg, as_json: JsonOpt = False) -> None:
     if EVENT_NUMBER.match(number):
         with transaction(get_settings()) as session:
             try:
-                document = EventDocument(event=EventView.of(EventRepository(session).get(number)))
+                document = event_document(session, number)
             except RecordNotFound as exc:
                 fail(str(exc))
         if as_json:
@@ -112,12 +105,11 @@ def alerts_list(
 ) -> None:
     """Alerts, newest first."""
     with transaction(get_settings()) as session:
-        alerts = AlertRepository(session).list(state=state, limit=limit, offset=offset)
-    views = [AlertView.of(alert) for alert in alerts]
+        page = alert_page(session, state=state, limit=limit, offset=offset)
     if as_json:
-        echo_json(AlertList(alerts=views, count=len(views), limit=limit, offset=offset))
+        echo_json(page)
         return
-    typer.echo(_alert_table(views) if views else "no alerts")
+    typer.echo(_alert_table(page.alerts) if page.alerts else "no alerts")
 
 
 @alerts_app.command("show")
@@ -134,22 +126,13 @@ def alerts_show(
 def _show_alert(number: str, as_json: bool) -> None:
     with transaction(get_settings()) as session:
         try:
-            document = _alert_document(session, number)
+            document = alert_document(session, number)
         except RecordNotFound as exc:
             fail(str(exc))
     if as_json:
         echo_json(document)
     else:
         typer.echo(_alert_detail(document))
-
-
-def _alert_document(session: Session, number: str) -> AlertDocument:
-    return AlertDocument.of(
-        AlertRepository(session).get(number),
-        EventRepository(session).list(alert=number, limit=ALERT_EVENTS_SHOWN),
-        AlertActionRepository(session).for_alert(number),
-        AuditRepository(session).for_record(number),
-    )
 
 
 # --------------------------------------------------------------------------- human output

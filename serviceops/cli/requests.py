@@ -1,9 +1,9 @@
 """`serviceops request ...` and `serviceops catalogue list`: service requests from a terminal.
 
-A submission takes the webhook's path (gateway.intake): the request is recorded in one
+A submission takes the webhook's path (application.intake): the request is recorded in one
 transaction first and fulfil-request is started after, so a request submitted while Prefect is
 down is kept and started later by the minute's housekeeping. Approve and reject take the Slack
-button's path (gateway.approvals): the same checks (four eyes, the approver's authority), then
+button's path (application.approvals): the same checks (four eyes, the approver's authority), then
 the suspended run is resumed with the decision, which the flow records. Reads go straight to
 the database. Prefect is imported only by the commands that talk to it.
 """
@@ -21,8 +21,9 @@ from pydantic import BaseModel, Field
 from pydantic_core import ErrorDetails
 from sqlalchemy.orm import Session
 
-from serviceops import cli_output, cli_runs
-from serviceops.cli_common import (
+from serviceops.application.requests import request_document, request_page
+from serviceops.cli import output, runs
+from serviceops.cli.common import (
     EXIT_USAGE,
     JsonOpt,
     LimitOpt,
@@ -43,23 +44,19 @@ from serviceops.domain.request import (
     catalogue_type,
 )
 from serviceops.domain.views import (
-    AuditView,
     CatalogueDocument,
     DecisionDocument,
     DecisionView,
-    RequestDocument,
-    RequestList,
     RequestView,
     SubmittedDocument,
 )
 from serviceops.settings import get_settings
-from serviceops.store.audit import AuditRepository
 from serviceops.store.base import RecordNotFound
 from serviceops.store.db import sessions_for
 from serviceops.store.request import RequestRepository
 
 if TYPE_CHECKING:
-    from serviceops.gateway.approvals import Decided
+    from serviceops.application.approvals import Decided
 
 request_app = typer.Typer(help="Service requests: the catalogue, submit, approve, read.")
 catalogue_app = typer.Typer(help="The service catalogue: what can be requested.")
@@ -119,7 +116,7 @@ def catalogue_list(as_json: JsonOpt = False) -> None:
     if as_json:
         echo_json(CatalogueDocument(items=items))
     else:
-        typer.echo(cli_output.catalogue_table(items))
+        typer.echo(output.catalogue_table(items))
 
 
 # The same command under `request`, where people look for it first.
@@ -135,12 +132,14 @@ request_app.command("catalogue", help="The catalogue (the same as `catalogue lis
 def request_show(number: NumberArg, as_json: JsonOpt = False) -> None:
     """One request with its history."""
     with transaction(get_settings()) as session:
-        view = _view(session, number)
-        audit = [AuditView.of(entry) for entry in AuditRepository(session).for_record(number)]
+        try:
+            document = request_document(session, number)
+        except RecordNotFound as exc:
+            fail(str(exc))
     if as_json:
-        echo_json(RequestDocument(request=view, audit=audit))
+        echo_json(document)
     else:
-        typer.echo(cli_output.request_detail(view, audit))
+        typer.echo(output.request_detail(document.request, document.audit))
 
 
 @request_app.command("list")
@@ -154,18 +153,13 @@ def request_list(
 ) -> None:
     """Service requests, newest first."""
     with transaction(get_settings()) as session:
-        requests = RequestRepository(session).list(
-            state=state,
-            type=None if type is None else type.value,
-            requester=requester,
-            limit=limit,
-            offset=offset,
+        page = request_page(
+            session, state=state, type=type, requester=requester, limit=limit, offset=offset
         )
-        views = [RequestView.of(request) for request in requests]
     if as_json:
-        echo_json(RequestList(requests=views, count=len(views), limit=limit, offset=offset))
+        echo_json(page)
     else:
-        typer.echo(cli_output.request_table(views))
+        typer.echo(output.request_table(page.requests))
 
 
 # --------------------------------------------------------------------------- submit
@@ -221,7 +215,7 @@ def request_submit(
         details=_details(type, field or []),
         id=external_id,
     )
-    from serviceops.gateway import intake
+    from serviceops.application import intake
 
     settings = get_settings()
     with database_errors(settings), _serviceops_log(show_warnings=True):
@@ -231,7 +225,7 @@ def request_submit(
             source="cli",
             key=external_id,
             at=datetime.now(UTC),
-            api_url=cli_runs.api_url(),
+            api_url=runs.api_url(),
         )
         with transaction(settings) as session:
             view = _view(session, accepted.body["number"])
@@ -244,7 +238,7 @@ def request_submit(
         typer.echo(f"{view.number} recorded: {view.title} for {view.requester} ({view.state})")
     else:
         typer.echo(f"{view.number} was submitted before with --id {external_id}: nothing new")
-    typer.echo(f"  flow run  {cli_output.flow_run(view)}")
+    typer.echo(f"  flow run  {output.flow_run(view)}")
 
 
 # --------------------------------------------------------------------------- approve, reject
@@ -252,7 +246,7 @@ def request_submit(
 
 def _refusal(decided: "Decided", approver: str, url: str) -> str | None:
     """Why the decision was not delivered, as the operator should read it; None if it was."""
-    from serviceops.gateway.approvals import Outcome
+    from serviceops.application.approvals import Outcome
 
     number, kind = decided.number, decided.kind
     state = "" if decided.request is None else decided.request.state.value
@@ -284,10 +278,10 @@ def _refusal(decided: "Decided", approver: str, url: str) -> str | None:
 
 
 def _decide(number: str, decision: ApprovalDecision, as_json: bool) -> None:
-    from serviceops.gateway import approvals
+    from serviceops.application import approvals
 
     settings = get_settings()
-    url = cli_runs.api_url()
+    url = runs.api_url()
     with database_errors(settings), _serviceops_log(show_warnings=False):
         decided = asyncio.run(
             approvals.decide(
