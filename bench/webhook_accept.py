@@ -302,9 +302,9 @@ def _run_of(gateway: httpx.Client, i: int, timeout: float = 30) -> str | None:
 
 
 async def _phases_async(database_url: str, samples: int) -> dict[str, list[float]]:
-    from serviceops.domain.request import RequestSubmission
     from serviceops.application import intake
     from serviceops.application.prefect_api import prefect_client
+    from serviceops.domain.request import RequestSubmission
     from serviceops.store.db import sessions_for
 
     sessions = sessions_for(database_url)

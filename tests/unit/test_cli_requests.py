@@ -15,6 +15,7 @@ from prefect.settings import PREFECT_API_URL, temporary_settings
 from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import CliRunner, Result
 
+from serviceops.application import intake
 from serviceops.cli import app
 from serviceops.domain.request import (
     ApprovalKind,
@@ -26,7 +27,6 @@ from serviceops.domain.request import (
 )
 from serviceops.domain.request import fulfilment as fulfilment_steps
 from serviceops.domain.views import CatalogueDocument
-from serviceops.application import intake
 from serviceops.settings import get_settings
 from serviceops.store.audit import AuditRepository
 from serviceops.store.db import sessions_for

@@ -23,8 +23,8 @@ from pydantic import SecretStr
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from serviceops.domain.request import RequestSubmission
 from serviceops.application import intake
+from serviceops.domain.request import RequestSubmission
 from serviceops.gateway import payload
 from serviceops.gateway.app import create_app
 from serviceops.settings import Settings

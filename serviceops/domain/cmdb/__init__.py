@@ -19,7 +19,6 @@ from serviceops.domain.cmdb.checks import (
     BackupCheck,
     Check,
     CheckKind,
-    CheckResult,
     CheckStatus,
     DatabaseCheck,
     DiskCheck,
@@ -27,11 +26,14 @@ from serviceops.domain.cmdb.checks import (
     NetworkPolicy,
     TcpCheck,
     TlsCheck,
+    hide_password,
+)
+from serviceops.domain.cmdb.results import (
+    CheckResult,
     as_utc,
     backup_problem,
     disk_status,
     disk_used_percent,
-    hide_password,
     http_status,
     human_bytes,
     tls_status,

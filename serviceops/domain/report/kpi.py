@@ -1,9 +1,9 @@
 """KPI formulas of the operations report (ITIL SO 4.2 incident KPIs and more), over facts.
 
-The store answers "what happened in the period" with a few SQL queries (`*Facts` below, plain
-values, no ORM objects); everything that turns those facts into a KPI lives here, each formula
-a small function or a few lines of `compute_kpis` with its definition in the docstring, so the
-report, the Slack summary and the read API cannot disagree about what a number means.
+The store answers "what happened in the period" with a few SQL queries (the `*Facts` of
+facts.py, plain values, no ORM objects); everything that turns those facts into a KPI lives
+here, each formula a small function or a few lines of `compute_kpis` with its definition in
+the docstring, so the report, the Slack summary and the read API cannot disagree about what a number means.
 
 Conventions every KPI follows:
 - A period is half-open, [start, end): an instant exactly at `end` belongs to the next one,
@@ -12,130 +12,28 @@ Conventions every KPI follows:
   not 0% and not 100%.
 - "As of now" fields (major, reopen_count, category_corrected, escalations) are read when the
   report is made: a daily report run at 06:00 sees what happened to yesterday's incidents
-  until 06:00. Counts of the period itself (logged, resolved, clocks stopped) do not move.
-"""
+  until 06:00. Counts of the period itself (logged, resolved, clocks stopped) do not move."""
 
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from datetime import UTC, date, datetime, time, timedelta
-from enum import StrEnum
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from datetime import date, datetime, timedelta
 
-from pydantic import BaseModel, Field, computed_field, field_validator, model_validator
+from pydantic import BaseModel, Field, computed_field
 
 from serviceops.domain.incident import OPEN_STATES, IncidentState, target_met
 from serviceops.domain.priority import Priority
+from serviceops.domain.report.facts import (
+    EventFacts,
+    IncidentFacts,
+    KpiFacts,
+    ProblemFacts,
+    RequestFacts,
+)
+from serviceops.domain.report.period import ReportPeriod
 from serviceops.domain.request import RequestState
 
 BAR = "█"
 HOURS = range(24)
-
-
-class ReportKind(StrEnum):
-    """How long a report's period is: one day or seven."""
-
-    DAILY = "daily"
-    WEEKLY = "weekly"
-
-
-PERIOD_DAYS = {ReportKind.DAILY: 1, ReportKind.WEEKLY: 7}
-
-
-def zone(name: str) -> ZoneInfo:
-    """The IANA timezone `name`, or a ValueError that says so (ZoneInfoNotFoundError is a
-    KeyError, which pydantic would not report as an invalid value)."""
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"unknown timezone {name!r}; use an IANA name") from None
-
-
-# --------------------------------------------------------------------------- the period
-
-
-class ReportPeriod(BaseModel):
-    """Whole local days [start, end) in one timezone; start and end are stored in UTC."""
-
-    kind: ReportKind
-    start: datetime = Field(description="First instant of the period (UTC), inclusive.")
-    end: datetime = Field(description="First instant after the period (UTC), exclusive.")
-    timezone: str = Field("UTC", description="IANA timezone the days and hours are local to.")
-
-    @field_validator("start", "end")
-    @classmethod
-    def _aware_utc(cls, value: datetime) -> datetime:
-        if value.tzinfo is None:
-            raise ValueError("a report period needs timezone-aware instants")
-        return value.astimezone(UTC)
-
-    @field_validator("timezone")
-    @classmethod
-    def _known_timezone(cls, value: str) -> str:
-        zone(value)
-        return value
-
-    @model_validator(mode="after")
-    def _start_before_end(self) -> "ReportPeriod":
-        if self.start >= self.end:
-            raise ValueError("a report period must start before it ends")
-        return self
-
-    @computed_field  # type: ignore[prop-decorator]
-    @property
-    def first_day(self) -> date:
-        """The first local day of the period."""
-        return self.local(self.start).date()
-
-    @computed_field  # type: ignore[prop-decorator]
-    @property
-    def last_day(self) -> date:
-        """The last local day of the period (the end is the midnight after it)."""
-        return (self.local(self.end) - timedelta(days=1)).date()
-
-    def local(self, instant: datetime) -> datetime:
-        """`instant` on the report's wall clock (for hours of the day and days)."""
-        return instant.astimezone(zone(self.timezone))
-
-    def contains(self, instant: datetime | None) -> bool:
-        """Whether `instant` falls in [start, end); None (never happened) does not."""
-        return instant is not None and self.start <= instant < self.end
-
-    def days(self) -> list[date]:
-        """Every local day of the period, in order."""
-        count = (self.last_day - self.first_day).days + 1
-        return [self.first_day + timedelta(days=offset) for offset in range(count)]
-
-
-def period_through(kind: ReportKind, last_day: date, timezone: str = "UTC") -> ReportPeriod:
-    """The daily (one day) or weekly (seven days) period whose last local day is `last_day`.
-
-    Boundaries are local midnights, built from dates rather than by adding 24-hour steps, so a
-    period across a DST change is 23 or 25 hours a day as the calendar says.
-    """
-    local = zone(timezone)
-    first_day = last_day - timedelta(days=PERIOD_DAYS[kind] - 1)
-    return ReportPeriod(
-        kind=kind,
-        start=datetime.combine(first_day, time(0), local),
-        end=datetime.combine(last_day + timedelta(days=1), time(0), local),
-        timezone=timezone,
-    )
-
-
-def period_ending(kind: ReportKind, at: datetime, timezone: str = "UTC") -> ReportPeriod:
-    """The most recent whole period before `at`: daily, yesterday (local); weekly, the seven
-    whole days before today (run on a Monday: Monday to Sunday of last week).
-
-    Whole days only, because a report of a day still running would change every time it is
-    read, and the schedules (06:00) run after the day they report on has ended.
-    """
-    if at.tzinfo is None:
-        raise ValueError("period_ending needs a timezone-aware instant")
-    today = at.astimezone(zone(timezone)).date()
-    return period_through(kind, today - timedelta(days=1), timezone)
-
-
-# --------------------------------------------------------------------------- formulas
 
 
 def percent(part: int, whole: int) -> float | None:
@@ -178,71 +76,6 @@ def bar_chart(rows: Sequence[tuple[str, int]], width: int = 30) -> str:
 
 
 # --------------------------------------------------------------------------- facts (input)
-
-
-class IncidentFacts(BaseModel):
-    """One incident the period touched (logged, resolved, or an SLA clock stopped in it)."""
-
-    number: str
-    priority: int | None
-    major: bool
-    support_group: str | None
-    category_corrected: bool
-    reopen_count: int
-    functional_escalations: int = Field(
-        description="Functional escalations on the audit trail (hierarchic ones are not)."
-    )
-    created_at: datetime
-    resolved_at: datetime | None
-    response_due_at: datetime | None = None
-    response_stopped_at: datetime | None = None
-    response_remaining: timedelta | None = None
-    resolution_due_at: datetime | None = None
-    resolution_stopped_at: datetime | None = None
-    resolution_remaining: timedelta | None = None
-
-
-class RequestFacts(BaseModel):
-    """One service request due or fulfilled in the period."""
-
-    number: str
-    state: str
-    due_at: datetime
-    fulfilled_at: datetime | None
-
-
-class EventFacts(BaseModel):
-    """Counts over the events received in the period."""
-
-    received: int = 0
-    correlated: int = Field(0, description="Grouped into an alert.")
-    became_incident: int = Field(0, description="In an alert that raised an incident.")
-    incidents: int = Field(0, description="Distinct incidents those alerts raised.")
-
-
-class ProblemFacts(BaseModel):
-    """Counts of problem records for the period."""
-
-    opened: int = 0
-    closed: int = 0
-    open_at_end: int = 0
-
-
-class KpiFacts(BaseModel):
-    """Everything the store reads for one period; `compute_report` makes it a KpiReport."""
-
-    period: ReportPeriod
-    incidents: list[IncidentFacts]
-    stages: dict[str, int] = Field(
-        description="Incidents open at some time in the period, by their state at its end."
-    )
-    requests: list[RequestFacts]
-    events: EventFacts
-    problems: ProblemFacts
-    known_errors_added: int
-
-
-# --------------------------------------------------------------------------- the report (output)
 
 
 class Rate(BaseModel):

@@ -15,34 +15,36 @@ from serviceops.domain.request.access import (
     review_grants,
     verify_access,
 )
-from serviceops.domain.request.fulfilment import RequestChange, approval_refusal, undecidable
-from serviceops.domain.request.policy import RequestPolicy
-from serviceops.domain.request.record import (
+from serviceops.domain.request.catalogue import (
     APPROVAL_ORDER,
     CATALOGUE_TYPES,
     AccessGrant,
     AccessRevoke,
-    Approval,
-    ApprovalDecision,
     ApprovalKind,
     CatalogueItem,
-    FourEyesViolation,
     FulfilmentStep,
     LaptopModel,
     MailboxPermission,
     NewLaptop,
     PasswordReset,
     RequestDetails,
-    RequestState,
-    RequestSubmission,
     RequestType,
-    ServiceRequest,
     SharedMailbox,
     SoftwareInstall,
     VpnAccess,
     access_target,
     catalogue,
     catalogue_type,
+)
+from serviceops.domain.request.fulfilment import RequestChange, approval_refusal, undecidable
+from serviceops.domain.request.policy import RequestPolicy
+from serviceops.domain.request.record import (
+    Approval,
+    ApprovalDecision,
+    FourEyesViolation,
+    RequestState,
+    RequestSubmission,
+    ServiceRequest,
 )
 
 __all__ = [

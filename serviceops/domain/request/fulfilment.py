@@ -11,17 +11,16 @@ from pydantic import BaseModel
 
 from serviceops.domain.machine import SYSTEM_ACTOR, AuditEntry, change_entry, first_entry
 from serviceops.domain.request.access import Identity
+from serviceops.domain.request.catalogue import ApprovalKind, access_target
 from serviceops.domain.request.policy import RequestPolicy
 from serviceops.domain.request.record import (
     REQUESTS,
     Approval,
     ApprovalDecision,
-    ApprovalKind,
     FourEyesViolation,
     RequestAction,
     RequestState,
     ServiceRequest,
-    access_target,
 )
 
 

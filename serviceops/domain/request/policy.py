@@ -7,7 +7,7 @@ from datetime import timedelta
 from pydantic import BaseModel, Field
 
 from serviceops.domain.request.access import SystemAccess
-from serviceops.domain.request.record import ApprovalKind, FulfilmentStep
+from serviceops.domain.request.catalogue import ApprovalKind, FulfilmentStep
 
 
 def _default_systems() -> list[SystemAccess]:
