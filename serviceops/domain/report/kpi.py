@@ -3,7 +3,8 @@
 The store answers "what happened in the period" with a few SQL queries (the `*Facts` of
 facts.py, plain values, no ORM objects); everything that turns those facts into a KPI lives
 here, each formula a small function or a few lines of `compute_kpis` with its definition in
-the docstring, so the report, the Slack summary and the read API cannot disagree about what a number means.
+the docstring, so the report, the Slack summary and the read API cannot disagree about what a
+number means.
 
 Conventions every KPI follows:
 - A period is half-open, [start, end): an instant exactly at `end` belongs to the next one,
