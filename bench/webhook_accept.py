@@ -28,34 +28,38 @@ deployment with no runner, so their thousands of runs stay Scheduled instead of 
 executed on the same two cores. The server's late-runs service is off for the same reason:
 with no runner every run would turn Late 15 s later, and marking thousands of them Late is an
 artefact of the benchmark, not of the accept path. Every process started here is stopped on
-the way out, also on error or Ctrl-C.
-"""
+the way out, also on error or Ctrl-C."""
 
 import asyncio
 import os
-import signal
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import httpx
 
+from bench.accept_phases import accept_phases
+from bench.child_processes import (
+    answers,
+    child_process,
+    free_port,
+    fulfil_request_id,
+    gateway_child,
+    runs_in_flight,
+    wait_for,
+)
 from bench.databases import sqlite_database
 from bench.process_cpu import ProcessPeak
 from bench.stack_run import SECRET, SOURCE, running_stack
 from serviceops.gateway.signatures import sign_serviceops
 from serviceops.prefect_rest import call
 
-ROOT = Path(__file__).resolve().parent.parent
 GOAL_P99_S = 0.050
 PACED_RATE, PACED_S, RECORD_ONLY_S, SERVED_S = 50, 20, 10, 10
 STEP_RATES, STEP_S = (100, 200, 400, 800, 1600), 10
@@ -75,120 +79,7 @@ def _body(key: str) -> bytes:
     return BODY[:1] + f'"id": "{key}", '.encode() + BODY[1:]
 
 
-PHASES = ("record", "Prefect client", "read deployment", "create_flow_run", "note run")
 STARTED_STATES = {"RUNNING", "PAUSED", "COMPLETED", "FAILED", "CANCELLING", "CANCELLED"}
-
-
-# --------------------------------------------------------------------------- processes
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@contextmanager
-def _process(argv: list[str], env: dict[str, str], log: Path, **popen: Any) -> Iterator[Any]:
-    """A child in its own process group, stopped (SIGTERM, then SIGKILL) however we leave."""
-    with log.open("ab") as out:
-        process = subprocess.Popen(
-            argv,
-            cwd=ROOT,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=popen.pop("stdout", out),
-            stderr=out,
-            start_new_session=True,
-            **popen,
-        )
-        try:
-            yield process
-        finally:
-            _stop(process)
-            if process.stdout is not None:
-                process.stdout.close()
-
-
-def _stop(process: subprocess.Popen[Any], grace_s: float = 20) -> None:
-    if process.poll() is not None:
-        return
-    try:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(grace_s)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait(5)
-    except ProcessLookupError:
-        pass
-
-
-def _wait_for(what: str, ready: Any, process: subprocess.Popen[Any], log: Path, t: float) -> None:
-    deadline = time.monotonic() + t
-    while not ready():
-        if process.poll() is not None or time.monotonic() > deadline:
-            tail = log.read_text(errors="replace")[-2000:]
-            raise RuntimeError(f"{what} did not come up; {log}:\n{tail}")
-        time.sleep(0.2)
-
-
-def _answers(url: str) -> bool:
-    try:
-        return httpx.get(url, timeout=2).status_code == 200
-    except httpx.HTTPError:
-        return False
-
-
-def _fulfil_request_id(api_url: str) -> str | None:
-    try:
-        with httpx.Client(base_url=api_url, timeout=5) as api:
-            found = api.get("/deployments/name/fulfil-request/fulfil-request")
-    except httpx.HTTPError:
-        return None
-    return str(found.json()["id"]) if found.status_code == 200 else None
-
-
-def _runs_in_flight(api_url: str) -> int:
-    query = {"flow_runs": {"state": {"type": {"any_": ["RUNNING", "PENDING", "CANCELLING"]}}}}
-    with httpx.Client(base_url=api_url, timeout=10) as api:
-        return int(call(api, "POST", "/flow_runs/count", json=query).json())
-
-
-def serve_gateway() -> None:
-    """The child: the gateway on a port the OS picks, announced on stdout once it listens,
-    served until SIGTERM. Settings come from the environment the parent builds.
-
-    uvicorn binds the socket itself: handed a pre-bound socket instead, it was seen to leave
-    Nagle on for the connections, and every answer then waited 40 ms for a delayed ACK.
-    """
-    import uvicorn
-
-    from serviceops.gateway.app import create_app
-
-    app = create_app()  # as `serviceops gateway` builds it: Prefect from PREFECT_API_URL
-    config = uvicorn.Config(
-        app, host="127.0.0.1", port=0, log_level="warning", access_log=False, lifespan="off"
-    )
-    server = uvicorn.Server(config)
-
-    async def announce() -> None:
-        while not server.started:
-            await asyncio.sleep(0.01)
-        print(server.servers[0].sockets[0].getsockname()[1], flush=True)
-
-    async def run() -> None:
-        announcing = asyncio.create_task(announce())
-        await server.serve()
-        announcing.cancel()
-
-    asyncio.run(run())
-
-
-def _gateway_port(stdout: IO[bytes]) -> int:
-    line = stdout.readline()
-    if not line.strip():
-        raise RuntimeError("the gateway exited before announcing its port")
-    return int(line)
 
 
 # --------------------------------------------------------------------------- load
@@ -301,49 +192,6 @@ def _run_of(gateway: httpx.Client, i: int, timeout: float = 30) -> str | None:
     return None
 
 
-async def _phases_async(database_url: str, samples: int) -> dict[str, list[float]]:
-    from serviceops.application import intake
-    from serviceops.application.prefect_api import prefect_client
-    from serviceops.domain.request import RequestSubmission
-    from serviceops.store.db import sessions_for
-
-    sessions = sessions_for(database_url)
-    submission = RequestSubmission.model_validate_json(BODY)
-    phases: dict[str, list[float]] = {name: [] for name in PHASES}
-    for i in range(samples + 1):  # the first one warms up: not counted
-        key, at = f"phases-{i}", datetime.now(UTC)
-        t0 = time.perf_counter()
-        accepted = intake.accept(sessions, submission, source=SOURCE, key=key, at=at)
-        t1 = time.perf_counter()
-        number = accepted.body["number"]
-        async with prefect_client() as client:
-            t2 = time.perf_counter()
-            deployment = await client.read_deployment_by_name(intake.FULFIL_REQUEST)
-            t3 = time.perf_counter()
-            run = await client.create_flow_run_from_deployment(
-                deployment.id,
-                parameters={"request": submission.model_dump(mode="json"), "number": number},
-                idempotency_key=accepted.run_key,
-            )
-            t4 = time.perf_counter()
-        intake.record_flow_run(sessions, accepted, str(run.id), source=SOURCE, key=key)
-        t5 = time.perf_counter()
-        if i:
-            for name, spent in zip(
-                PHASES, (t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4), strict=True
-            ):
-                phases[name].append(spent)
-    return phases
-
-
-def _phases(api_url: str, database_url: str) -> dict[str, list[float]]:
-    """The accept path's steps one at a time, in this process, as intake.asubmit runs them."""
-    from prefect.settings import PREFECT_API_URL, temporary_settings
-
-    with temporary_settings(updates={PREFECT_API_URL: api_url}):
-        return asyncio.run(_phases_async(database_url, RUNNING_SAMPLES))
-
-
 # --------------------------------------------------------------------------- the run
 
 
@@ -376,13 +224,6 @@ class Figures:
     served_peak: int
 
 
-@contextmanager
-def _gateway(env: dict[str, str], log: Path) -> Iterator[tuple[str, subprocess.Popen[Any]]]:
-    argv = [sys.executable, "-m", "bench.webhook_accept", "gateway"]
-    with _process(argv, env, log, stdout=subprocess.PIPE) as gateway:
-        yield f"http://127.0.0.1:{_gateway_port(gateway.stdout)}", gateway
-
-
 def _warm_up(base: str) -> None:
     with httpx.Client(base_url=base, timeout=30) as http:  # one at a time: no backlog
         for i in range(5):
@@ -393,12 +234,12 @@ def measure() -> Figures:
     with ExitStack() as stack:
         state = Path(stack.enter_context(tempfile.TemporaryDirectory()))
         database_url = stack.enter_context(sqlite_database())
-        port = _free_port()
+        port = free_port()
         api_url = f"http://127.0.0.1:{port}/api"
         env = _env(state, api_url, database_url)
         server_log = state / "prefect-server.log"
         server = stack.enter_context(
-            _process(
+            child_process(
                 [*PREFECT_SERVER, "--host", "127.0.0.1", "--port", str(port)],
                 env,
                 server_log,
@@ -407,27 +248,27 @@ def measure() -> Figures:
         no_prefect = {k: v for k, v in env.items() if k != "PREFECT_API_URL"}
         no_prefect["PREFECT_HOME"] = str(state / "no-prefect")  # no profile to find a URL in
         lone_log = state / "gateway-no-prefect.log"
-        lone_base, lone = stack.enter_context(_gateway(no_prefect, lone_log))
-        _wait_for("prefect server", lambda: _answers(f"{api_url}/health"), server, server_log, 120)
+        lone_base, lone = stack.enter_context(gateway_child(no_prefect, lone_log))
+        wait_for("prefect server", lambda: answers(f"{api_url}/health"), server, server_log, 120)
         gateway_log = state / "gateway.log"
-        base, gateway = stack.enter_context(_gateway(env, gateway_log))
-        _wait_for("gateway", lambda: _answers(f"{base}/healthz"), gateway, gateway_log, 60)
-        _wait_for("gateway", lambda: _answers(f"{lone_base}/healthz"), lone, lone_log, 60)
+        base, gateway = stack.enter_context(gateway_child(env, gateway_log))
+        wait_for("gateway", lambda: answers(f"{base}/healthz"), gateway, gateway_log, 60)
+        wait_for("gateway", lambda: answers(f"{lone_base}/healthz"), lone, lone_log, 60)
 
         # (c) with a runner: serve registers fulfil-request and executes its runs.
         serve_log = state / "serve.log"
-        with _process([sys.executable, "-m", "deployments.serve"], env, serve_log) as serve:
-            _wait_for("serve", lambda: _fulfil_request_id(api_url), serve, serve_log, 120)
+        with child_process([sys.executable, "-m", "deployments.serve"], env, serve_log) as serve:
+            wait_for("serve", lambda: fulfil_request_id(api_url), serve, serve_log, 120)
             running = _to_running(base, api_url)
             deadline = time.monotonic() + 30
-            while _runs_in_flight(api_url) and time.monotonic() < deadline:
+            while runs_in_flight(api_url) and time.monotonic() < deadline:
                 time.sleep(0.5)
         # serve paused its deployments on the way out; fulfil-request takes runs again.
-        deployment = _fulfil_request_id(api_url)
+        deployment = fulfil_request_id(api_url)
         with httpx.Client(base_url=api_url, timeout=10) as api:
             call(api, "POST", f"/deployments/{deployment}/resume_deployment")
 
-        phases = _phases(api_url, database_url)
+        phases = accept_phases(api_url, database_url, BODY, RUNNING_SAMPLES)
         _warm_up(base)
         paced = asyncio.run(_paced(base, PACED_RATE, PACED_S, "paced"))
         steps: list[Step] = []
@@ -520,7 +361,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    if sys.argv[1:] == ["gateway"]:
-        serve_gateway()
-    else:
-        main()
+    main()

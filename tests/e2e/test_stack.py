@@ -1,8 +1,7 @@
 """`make up` in a temporary clone: a deployment run through Prefect's REST API, the record
 through the read API, the CLI, the UI in a browser, then `make down` cancelling nothing.
 
-The tests share one running stack and run in file order; the last one stops it.
-"""
+The tests share one running stack and run in file order; the last one stops it."""
 
 import json
 import os
@@ -12,7 +11,6 @@ import sqlite3
 import subprocess
 import tempfile
 import time
-from datetime import UTC, datetime
 from urllib.parse import urlencode
 
 import httpx
@@ -21,6 +19,7 @@ import pytest
 from serviceops.gateway.signatures import sign_serviceops, sign_slack
 from serviceops.prefect_rest import call
 from tests.e2e.conftest import SLACK_SIGNING_SECRET, WEBHOOK_SECRET, RunningStack
+from tests.e2e.stack_support import FINAL, iso, run_deployment, storm_delivery, wait_for_run
 
 pytestmark = pytest.mark.e2e
 
@@ -34,7 +33,6 @@ DEPLOYMENTS = [
     "record-workaround", "raise-known-error", "resolve-problem", "close-problem",
     "review-major-problem", "detect-problems",
 ]  # fmt: skip
-FINAL = {"COMPLETED", "FAILED", "CRASHED", "CANCELLED"}
 CHECK_KINDS = ["http", "tcp", "tls", "backup", "disk", "database"]
 INCIDENT = {
     "title": "Checkout returns 502",
@@ -44,26 +42,6 @@ INCIDENT = {
     "urgency": "medium",
     "reporter": "dave",
 }
-
-
-def run_deployment(stack: RunningStack, name: str, parameters: dict) -> dict:
-    """create_flow_run from the deployment over REST, polled until it is final."""
-    with httpx.Client(base_url=stack.api_url, timeout=10) as api:
-        deployment = call(api, "GET", f"/deployments/name/{name}/{name}").json()
-        run = call(
-            api,
-            "POST",
-            f"/deployments/{deployment['id']}/create_flow_run",
-            json={"parameters": parameters},
-        )
-        run_id = run.json()["id"]
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline:
-            state = call(api, "GET", f"/flow_runs/{run_id}").json()["state"]
-            if state["type"] in FINAL:
-                return state
-            time.sleep(0.5)
-    raise AssertionError(f"{name} run {run_id} did not finish in 90 s")
 
 
 def test_make_up_prints_where_things_are(stack: RunningStack) -> None:
@@ -167,17 +145,6 @@ def test_prefect_ui_lists_the_deployments(stack: RunningStack) -> None:
     assert f"{len(DEPLOYMENTS)} Deployments" in text
     shown = [name for name in DEPLOYMENTS if name in text]
     assert len(shown) >= 10, f"the first page (ten a page) lists only {shown}"
-
-
-def wait_for_run(stack: RunningStack, run_id: str, types: set[str]) -> str:
-    with httpx.Client(base_url=stack.api_url, timeout=10) as api:
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline:
-            state = call(api, "GET", f"/flow_runs/{run_id}").json()["state"]["type"]
-            if state in types:
-                return state
-            time.sleep(0.5)
-    raise AssertionError(f"run {run_id} never reached {types}")
 
 
 def test_portal_request_approved_with_a_slack_button(stack: RunningStack) -> None:
@@ -312,29 +279,6 @@ def test_event_management_and_checks_in_the_stack(stack: RunningStack) -> None:
 STORM_RATE, STORM_S, STORM_BATCH = 500, 10, 50  # events a second: a quarter of what it holds
 
 
-def _storm_delivery(i: int) -> dict[str, object]:
-    events = [
-        {
-            "source": "storm",
-            "service": f"storm-{n % 10}",
-            "check": f"Check{n % 7}",
-            "severity": "warning",
-            "summary": f"condition {n % 7}",
-            "details": {"seq": n},
-        }
-        for n in range(i * STORM_BATCH, (i + 1) * STORM_BATCH)
-    ]
-    body = json.dumps({"events": events}).encode()
-    timestamp = str(int(time.time()))
-    headers = {
-        "Content-Type": "application/json",
-        "X-ServiceOps-Source": "portal",
-        "X-ServiceOps-Timestamp": timestamp,
-        "X-ServiceOps-Signature": sign_serviceops(WEBHOOK_SECRET, timestamp, body),
-    }
-    return {"content": body, "headers": headers}
-
-
 def test_a_storm_is_decided_whole_once_by_a_few_runs(stack: RunningStack) -> None:
     """500 events a second for 10 s over a real socket: every accepted event recorded and
     decided once (the alerts count each event once), within seconds, by at most three
@@ -345,7 +289,7 @@ def test_a_storm_is_decided_whole_once_by_a_few_runs(stack: RunningStack) -> Non
         deliveries = STORM_RATE * STORM_S // STORM_BATCH
         for i in range(deliveries):
             time.sleep(max(0.0, since + i * STORM_BATCH / STORM_RATE - time.time()))
-            answer = gateway.post("/webhooks/events", **_storm_delivery(i))
+            answer = gateway.post("/webhooks/events", **storm_delivery(i, STORM_BATCH))
             assert answer.status_code == 202, answer.text
             numbers += answer.json()["events"]
     sent = time.time()
@@ -367,15 +311,11 @@ def test_a_storm_is_decided_whole_once_by_a_few_runs(stack: RunningStack) -> Non
     assert counted == len(numbers), "each event counted on its alert once"
     assert time.time() - sent < 15, "decided within seconds of the last delivery"
     with httpx.Client(base_url=stack.api_url, timeout=10) as api:
-        window = {"after_": _iso(since - 5), "before_": _iso(time.time())}
+        window = {"after_": iso(since - 5), "before_": iso(time.time())}
         query = {"flows": {"name": {"any_": ["process-events"]}},
                  "flow_runs": {"expected_start_time": window}}  # fmt: skip
         runs = int(call(api, "POST", "/flow_runs/count", json=query).json())
     assert 1 <= runs <= 3, f"{runs} process-events runs for {deliveries} deliveries"
-
-
-def _iso(at: float) -> str:
-    return datetime.fromtimestamp(at, UTC).isoformat()
 
 
 def test_make_down_waits_for_runs_in_flight_and_cancels_none(stack: RunningStack) -> None:

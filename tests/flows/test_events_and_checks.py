@@ -4,17 +4,16 @@ messages, a resolution resolves it, a new firing reopens it, a runbook runs, a f
 becomes an incident through the same pipeline, and a silent check raises the dead-man."""
 
 import contextvars
-import sys
 import threading
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from datetime import timedelta
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
-from prefect import flow, get_client
+from prefect import get_client
 from prefect.automations import Automation
 from prefect.client.schemas.filters import DeploymentFilter, DeploymentFilterId
 from prefect.events import emit_event
@@ -26,47 +25,29 @@ from deployments.automations import deadman_automations, disable_automations
 from flows.event.process_events import ActionsFailed, process_events
 from flows.event.record_missed_check import record_missed_check
 from flows.operations.run_checks import CHECKS_REPORTED, reporter_resource, run_checks
-from serviceops.domain.cmdb import Catalogue, CheckKind, CheckStatus
+from serviceops.domain.cmdb import CheckKind, CheckStatus
 from serviceops.domain.event import (
     AlertState,
-    EventIn,
-    EventPolicy,
     MissedCheck,
-    ResponseRule,
-    Runbook,
 )
 from serviceops.domain.incident import IncidentState, Source
 from serviceops.stopping import STOPPING
 from serviceops.store.audit import AuditRepository
-from serviceops.store.cmdb import CatalogueRepository, CheckRunRepository
+from serviceops.store.cmdb import CheckRunRepository
 from serviceops.store.event import AlertActionRepository, AlertRepository, EventRepository
 from serviceops.store.incident import IncidentRepository
-
-
-def record(sessions: sessionmaker[Session], events: list[EventIn]) -> None:
-    with sessions.begin() as session:
-        EventRepository(session).record(events, datetime.now(UTC))
-
-
-def event(**fields: Any) -> EventIn:
-    base = {
-        "source": "prometheus",
-        "service": "mail",
-        "check": "MailQueueHigh",
-        "severity": "critical",
-        "summary": "mail queue over 10k",
-    }
-    return EventIn.model_validate(base | fields)
-
-
-def alerts(sessions: sessionmaker[Session]) -> list[Any]:
-    with sessions.begin() as session:
-        return AlertRepository(session).list()
-
-
-def incident(sessions: sessionmaker[Session], number: str) -> Any:
-    with sessions.begin() as session:
-        return IncidentRepository(session).get(number)
+from tests.flows.event_support import (
+    Target,
+    alerts,
+    event,
+    incident,
+    load_catalogue,
+    missed_check_probe,
+    pending_count,
+    record,
+    save_argv_runbook,
+    save_broken_runbook,
+)
 
 
 def test_a_storm_is_one_incident_and_at_most_five_messages(
@@ -167,11 +148,6 @@ def test_a_stopping_runner_ends_the_watch_after_its_pass(
     assert result.passes == 1 and result.correlation.events == 1
 
 
-def pending_count(sessions: sessionmaker[Session]) -> int:
-    with sessions.begin() as session:
-        return EventRepository(session).count_pending()
-
-
 def test_resolved_events_resolve_the_incident_and_a_new_firing_reopens_it(
     serviceops_env: str, sessions: sessionmaker[Session], fake_slack: Any
 ) -> None:
@@ -266,28 +242,6 @@ def test_a_hostile_ci_label_refuses_the_runbook_and_starts_nothing(
     assert trail[-1].reason.startswith("runbook restart refused: ci '-oProxyCommand=touch")
 
 
-def save_argv_runbook(marker: Path, *placeholders: str) -> None:
-    """Save a policy whose runbook `restart` (for Queue* checks) writes its arguments into
-    `marker`."""
-    script = f"import pathlib, sys; pathlib.Path({str(marker)!r}).write_text(repr(sys.argv[1:]))"
-    policy = EventPolicy(
-        allowed_commands=[sys.executable],
-        runbooks={"restart": Runbook(argv=[sys.executable, "-c", script, *placeholders])},
-        responses=[ResponseRule(check="Queue*", response="remediate", runbook="restart")],
-    )
-    EventPolicyBlock(policy=policy).save("default", overwrite=True)
-
-
-def save_broken_runbook() -> None:
-    """Save a policy whose runbook `broken` (for Queue* checks) always exits 3."""
-    policy = EventPolicy(
-        allowed_commands=[sys.executable],
-        runbooks={"broken": Runbook(argv=[sys.executable, "-c", "raise SystemExit(3)"])},
-        responses=[ResponseRule(check="Queue*", response="remediate", runbook="broken")],
-    )
-    EventPolicyBlock(policy=policy).save("default", overwrite=True)
-
-
 def test_a_failing_runbook_fails_the_run_and_is_given_up_after_three_attempts(
     serviceops_env: str, sessions: sessionmaker[Session]
 ) -> None:
@@ -334,20 +288,6 @@ def test_failing_runbooks_on_many_alerts_are_tried_once_a_pass(
     assert all(action.attempts <= 1 and action.done_at is None for action in actions)
 
 
-class Target(BaseHTTPRequestHandler):
-    status = 200
-
-    def do_GET(self) -> None:
-        body = b"ok" if Target.status == 200 else b"broken"
-        self.send_response(Target.status)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *_: object) -> None:
-        pass
-
-
 @pytest.fixture
 def target() -> Iterator[int]:
     server = ThreadingHTTPServer(("127.0.0.1", 0), Target)
@@ -359,25 +299,6 @@ def target() -> Iterator[int]:
     finally:
         server.shutdown()
         server.server_close()
-
-
-def load_catalogue(sessions: sessionmaker[Session], port: int) -> None:
-    catalogue = Catalogue.model_validate(
-        {
-            "network": {"allow_loopback": True},
-            "items": [
-                {
-                    "name": "shop",
-                    "owner_group": "web",
-                    "tier": 1,
-                    "endpoints": [{"url": f"http://127.0.0.1:{port}/health", "contains": "ok"}],
-                },
-                {"name": "shop-db", "type": "database", "owner_group": "dba", "tier": 3},
-            ],
-        }
-    )
-    with sessions.begin() as session:
-        CatalogueRepository(session).replace(catalogue, datetime.now(UTC), "test")
 
 
 def test_a_failing_check_becomes_an_incident_and_its_recovery_resolves_it(
@@ -414,11 +335,6 @@ def test_a_missed_check_raises_one_incident_and_reporting_again_resolves_it(
     assert "http checks have not reported" in incident(sessions, alert.incident_number).title
     run_checks(CheckKind.HTTP)
     assert incident(sessions, alert.incident_number).state is IncidentState.RESOLVED
-
-
-@flow(name="record-missed-check-probe")
-def missed_check_probe(missed: MissedCheck) -> None:
-    """Stands in for record-missed-check: the test only looks at the runs asked for."""
 
 
 def test_dead_man_automations_fire_for_the_silent_kinds_only(prefect_server: None) -> None:

@@ -39,7 +39,7 @@ from serviceops.gateway.app import create_app
 from serviceops.store.cmdb import CatalogueRepository, CheckRunRepository
 from serviceops.store.db import make_engine, migrate
 from tests.conftest import postgres_schema
-from tests.unit.fuzz_support import FUZZ, fuzz_app, gateway_settings, seed_awaiting_approval
+from tests.unit.fuzz_gateway_support import FUZZ, fuzz_app, gateway_settings, seed_awaiting_approval
 from tests.unit.gateway_support import AUTH
 from tests.unit.seed import seed_incidents
 from tests.unit.test_gateway_catalogue import CATALOGUE
@@ -140,8 +140,8 @@ def _seed(sessions: sessionmaker[Session]) -> None:
 def seeded_gateway(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[FastAPI]:
-    """The fuzzing gateway (tests.unit.fuzz_support) on a migrated, seeded database of each
-    backend in turn; PostgreSQL as tests/conftest.py gives it (fails when unreachable)."""
+    """The fuzzing gateway (tests.unit.fuzz_gateway_support) on a migrated, seeded database of
+    each backend in turn; PostgreSQL as tests/conftest.py gives it (fails when unreachable)."""
     state = tmp_path_factory.mktemp(f"openapi-{request.param}")
     database: AbstractContextManager[str] = (
         nullcontext(f"sqlite:///{state / 'serviceops.db'}")

@@ -23,7 +23,7 @@ from serviceops.domain.report import (
 )
 from serviceops.notify.render import render_message
 from tasks.report import report_markdown, summary_key
-from tests.unit.test_kpi import FIRST_LINE, INCIDENTS, STAGES, at, request
+from tests.unit.kpi_support import FIRST_LINE, INCIDENTS, STAGES, at, request
 
 REPORT_TEMPLATES = ("ops_report_summary",)
 GOLDEN = Path(__file__).with_name("golden")

@@ -1,0 +1,1 @@
+"""`serviceops incident|db|outbox ...`, split by topic; shared fixtures in conftest.py."""

@@ -1,0 +1,37 @@
+"""Fixtures shared by the incident CLI tests: a CliRunner, the CLI pointed at the fixture
+database (both backends), and that database seeded with three incidents."""
+
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy.orm import Session, sessionmaker
+from typer.testing import CliRunner
+
+from serviceops.settings import get_settings
+from serviceops.store.db import sessions_for
+from tests.unit.cli_incidents.support import _use_database
+from tests.unit.seed import seed_incidents
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    return CliRunner()
+
+
+@pytest.fixture
+def cli_db(
+    monkeypatch: pytest.MonkeyPatch, database_url: str, sessions: sessionmaker[Session]
+) -> Iterator[sessionmaker[Session]]:
+    """The CLI pointed at the fixture database; its cached engine is disposed afterwards so
+    no pooled connection outlives the test schema."""
+    _use_database(monkeypatch, database_url)
+    yield sessions
+    get_settings.cache_clear()
+    sessions_for(database_url).kw["bind"].dispose()
+    sessions_for.cache_clear()
+
+
+@pytest.fixture
+def seeded(cli_db: sessionmaker[Session]) -> sessionmaker[Session]:
+    seed_incidents(cli_db)
+    return cli_db

@@ -1,0 +1,1 @@
+"""`serviceops problem|kedb ...`, split by topic; shared fixtures in conftest.py."""

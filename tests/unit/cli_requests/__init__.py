@@ -1,0 +1,1 @@
+"""`serviceops request|catalogue ...`, split by topic; shared fixtures in conftest.py."""

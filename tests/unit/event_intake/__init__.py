@@ -1,0 +1,1 @@
+"""POST /webhooks/alertmanager and /webhooks/events, split by topic; fixtures in conftest.py."""

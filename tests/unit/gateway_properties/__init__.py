@@ -1,0 +1,1 @@
+"""Issue 9, the intake endpoints under generated input, split by endpoint; fixture in conftest."""

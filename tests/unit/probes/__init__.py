@@ -1,0 +1,1 @@
+"""The probes against real servers on the loopback interface, started by the tests."""

@@ -1,0 +1,1 @@
+"""POST /slack/interactions, split by topic; shared fixtures in conftest.py."""

@@ -1,0 +1,1 @@
+"""POST /webhooks/requests, split by topic; shared fixtures in conftest.py."""
