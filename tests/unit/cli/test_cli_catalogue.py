@@ -1,23 +1,22 @@
 """`serviceops services` and `serviceops checks`: load the catalogue file (the repository's
 default one too), list and show it, as text and as the stable --json documents."""
 
-import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
-from typer.testing import CliRunner, Result
+from typer.testing import CliRunner
 
 from serviceops.cli import app
 from serviceops.domain.cmdb import CheckKind, CheckResult, CheckStatus
 from serviceops.settings import get_settings
 from serviceops.store.cmdb import CheckRunRepository
 from serviceops.store.db import sessions_for
+from tests.unit.cli.support import _json, _ok
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 SMALL = """
 [[items]]
@@ -48,15 +47,6 @@ def cli(
     get_settings.cache_clear()
     sessions_for(database_url).kw["bind"].dispose()
     sessions_for.cache_clear()
-
-
-def _ok(result: Result) -> str:
-    assert result.exit_code == 0, (result.stdout, result.stderr)
-    return result.stdout
-
-
-def _json(result: Result) -> Any:
-    return json.loads(_ok(result))
 
 
 def test_load_the_default_file_then_list(cli: CliRunner) -> None:

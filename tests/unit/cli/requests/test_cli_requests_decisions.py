@@ -15,14 +15,8 @@ from typer.testing import CliRunner
 from serviceops.cli import app
 from serviceops.domain.request import Identity, RequestState
 from serviceops.store.request import IdentityRepository
-from tests.unit.cli_requests.support import (
-    LAPTOP_DETAILS,
-    _awaiting_manager,
-    _error,
-    _json,
-    _ok,
-    _requests,
-)
+from tests.unit.cli.requests.support import LAPTOP_DETAILS, _awaiting_manager, _error, _requests
+from tests.unit.cli.support import _json, _ok
 from tests.unit.conftest import Fulfilment
 from tests.unit.policy_support import saved_request_policy
 

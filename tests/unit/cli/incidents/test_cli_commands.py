@@ -24,7 +24,8 @@ from serviceops.domain.incident import (
     StartIncidentWork,
 )
 from serviceops.settings import get_settings
-from tests.unit.cli_incidents.support import COMPLETED, OPEN, _fake_run, _json
+from tests.unit.cli.incidents.support import OPEN
+from tests.unit.cli.support import COMPLETED, _fake_run, _json
 
 # --------------------------------------------------------------------------- input validation
 

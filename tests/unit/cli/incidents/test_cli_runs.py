@@ -15,7 +15,8 @@ from serviceops.domain.incident import IncidentDraft
 from serviceops.domain.machine import AuditEntry
 from serviceops.store.audit import AuditRepository
 from serviceops.store.incident import IncidentRepository
-from tests.unit.cli_incidents.support import COMPLETED, OPEN, RUN_ID, _fake_run, _json, _ok
+from tests.unit.cli.incidents.support import OPEN
+from tests.unit.cli.support import COMPLETED, RUN_ID, _fake_run, _json, _ok
 
 # --------------------------------------------------------------------------- run commands
 

@@ -1,8 +1,6 @@
-"""Helpers shared by the request CLI tests: a laptop request's details, a result's output read
-as text, JSON or its one error line, and requests recorded as intake and fulfil-request leave
-them."""
+"""Helpers shared by the request CLI tests: a laptop request's details, and requests recorded
+as intake and fulfil-request leave them."""
 
-import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
@@ -23,15 +21,6 @@ LAPTOP_DETAILS = {
     "justification": "New starter in the platform team",
     "deliver_to": "alice",
 }
-
-
-def _ok(result: Result) -> str:
-    assert result.exit_code == 0, (result.stdout, result.stderr)
-    return result.stdout
-
-
-def _json(result: Result) -> Any:
-    return json.loads(_ok(result))
 
 
 def _error(result: Result, code: int) -> str:

@@ -1,6 +1,6 @@
 """The problem commands that run deployments (the transition verbs, `open` and `detect`) with
 the Prefect part (cli_runs.run_and_wait) replaced by a fake, as in
-cli_incidents/test_cli_runs.py: checked for the deployment and parameters they send, for how
+cli/incidents/test_cli_runs.py: checked for the deployment and parameters they send, for how
 they find what the run wrote (through the audit trail) and how they report the outcome; the
 flows themselves run in tests/flows/test_problems.py."""
 
@@ -31,7 +31,7 @@ from serviceops.domain.problem import (
 from serviceops.store.audit import AuditRepository
 from serviceops.store.incident import IncidentRepository
 from serviceops.store.problem import ProblemRepository
-from tests.unit.cli_problems.support import RUN_ID, _failed, _fake_run, _json, _ok
+from tests.unit.cli.support import RUN_ID, _failed, _fake_run, _json, _ok
 
 # --------------------------------------------------------------------------- flow calls
 

@@ -1,6 +1,5 @@
-"""Helpers shared by the incident CLI tests: the CLI pointed at a database, a result's output
-read as text or JSON, the `incident open` arguments, and cli_runs.run_and_wait replaced by a
-fake."""
+"""Helpers every CLI test shares: a result's output read as text or JSON, a usage error read
+as its one line, and cli_runs.run_and_wait replaced by a fake that answers an outcome."""
 
 import json
 from collections.abc import Callable
@@ -10,14 +9,9 @@ import pytest
 from typer.testing import Result
 
 from serviceops.cli import runs as cli_runs
-from serviceops.settings import get_settings
 
 RUN_ID = "11111111-2222-4333-8444-555555555555"
-
-
-def _use_database(monkeypatch: pytest.MonkeyPatch, url: str) -> None:
-    monkeypatch.setenv("SERVICEOPS_DATABASE_URL", url)
-    get_settings.cache_clear()
+COMPLETED = cli_runs.RunOutcome(RUN_ID, "COMPLETED", "Completed", "", final=True)
 
 
 def _ok(result: Result) -> str:
@@ -29,29 +23,21 @@ def _json(result: Result) -> Any:
     return json.loads(_ok(result))
 
 
-OPEN = [
-    "incident",
-    "open",
-    "--title",
-    "VPN is down",
-    "--service",
-    "vpn",
-    "--category",
-    "network/vpn",
-    "--impact",
-    "high",
-    "--urgency",
-    "medium",
-    "--reporter",
-    "bob",
-]
+def _failed(result: Result, code: int) -> str:
+    assert result.exit_code == code, (result.stdout, result.stderr)
+    assert "Traceback" not in result.output
+    line = result.stderr.strip()
+    assert line.startswith("error: ") and "\n" not in line
+    return line
 
 
 def _fake_run(
     monkeypatch: pytest.MonkeyPatch,
-    outcome: cli_runs.RunOutcome,
+    outcome: cli_runs.RunOutcome = COMPLETED,
     effect: Callable[[cli_runs.FlowCall], None] | None = None,
 ) -> list[cli_runs.FlowCall]:
+    """run_and_wait replaced: records the call, does `effect` (what the flow would have
+    written), answers `outcome`."""
     calls: list[cli_runs.FlowCall] = []
 
     def fake(call: cli_runs.FlowCall, timeout: float) -> cli_runs.RunOutcome:
@@ -62,6 +48,3 @@ def _fake_run(
 
     monkeypatch.setattr(cli_runs, "run_and_wait", fake)
     return calls
-
-
-COMPLETED = cli_runs.RunOutcome(RUN_ID, "COMPLETED", "Completed", "", final=True)

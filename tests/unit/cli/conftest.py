@@ -1,5 +1,5 @@
-"""Fixtures shared by the problem CLI tests: a CliRunner, the CLI pointed at the fixture
-database (both backends), and that database seeded with problems and known errors."""
+"""Fixtures every CLI test shares: a CliRunner, and the CLI pointed at the fixture database
+(both backends). Each process's package seeds that database its own way (`seeded`)."""
 
 from collections.abc import Iterator
 
@@ -9,7 +9,6 @@ from typer.testing import CliRunner
 
 from serviceops.settings import get_settings
 from serviceops.store.db import sessions_for
-from tests.unit.test_gateway_problems import seed_problems
 
 
 @pytest.fixture
@@ -29,9 +28,3 @@ def cli_db(
     get_settings.cache_clear()
     sessions_for(database_url).kw["bind"].dispose()
     sessions_for.cache_clear()
-
-
-@pytest.fixture
-def seeded(cli_db: sessionmaker[Session]) -> sessionmaker[Session]:
-    seed_problems(cli_db)
-    return cli_db

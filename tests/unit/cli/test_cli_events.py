@@ -2,65 +2,25 @@
 record, the --json documents the read API returns, and the exit codes of bad or unknown
 numbers."""
 
-import json
-from collections.abc import Iterator
 from datetime import timedelta
-from typing import Any
 
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
-from typer.testing import CliRunner, Result
+from typer.testing import CliRunner
 
 from serviceops.cli import app
 from serviceops.correlate import correlate_batch
 from serviceops.domain.event import EventPolicy
-from serviceops.settings import get_settings
 from serviceops.store.base import MAX_ROW_ID
-from serviceops.store.db import sessions_for
 from tests.unit.bad_rows import SHOWN, record_bad_events
+from tests.unit.cli.support import _failed, _json, _ok
 from tests.unit.test_gateway_events import ALERT_FIELDS, EVENT_FIELDS, T0, seed_events
-
-
-@pytest.fixture
-def runner() -> CliRunner:
-    return CliRunner()
-
-
-@pytest.fixture
-def cli_db(
-    monkeypatch: pytest.MonkeyPatch, database_url: str, sessions: sessionmaker[Session]
-) -> Iterator[sessionmaker[Session]]:
-    """The CLI pointed at the fixture database; its cached engine is disposed afterwards so
-    no pooled connection outlives the test schema."""
-    monkeypatch.setenv("SERVICEOPS_DATABASE_URL", database_url)
-    get_settings.cache_clear()
-    yield sessions
-    get_settings.cache_clear()
-    sessions_for(database_url).kw["bind"].dispose()
-    sessions_for.cache_clear()
 
 
 @pytest.fixture
 def seeded(cli_db: sessionmaker[Session]) -> sessionmaker[Session]:
     seed_events(cli_db)
     return cli_db
-
-
-def _ok(result: Result) -> str:
-    assert result.exit_code == 0, (result.stdout, result.stderr)
-    return result.stdout
-
-
-def _json(result: Result) -> Any:
-    return json.loads(_ok(result))
-
-
-def _failed(result: Result, code: int) -> str:
-    assert result.exit_code == code, (result.stdout, result.stderr)
-    assert "Traceback" not in result.output
-    line = result.stderr.strip()
-    assert line.startswith("error: ") and "\n" not in line
-    return line
 
 
 def test_events_list_human_is_one_line_per_event(

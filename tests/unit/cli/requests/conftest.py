@@ -1,37 +1,15 @@
-"""Fixtures shared by the request CLI tests: a CliRunner, the CLI pointed at the fixture
-database (both backends), a Prefect API that is down, and three seeded requests."""
+"""What the request CLI tests share: a Prefect API that is down, and three seeded requests
+(tests/unit/cli/conftest.py points the CLI at the database)."""
 
 from collections.abc import Iterator
 
 import pytest
 from prefect.settings import PREFECT_API_URL, temporary_settings
 from sqlalchemy.orm import Session, sessionmaker
-from typer.testing import CliRunner
 
 from serviceops.domain.request import RequestState
-from serviceops.settings import get_settings
-from serviceops.store.db import sessions_for
-from tests.unit.cli_requests.support import _add, _awaiting_manager
+from tests.unit.cli.requests.support import _add, _awaiting_manager
 from tests.unit.gateway_support import closed_port_url
-
-
-@pytest.fixture
-def runner() -> CliRunner:
-    return CliRunner()
-
-
-@pytest.fixture
-def cli_db(
-    monkeypatch: pytest.MonkeyPatch, database_url: str, sessions: sessionmaker[Session]
-) -> Iterator[sessionmaker[Session]]:
-    """The CLI pointed at the fixture database; its cached engine is disposed afterwards so
-    no pooled connection outlives the test schema."""
-    monkeypatch.setenv("SERVICEOPS_DATABASE_URL", database_url)
-    get_settings.cache_clear()
-    yield sessions
-    get_settings.cache_clear()
-    sessions_for(database_url).kw["bind"].dispose()
-    sessions_for.cache_clear()
 
 
 @pytest.fixture

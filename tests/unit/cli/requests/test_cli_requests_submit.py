@@ -10,14 +10,8 @@ from typer.testing import CliRunner
 from serviceops.application import intake
 from serviceops.cli import app
 from serviceops.domain.request import RequestState
-from tests.unit.cli_requests.support import (
-    LAPTOP_DETAILS,
-    NOT_STARTED,
-    _error,
-    _json,
-    _ok,
-    _requests,
-)
+from tests.unit.cli.requests.support import LAPTOP_DETAILS, NOT_STARTED, _error, _requests
+from tests.unit.cli.support import _json, _ok
 from tests.unit.conftest import Fulfilment
 
 LAPTOP = [

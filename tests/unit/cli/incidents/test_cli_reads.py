@@ -16,7 +16,8 @@ from serviceops.notify.render import SlackMessage
 from serviceops.settings import get_settings
 from serviceops.store.db import sessions_for
 from serviceops.store.notifications import NotificationRecord
-from tests.unit.cli_incidents.support import _json, _ok, _use_database
+from tests.unit.cli.incidents.support import _use_database
+from tests.unit.cli.support import _json, _ok
 
 # --------------------------------------------------------------------------- db
 

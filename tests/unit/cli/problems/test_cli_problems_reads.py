@@ -6,7 +6,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import CliRunner
 
 from serviceops.cli import app
-from tests.unit.cli_problems.support import _failed, _json, _ok
+from tests.unit.cli.support import _failed, _json, _ok
 from tests.unit.test_gateway_problems import KNOWN_ERROR_FIELDS, PROBLEM_FIELDS
 
 # --------------------------------------------------------------------------- problem reads

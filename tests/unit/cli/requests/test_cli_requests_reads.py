@@ -9,7 +9,8 @@ from typer.testing import CliRunner
 from serviceops.cli import app
 from serviceops.domain.request import catalogue
 from serviceops.domain.views import CatalogueDocument
-from tests.unit.cli_requests.support import LAPTOP_DETAILS, NOT_STARTED, _error, _json, _ok
+from tests.unit.cli.requests.support import LAPTOP_DETAILS, NOT_STARTED, _error
+from tests.unit.cli.support import _json, _ok
 
 # --------------------------------------------------------------------------- catalogue
 

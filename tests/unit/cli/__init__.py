@@ -1,0 +1,1 @@
+"""The `serviceops` command line, driven with typer's CliRunner: a package per process."""
