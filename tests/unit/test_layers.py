@@ -17,6 +17,10 @@ SERVES_THE_GATEWAY = ("serviceops/cli/main.py", "serviceops.gateway.app")
 
 
 def module_files(*packages: str) -> list[Path]:
+    """The modules of `packages`; a package with none is a wrong path, and would make the
+    rule that reads it pass on nothing."""
+    for package in packages:
+        assert any((ROOT / package).rglob("*.py")), f"no modules under {package}"
     files = [path for package in packages for path in (ROOT / package).rglob("*.py")]
     return sorted(path for path in files if "migrations" not in path.parts)
 
