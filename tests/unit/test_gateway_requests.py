@@ -134,7 +134,7 @@ def test_list_is_newest_first_with_the_public_fields(client: TestClient) -> None
         "details": {
             "type": "new_laptop",
             "model": "executive",
-            "cost": "2400.50",
+            "cost": 2400.5,
             "justification": "Board member",
             "deliver_to": "carol",
         },
@@ -222,7 +222,7 @@ def test_unknown_request_is_404_and_malformed_number_422(client: TestClient) -> 
 def test_catalogue_lists_every_item(client: TestClient) -> None:
     items = client.get("/api/v1/catalogue", headers=AUTH).json()["items"]
     assert [item["type"] for item in items] == [item.type for item in catalogue()]
-    laptop = items[0]
+    laptop = {k: v for k, v in items[0].items() if k not in ("fields_schema", "example")}
     assert laptop == {
         "type": "new_laptop",
         "title": "New laptop",

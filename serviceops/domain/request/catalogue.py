@@ -6,13 +6,24 @@ the Prefect UI form of fulfil-request offers; `CATALOGUE_TYPES` is the one list 
 from datetime import date, timedelta
 from decimal import Decimal
 from enum import StrEnum
-from typing import Annotated, ClassVar, Literal, Union
+from typing import Annotated, Any, ClassVar, Literal, Union
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, PlainSerializer, WithJsonSchema
 
 # The field types of the forms: free text and a name, never control characters.
 Text = Annotated[str, Field(min_length=1, max_length=2000)]
 Name = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f]+$")]
+# An amount in EUR: a decimal in the record, so comparisons are exact; a number in JSON (a
+# string such as "1299.00" is accepted too), so a form shows a number input rather than a
+# choice of types, and Prefect's check of run parameters against the schema passes. Amounts
+# of this size in cents survive the trip through a float.
+AMOUNT_LIMIT = 100_000
+Amount = Annotated[
+    Decimal,
+    Field(ge=0, le=AMOUNT_LIMIT),
+    PlainSerializer(float, return_type=float, when_used="json"),
+    WithJsonSchema({"type": "number", "minimum": 0, "maximum": AMOUNT_LIMIT}),
+]
 
 
 class ApprovalKind(StrEnum):
@@ -49,6 +60,11 @@ class CatalogueItem(BaseModel):
     )
     fulfilment: list[str] = Field(description="Fulfilment steps, in order.")
     target: timedelta = Field(description="Target time from submission to fulfilment.")
+    fields_schema: dict[str, Any] = Field(
+        description="JSON Schema of the item's fields: the `details` of a submission, as "
+        "fulfil-request validates them."
+    )
+    example: dict[str, Any] = Field(description="A `details` object the schema accepts.")
 
 
 class _Item(BaseModel):
@@ -60,6 +76,7 @@ class _Item(BaseModel):
     financial_threshold: ClassVar[Decimal | None] = None
     fulfilment: ClassVar[tuple[FulfilmentStep, ...]]
     target: ClassVar[timedelta]
+    example: ClassVar[dict[str, Any]]
 
     def amount(self) -> Decimal:
         """What the request costs, for the financial approval rule."""
@@ -87,6 +104,8 @@ class _Item(BaseModel):
             financial_threshold=cls.financial_threshold,
             fulfilment=list(cls.fulfilment),
             target=cls.target,
+            fields_schema=cls.model_json_schema(),
+            example=cls.example,
         )
 
 
@@ -111,12 +130,19 @@ class NewLaptop(_Item):
         FulfilmentStep.HAND_OVER_HARDWARE,
     )
     target: ClassVar[timedelta] = timedelta(days=5)
+    example: ClassVar[dict[str, Any]] = {
+        "type": "new_laptop",
+        "model": "developer",
+        "cost": 1299,
+        "justification": "New starter in the platform team",
+        "deliver_to": "alice",
+    }
 
     type: Literal["new_laptop"] = Field(
         "new_laptop", title="Request type", description=CATALOGUE_ITEM
     )
     model: LaptopModel = Field(title="Model", description="From the standard range.")
-    cost: Decimal = Field(ge=0, le=100_000, title="Cost", description="Price in EUR.")
+    cost: Amount = Field(title="Cost", description="Price in EUR.")
     justification: Text = Field(title="Justification", description="Why it is needed.")
     deliver_to: Name = Field(title="Deliver to", description="Who receives it.")
 
@@ -132,6 +158,12 @@ class SoftwareInstall(_Item):
     financial_threshold: ClassVar[Decimal | None] = Decimal(500)
     fulfilment: ClassVar[tuple[FulfilmentStep, ...]] = (FulfilmentStep.INSTALL_SOFTWARE,)
     target: ClassVar[timedelta] = timedelta(days=2)
+    example: ClassVar[dict[str, Any]] = {
+        "type": "software_install",
+        "software": "Figma",
+        "host": "pc-7",
+        "licence_cost": 180,
+    }
 
     type: Literal["software_install"] = Field(
         "software_install", title="Request type", description=CATALOGUE_ITEM
@@ -139,9 +171,7 @@ class SoftwareInstall(_Item):
     software: Name = Field(title="Software", description="Name as in the software list.")
     version: str = Field("latest", max_length=50, title="Version", description="Or latest.")
     host: Name = Field(title="Host", description="The machine to install it on.")
-    licence_cost: Decimal = Field(
-        Decimal(0), ge=0, le=100_000, title="Licence cost", description="EUR per year."
-    )
+    licence_cost: Amount = Field(Decimal(0), title="Licence cost", description="EUR per year.")
 
     def amount(self) -> Decimal:
         return self.licence_cost
@@ -154,6 +184,7 @@ class PasswordReset(_Item):
     description: ClassVar[str] = "Reset the password of an account; no approval needed."
     fulfilment: ClassVar[tuple[FulfilmentStep, ...]] = (FulfilmentStep.RESET_PASSWORD,)
     target: ClassVar[timedelta] = timedelta(hours=4)
+    example: ClassVar[dict[str, Any]] = {"type": "password_reset", "account": "alice@example.com"}
 
     type: Literal["password_reset"] = Field(
         "password_reset", title="Request type", description=CATALOGUE_ITEM
@@ -172,6 +203,14 @@ class AccessGrant(_Item):
     )
     fulfilment: ClassVar[tuple[FulfilmentStep, ...]] = (FulfilmentStep.PROVIDE_ACCESS,)
     target: ClassVar[timedelta] = timedelta(days=1)
+    example: ClassVar[dict[str, Any]] = {
+        "type": "access_grant",
+        "user": "alice",
+        "system": "payroll",
+        "role": "viewer",
+        "until": "2027-06-30",
+        "justification": "Quarter-end audit",
+    }
 
     type: Literal["access_grant"] = Field(
         "access_grant", title="Request type", description=CATALOGUE_ITEM
@@ -193,6 +232,13 @@ class AccessRevoke(_Item):
     description: ClassVar[str] = "Remove a role on a system from a user."
     fulfilment: ClassVar[tuple[FulfilmentStep, ...]] = (FulfilmentStep.REMOVE_ACCESS,)
     target: ClassVar[timedelta] = timedelta(hours=4)
+    example: ClassVar[dict[str, Any]] = {
+        "type": "access_revoke",
+        "user": "bob",
+        "system": "crm",
+        "role": "admin",
+        "reason": "Moved to another team",
+    }
 
     type: Literal["access_revoke"] = Field(
         "access_revoke", title="Request type", description=CATALOGUE_ITEM
@@ -211,6 +257,7 @@ class VpnAccess(_Item):
     approvals: ClassVar[tuple[ApprovalKind, ...]] = (ApprovalKind.MANAGER,)
     fulfilment: ClassVar[tuple[FulfilmentStep, ...]] = (FulfilmentStep.PROVIDE_ACCESS,)
     target: ClassVar[timedelta] = timedelta(days=1)
+    example: ClassVar[dict[str, Any]] = {"type": "vpn_access", "user": "carol"}
 
     type: Literal["vpn_access"] = Field(
         "vpn_access", title="Request type", description=CATALOGUE_ITEM
@@ -236,6 +283,12 @@ class SharedMailbox(_Item):
     approvals: ClassVar[tuple[ApprovalKind, ...]] = (ApprovalKind.SYSTEM_OWNER,)
     fulfilment: ClassVar[tuple[FulfilmentStep, ...]] = (FulfilmentStep.PROVIDE_ACCESS,)
     target: ClassVar[timedelta] = timedelta(days=1)
+    example: ClassVar[dict[str, Any]] = {
+        "type": "shared_mailbox",
+        "user": "dave",
+        "mailbox": "support@example.com",
+        "permission": "send_as",
+    }
 
     type: Literal["shared_mailbox"] = Field(
         "shared_mailbox", title="Request type", description=CATALOGUE_ITEM
@@ -286,6 +339,3 @@ def access_target(details: BaseModel) -> tuple[str, str, str] | None:
         case SharedMailbox(user=user, mailbox=mailbox, permission=permission):
             return user, f"mailbox:{mailbox}", permission.value
     return None
-
-
-# --------------------------------------------------------------------------- the record

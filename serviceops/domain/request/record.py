@@ -48,9 +48,6 @@ del S, A
 REQUESTS = Lifecycle("request", REQUEST_TRANSITIONS)
 
 
-# --------------------------------------------------------------------------- the catalogue
-
-
 class RequestSubmission(BaseModel):
     """What a portal, a chat bot or the Prefect UI submits."""
 

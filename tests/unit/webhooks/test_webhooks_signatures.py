@@ -3,6 +3,7 @@ exact and documented values, and the webhook accepting a valid or rotated secret
 a bad, stale or tampered delivery as a 401 with nothing recorded. Both database backends."""
 
 import time
+from decimal import Decimal
 
 import pytest
 from fastapi.testclient import TestClient
@@ -74,7 +75,7 @@ def test_valid_signature_is_accepted_and_recorded(
     assert response.json() == {"number": "REQ-000001", "state": "submitted", "flow_run_id": None}
     [request] = _requests(sessions)
     assert request.requester == "alice" and request.source == "portal"
-    assert str(request.details.cost) == "1299.00"
+    assert request.details.cost == Decimal("1299.00")
     with sessions.begin() as session:
         audit = AuditRepository(session).for_record("REQ-000001")
     assert [(entry.action, entry.actor) for entry in audit] == [("submit", "alice")]

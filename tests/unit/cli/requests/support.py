@@ -17,7 +17,7 @@ NOT_STARTED = "not started yet: Prefect is unreachable; the minute's housekeepin
 LAPTOP_DETAILS = {
     "type": "new_laptop",
     "model": "developer",
-    "cost": "1999.50",
+    "cost": 1999.5,
     "justification": "New starter in the platform team",
     "deliver_to": "alice",
 }

@@ -24,7 +24,7 @@ LAPTOP = [
     "--field",
     "model=developer",
     "--field",
-    "cost=1999.50",
+    "cost=1999.5",
     "--field",
     "justification=New starter in the platform team",
     "--field",
