@@ -1,11 +1,13 @@
 """Deployment definitions: names, schedules, tags, parameters. A deployment is named after its
 flow (`log-incident/log-incident`) except the routine checks: one flow, run-checks, deployed
 once per kind of check (`run-checks/http-checks`), each on the catalogue's schedule; and the
-ops report: one flow, ops-report, deployed daily and weekly (`ops-report/daily-report`)."""
+ops report: one flow, ops-report, deployed daily and weekly (`ops-report/daily-report`).
+Each deployment is tagged with its ITIL process, so the Deployments page filters by process."""
 
 import json
 from dataclasses import dataclass, field
 from datetime import timedelta
+from enum import StrEnum
 from typing import Any
 
 from prefect import Flow
@@ -21,10 +23,12 @@ from flows.operations.run_checks import run_checks
 from flows.problem.detect_problems import detect_problems
 from flows.problem.lifecycle import PROBLEM_FLOWS, log_problem
 from flows.request.fulfil_request import fulfil_request
+from flows.request.request_items import REQUEST_ITEM_FLOWS
 from flows.request.upkeep import review_access
 from serviceops import deployment_names as names
 from serviceops.domain.cmdb import DEFAULT_SCHEDULES, CheckKind
 from serviceops.domain.report import ReportKind
+from serviceops.domain.request import ACCESS_TYPES
 
 EVERY_MINUTE = timedelta(minutes=1)
 EVERY_HOUR = timedelta(hours=1)
@@ -32,10 +36,23 @@ DAILY_AT_SIX = "0 6 * * *"
 MONDAYS_AT_SIX = "0 6 * * 1"
 TAGS = ["serviceops"]
 
+
+class Process(StrEnum):
+    """The ITIL Service Operation process a deployment belongs to: its tag."""
+
+    INCIDENT = "incident"
+    REQUEST = "request"
+    ACCESS = "access"
+    EVENT = "event"
+    PROBLEM = "problem"
+    OPERATIONS = "operations"
+
+
 ON_DEMAND: tuple[Flow, ...] = (
     log_incident,
     *TRANSITION_FLOWS,
     fulfil_request,
+    *REQUEST_ITEM_FLOWS,
     record_missed_check,
     log_problem,
     *PROBLEM_FLOWS,
@@ -61,6 +78,18 @@ SCHEDULED: tuple[Flow, ...] = (
     REPORT_FLOW,
     CHECK_FLOW,
 )
+_ACCESS_ITEMS = {names.request_item_flow(item.type_name()) for item in ACCESS_TYPES}
+PROCESSES: dict[str, Process] = {
+    **{flow.name: Process.INCIDENT for flow in (log_incident, *TRANSITION_FLOWS)},
+    **{
+        flow.name: Process.ACCESS if flow.name in _ACCESS_ITEMS else Process.REQUEST
+        for flow in (fulfil_request, *REQUEST_ITEM_FLOWS)
+    },
+    review_access.name: Process.ACCESS,
+    **{flow.name: Process.EVENT for flow in (EVENT_FLOW, record_missed_check, CHECK_FLOW)},
+    **{flow.name: Process.PROBLEM for flow in (log_problem, *PROBLEM_FLOWS, *HOURLY_FLOWS)},
+    **{flow.name: Process.OPERATIONS for flow in (*EVERY_MINUTE_FLOWS, REPORT_FLOW)},
+}
 
 
 @dataclass(frozen=True)
@@ -80,8 +109,13 @@ class Definition:
         return self.interval is not None or self.cron is not None
 
     @property
+    def process(self) -> Process:
+        return PROCESSES[self.flow.name]
+
+    @property
     def tags(self) -> list[str]:
-        return [*TAGS, "schedule"] if self.scheduled else list(TAGS)
+        tags = [*TAGS, self.process.value]
+        return [*tags, "schedule"] if self.scheduled else tags
 
     def to_deployment(self) -> RunnerDeployment:
         return self.flow.to_deployment(

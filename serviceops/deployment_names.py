@@ -33,3 +33,9 @@ def check_deployment(kind: str) -> str:
 def report_deployment(kind: str) -> str:
     """The deployment of one period of the ops report (`daily` -> `daily-report`)."""
     return f"{kind}-report"
+
+
+def request_item_flow(request_type: str) -> str:
+    """The flow (and deployment) that offers one catalogue item as a form of its own fields
+    (`new_laptop` -> `request-new-laptop`)."""
+    return "request-" + request_type.replace("_", "-")

@@ -62,6 +62,10 @@ def process_events(
 
     `max_batches` bounds one pass (serviceops.correlate.BATCH_SIZE events a batch), so a
     storm is worked off pass by pass and the sweep still comes round.
+
+    Args:
+        watch_seconds: How long this run watches for new events; 0: one pass and stop.
+        max_batches: The most batches of events one pass correlates.
     """
     result = EventsProcessed()
     deadline = time.monotonic() + watch_seconds

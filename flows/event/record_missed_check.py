@@ -12,7 +12,11 @@ from tasks.events import record_missed_check_event
 
 @flow(name=names.RECORD_MISSED_CHECK)
 def record_missed_check(missed: MissedCheck) -> str:
-    """Record that a kind of check went silent, and process it at once."""
+    """Record that a kind of check went silent, and process it at once.
+
+    Args:
+        missed: The kind of check that went silent, and since when.
+    """
     number = record_missed_check_event(missed)
     process_events()
     return number

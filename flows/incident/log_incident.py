@@ -23,6 +23,9 @@ def log_incident(incident: IncidentDraft) -> str:
     """Log, categorize, prioritize, diagnose, assign, time and announce a new incident.
 
     Returns the incident number. Priority 1, or the major flag, takes the major path.
+
+    Args:
+        incident: What is known so far; the rules set priority, group and SLA.
     """
     number = record_incident(incident).number
     categorize_incident(number)

@@ -25,7 +25,11 @@ def reporter_resource(kind: CheckKind) -> str:
 @flow(name=names.RUN_CHECKS)
 def run_checks(kind: CheckKind | None = None) -> list[CheckResult]:
     """Probe every check of `kind` (empty: every check) in the catalogue, record, raise
-    events, report."""
+    events, report.
+
+    Args:
+        kind: The kind of check to run; empty: every check.
+    """
     plan = plan_checks(kind)
     futures = probe.map(
         plan.checks, policy=unmapped(plan.policy), known_hosts=unmapped(plan.known_hosts)

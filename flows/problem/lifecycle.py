@@ -35,7 +35,11 @@ def _step(command: ProblemCommand) -> str:
 @flow(name=names.LOG_PROBLEM)
 def log_problem(problem: ProblemDraft) -> str:
     """Log a problem by hand (trends and major incidents are logged by detect-problems).
-    Returns its number."""
+    Returns its number.
+
+    Args:
+        problem: What is known of the problem so far.
+    """
     number = record_problem(problem).number
     deliver_notifications()
     return number
@@ -43,45 +47,73 @@ def log_problem(problem: ProblemDraft) -> str:
 
 @flow(name=CategorizeProblem.flow_name)
 def categorize_problem(command: CategorizeProblem) -> str:
-    """File the problem under a category (the incidents' scheme)."""
+    """File the problem under a category (the incidents' scheme).
+
+    Args:
+        command: The problem, who acts, and what this step needs.
+    """
     return _step(command)
 
 
 @flow(name=PrioritizeProblem.flow_name)
 def prioritize_problem(command: PrioritizeProblem) -> str:
-    """Impact and urgency give the priority; frequent incidents raise the urgency."""
+    """Impact and urgency give the priority; frequent incidents raise the urgency.
+
+    Args:
+        command: The problem, who acts, and what this step needs.
+    """
     return _step(command)
 
 
 @flow(name=InvestigateProblem.flow_name)
 def investigate_problem(command: InvestigateProblem) -> str:
-    """Investigation and diagnosis: notes, and the root cause once found."""
+    """Investigation and diagnosis: notes, and the root cause once found.
+
+    Args:
+        command: The problem, who acts, and what this step needs.
+    """
     return _step(command)
 
 
 @flow(name=RecordWorkaround.flow_name)
 def record_workaround(command: RecordWorkaround) -> str:
-    """A way around the fault until it is removed (the known error's too, if raised)."""
+    """A way around the fault until it is removed (the known error's too, if raised).
+
+    Args:
+        command: The problem, who acts, and what this step needs.
+    """
     return _step(command)
 
 
 @flow(name=RaiseKnownError.flow_name)
 def raise_known_error(command: RaiseKnownError) -> str:
     """Root cause and workaround known: a KEDB record that initial diagnosis matches new
-    incidents against from now on."""
+    incidents against from now on.
+
+    Args:
+        command: The problem, who acts, and what this step needs.
+    """
     return _step(command)
 
 
 @flow(name=ResolveProblem.flow_name)
 def resolve_problem(command: ResolveProblem) -> str:
-    """The root cause is removed, through a change (its reference is required)."""
+    """The root cause is removed, through a change (its reference is required).
+
+    Args:
+        command: The problem, who acts, and what this step needs.
+    """
     return _step(command)
 
 
 @flow(name=CloseProblem.flow_name)
 def close_problem(command: CloseProblem) -> str:
     """Closure: the problem is closed, and every linked incident still open is resolved with
-    its resolution and its reporter told."""
+    its resolution and its reporter told.
+
+    Args:
+        command: The problem, who acts, and what this step needs.
+    """
     state = change_problem(command).state.value
     resolve_linked_incidents(command.number)
     deliver_notifications()
@@ -91,7 +123,11 @@ def close_problem(command: CloseProblem) -> str:
 @flow(name=ReviewProblem.flow_name)
 def review_major_problem(command: ReviewProblem) -> str:
     """Major problem review: what went well and badly, lessons; a report artifact and a Slack
-    summary for management."""
+    summary for management.
+
+    Args:
+        command: The problem, who acts, and what this step needs.
+    """
     state = change_problem(command).state.value
     create_markdown_artifact(
         key=f"problem-review-{command.number.lower()}",

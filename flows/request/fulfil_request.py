@@ -32,14 +32,20 @@ from tasks.request import (
 
 @flow(name=names.FULFIL_REQUEST, persist_result=True)
 def fulfil_request(request: RequestSubmission, number: str | None = None) -> str | State:
-    """Fulfil one service request from the catalogue.
+    """Fulfil one service request from the catalogue (portal, chat bot, CLI; a person in the
+    Prefect UI has a form per item: the request-<item> deployments).
 
     Args:
         request: The submission: requester and a catalogue item with its fields.
         number: Set by the gateway, which has recorded the request already; leave empty
             when submitting from this form.
     """
-    record = record_request(request, number)
+    return fulfil(request, number)
+
+
+def fulfil(submission: RequestSubmission, number: str | None) -> str | State:
+    """The procedure, for fulfil-request and each item's own deployment alike."""
+    record = record_request(submission, number)
     record = verify_request(record.number)
     while record.state == RequestState.AWAITING_APPROVAL:
         kind = record.pending_approval()

@@ -26,7 +26,9 @@ pytestmark = pytest.mark.e2e
 DEPLOYMENTS = [
     "log-incident", "acknowledge-incident", "start-incident-work", "pend-incident",
     "resume-incident", "escalate-incident", "resolve-incident", "close-incident",
-    "reopen-incident", "housekeeping", "fulfil-request", "review-access",
+    "reopen-incident", "housekeeping", "fulfil-request", "request-new-laptop",
+    "request-software-install", "request-password-reset", "request-access-grant",
+    "request-access-revoke", "request-vpn-access", "request-shared-mailbox", "review-access",
     "record-missed-check", "process-events", "http-checks", "tcp-checks", "tls-checks",
     "backup-checks", "disk-checks", "database-checks", "daily-report", "weekly-report",
     "log-problem", "categorize-problem", "prioritize-problem", "investigate-problem",

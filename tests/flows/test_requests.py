@@ -15,6 +15,7 @@ from sqlalchemy import text
 
 from flows.operations.housekeeping import housekeeping
 from flows.request.upkeep import review_access
+from serviceops import deployment_names as names
 from serviceops.domain.request import (
     Identity,
     IdentityStatus,
@@ -30,10 +31,20 @@ FINAL = {"COMPLETED", "FAILED", "CRASHED", "CANCELLED"}
 
 
 def submit(stack: ServedStack, requester: str, details: dict[str, Any]) -> str:
-    """A run of fulfil-request as the Prefect UI form starts it (no number: recorded by it)."""
+    """A run of fulfil-request as a chat bot or the CLI starts it (no number: recorded by it)."""
     parameters = {"request": {"requester": requester, "details": details}}
+    return _start("fulfil-request/fulfil-request", parameters)
+
+
+def submit_on_item_form(stack: ServedStack, requester: str, details: dict[str, Any]) -> str:
+    """A run of the item's own deployment, as its form in the Prefect UI starts it."""
+    flow = names.request_item_flow(details["type"])
+    return _start(names.deployment(flow), {"requester": requester, "details": details})
+
+
+def _start(deployment_name: str, parameters: dict[str, Any]) -> str:
     with get_client(sync_client=True) as client:
-        deployment = client.read_deployment_by_name("fulfil-request/fulfil-request")
+        deployment = client.read_deployment_by_name(deployment_name)
         run = client.create_flow_run_from_deployment(deployment.id, parameters=parameters)
     return str(run.id)
 
@@ -85,9 +96,10 @@ def laptop(cost: int) -> dict[str, Any]:
 
 
 def test_laptop_over_threshold_needs_financial_then_manager(served: ServedStack) -> None:
+    """Requested on the laptop's own form: suspended, approved and fulfilled as any other."""
     with served.sessions.begin() as session:
         IdentityRepository(session).upsert(Identity(user="dana", manager="mark"))
-    run_id = submit(served, "dana", laptop(2400))
+    run_id = submit_on_item_form(served, "dana", laptop(2400))
     wait(run_id, {"PAUSED"})
     waiting = request_of(served, run_id)
     assert waiting.state == RequestState.AWAITING_APPROVAL

@@ -25,13 +25,16 @@ from deployments.definitions import (
     REPORT_FLOW,
     REPORT_SCHEDULES,
     SCHEDULED,
+    Process,
     definitions,
 )
 from deployments.prefect_yaml import CATALOGUE, render
 from deployments.prefect_yaml import main as write_prefect_yaml
+from serviceops import deployment_names as names
 from serviceops.catalogue_file import load_catalogue_file
 from serviceops.domain.cmdb import DEFAULT_SCHEDULES, CheckKind
 from serviceops.domain.report import ReportKind
+from serviceops.domain.request import CATALOGUE_TYPES, RequestItem
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -140,6 +143,43 @@ def test_every_form_field_has_a_title_and_a_description(flow: Flow) -> None:
             # An enum field is a $ref; the UI titles it from the field name and the enum.
             assert spec.get("title") or "$ref" in spec, f"{flow.name}: {field} has no title"
             assert spec.get("description"), f"{flow.name}: {field} has no description"
+
+
+@pytest.mark.parametrize("flow", ON_DEMAND + SCHEDULED, ids=lambda f: f.name)
+def test_every_parameter_is_described(flow: Flow) -> None:
+    """The form shows each parameter's title (its name, unless it sets one) and description."""
+    for name, spec in parameter_schema(flow.fn).model_dump()["properties"].items():
+        assert spec["title"], f"{flow.name}: parameter {name} has no title"
+        assert spec.get("description"), f"{flow.name}: parameter {name} has no description"
+
+
+def _union_of_models(spec: dict[str, Any]) -> bool:
+    """What the Prefect UI can only offer as a JSON editor: a choice between objects."""
+    options = spec.get("anyOf") or spec.get("oneOf") or []
+    return "discriminator" in spec or any("$ref" in option for option in options)
+
+
+@pytest.mark.parametrize("item", CATALOGUE_TYPES, ids=lambda item: item.type_name())
+def test_every_catalogue_item_has_a_form_of_its_own_fields(item: type[RequestItem]) -> None:
+    flow_name = names.request_item_flow(item.type_name())
+    (flow,) = [flow for flow in ON_DEMAND if flow.name == flow_name]
+    schema = parameter_schema(flow.fn).model_dump()
+    assert schema["properties"]["details"]["$ref"] == f"#/definitions/{item.__name__}"
+    fields = schema["definitions"][item.__name__]["properties"]
+    assert list(fields) == list(item.model_fields)
+    for field, spec in [*schema["properties"].items(), *fields.items()]:
+        assert not _union_of_models(spec), f"{flow_name}: {field} would be a JSON editor"
+
+
+def test_every_deployment_is_tagged_with_its_process() -> None:
+    for definition in definitions():
+        processes = [tag for tag in definition.tags if tag in set(Process)]
+        assert processes == [definition.process.value], definition.full_name
+    tagged = {d.full_name: d.process for d in definitions()}
+    assert tagged["request-vpn-access/request-vpn-access"] == Process.ACCESS
+    assert tagged["request-new-laptop/request-new-laptop"] == Process.REQUEST
+    assert tagged["run-checks/http-checks"] == Process.EVENT
+    assert set(tagged.values()) == set(Process)
 
 
 @pytest.mark.parametrize("flow", SCHEDULED, ids=lambda f: f.name)

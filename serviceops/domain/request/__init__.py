@@ -16,6 +16,7 @@ from serviceops.domain.request.access import (
     verify_access,
 )
 from serviceops.domain.request.catalogue import (
+    ACCESS_TYPES,
     APPROVAL_ORDER,
     CATALOGUE_TYPES,
     AccessGrant,
@@ -28,6 +29,7 @@ from serviceops.domain.request.catalogue import (
     NewLaptop,
     PasswordReset,
     RequestDetails,
+    RequestItem,
     RequestType,
     SharedMailbox,
     SoftwareInstall,
@@ -48,6 +50,7 @@ from serviceops.domain.request.record import (
 )
 
 __all__ = [
+    "ACCESS_TYPES",
     "APPROVAL_ORDER",
     "CATALOGUE_TYPES",
     "SLACK_USER_ID",
@@ -69,6 +72,7 @@ __all__ = [
     "Provisioner",
     "RequestChange",
     "RequestDetails",
+    "RequestItem",
     "RequestPolicy",
     "RequestState",
     "RequestSubmission",

@@ -67,7 +67,7 @@ class CatalogueItem(BaseModel):
     example: dict[str, Any] = Field(description="A `details` object the schema accepts.")
 
 
-class _Item(BaseModel):
+class RequestItem(BaseModel):
     """What every request type declares besides its fields."""
 
     title: ClassVar[str]
@@ -94,9 +94,14 @@ class _Item(BaseModel):
         return [kind for kind in APPROVAL_ORDER if kind in kinds]
 
     @classmethod
+    def type_name(cls) -> str:
+        """The value of `type` that selects this item."""
+        return cls.model_fields["type"].default
+
+    @classmethod
     def catalogue_item(cls) -> CatalogueItem:
         return CatalogueItem(
-            type=cls.model_fields["type"].default,
+            type=cls.type_name(),
             title=cls.title,
             description=cls.description,
             approvals=list(cls.approvals)
@@ -118,7 +123,7 @@ class LaptopModel(StrEnum):
     EXECUTIVE = "executive"
 
 
-class NewLaptop(_Item):
+class NewLaptop(RequestItem):
     """A laptop for a new starter or a replacement."""
 
     title: ClassVar[str] = "New laptop"
@@ -150,7 +155,7 @@ class NewLaptop(_Item):
         return self.cost
 
 
-class SoftwareInstall(_Item):
+class SoftwareInstall(RequestItem):
     """Software from the approved list, installed on a managed host."""
 
     title: ClassVar[str] = "Software install"
@@ -177,7 +182,7 @@ class SoftwareInstall(_Item):
         return self.licence_cost
 
 
-class PasswordReset(_Item):
+class PasswordReset(RequestItem):
     """A password reset for an account the requester owns."""
 
     title: ClassVar[str] = "Password reset"
@@ -192,7 +197,7 @@ class PasswordReset(_Item):
     account: Name = Field(title="Account", description="The account to reset.")
 
 
-class AccessGrant(_Item):
+class AccessGrant(RequestItem):
     """Access management: a role on a system for a user, until a date."""
 
     title: ClassVar[str] = "Access to a system"
@@ -225,7 +230,7 @@ class AccessGrant(_Item):
         return self.until
 
 
-class AccessRevoke(_Item):
+class AccessRevoke(RequestItem):
     """Access management: remove a role from a user."""
 
     title: ClassVar[str] = "Revoke access"
@@ -249,7 +254,7 @@ class AccessRevoke(_Item):
     reason: Text = Field(title="Reason", description="Why it is removed.")
 
 
-class VpnAccess(_Item):
+class VpnAccess(RequestItem):
     """Remote access through the VPN."""
 
     title: ClassVar[str] = "VPN access"
@@ -275,7 +280,7 @@ class MailboxPermission(StrEnum):
     FULL = "full"
 
 
-class SharedMailbox(_Item):
+class SharedMailbox(RequestItem):
     """A permission on a shared mailbox, approved by the mailbox owner."""
 
     title: ClassVar[str] = "Shared mailbox"
@@ -300,7 +305,7 @@ class SharedMailbox(_Item):
     )
 
 
-CATALOGUE_TYPES: tuple[type[_Item], ...] = (
+CATALOGUE_TYPES: tuple[type[RequestItem], ...] = (
     NewLaptop,
     SoftwareInstall,
     PasswordReset,
@@ -310,8 +315,14 @@ CATALOGUE_TYPES: tuple[type[_Item], ...] = (
     SharedMailbox,
 )
 
+# Access management's items: those whose fulfilment gives or removes a right.
+_ACCESS_STEPS = {FulfilmentStep.PROVIDE_ACCESS, FulfilmentStep.REMOVE_ACCESS}
+ACCESS_TYPES: tuple[type[RequestItem], ...] = tuple(
+    item for item in CATALOGUE_TYPES if _ACCESS_STEPS & set(item.fulfilment)
+)
+
 # The catalogue's types as an enum, so a bad type filter names the good ones (read API, CLI).
-TYPE_NAMES: tuple[str, ...] = tuple(item.model_fields["type"].default for item in CATALOGUE_TYPES)
+TYPE_NAMES: tuple[str, ...] = tuple(item.type_name() for item in CATALOGUE_TYPES)
 RequestType = StrEnum("RequestType", {name: name for name in TYPE_NAMES})  # type: ignore[misc]
 
 # What a request asks for: one of the catalogue's types, told apart by `type`.
@@ -322,7 +333,7 @@ def catalogue() -> list[CatalogueItem]:
     return [item.catalogue_item() for item in CATALOGUE_TYPES]
 
 
-def catalogue_type(name: str) -> type[_Item] | None:
+def catalogue_type(name: str) -> type[RequestItem] | None:
     """The catalogue item class of a request type, None when the catalogue has no such type."""
     return dict(zip(TYPE_NAMES, CATALOGUE_TYPES, strict=True)).get(name)
 
