@@ -31,7 +31,7 @@ from serviceops.store.problem import KnownErrorRepository
 RUNS = 20
 DRAFT = {
     "title": "Benchmark incident",
-    "service": "bench",
+    "service": "shop",  # one of the default catalogue's items: the form offers only those
     "category": "software",
     "impact": "medium",
     "urgency": "medium",

@@ -99,6 +99,7 @@ class Definition:
     interval: timedelta | None = None
     cron: str | None = None
     parameters: dict[str, Any] = field(default_factory=dict)
+    process: Process | None = None  # None: the flow's own, from PROCESSES
 
     @property
     def full_name(self) -> str:
@@ -109,12 +110,12 @@ class Definition:
         return self.interval is not None or self.cron is not None
 
     @property
-    def process(self) -> Process:
-        return PROCESSES[self.flow.name]
+    def itil_process(self) -> Process:
+        return self.process or PROCESSES[self.flow.name]
 
     @property
     def tags(self) -> list[str]:
-        tags = [*TAGS, self.process.value]
+        tags = [*TAGS, self.itil_process.value]
         return [*tags, "schedule"] if self.scheduled else tags
 
     def to_deployment(self) -> RunnerDeployment:

@@ -134,6 +134,7 @@ class Stack:
         self._start(server)
         self._run_module("blocks.register")
         self._start(serve)
+        self._run_module("deployments.forms")
         self._start(routine)
         self._run_module("deployments.automations")
         self._start(gateway)

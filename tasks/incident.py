@@ -12,10 +12,14 @@ from serviceops.domain.incident import (
     Incident,
     IncidentCommand,
     IncidentDraft,
+    IncidentFormChoices,
+    check_service,
 )
 from serviceops.domain.incident import steps as incident_steps
+from serviceops.forms import offer_incident_choices
 from serviceops.notify.render import render_text
 from serviceops.store.audit import AuditRepository
+from serviceops.store.cmdb import CatalogueRepository
 from serviceops.store.incident import IncidentRepository
 from serviceops.store.problem import KnownErrorRepository
 from tasks import messages
@@ -39,8 +43,10 @@ def _apply(
 
 @task(cache_policy=NO_CACHE)
 def record_incident(draft: IncidentDraft) -> Incident:
-    """Logging: the record exists, with its source, reporter and time, before any rule runs."""
+    """Logging: the record exists, with its source, reporter and time, before any rule runs.
+    A person's draft must name a service the CMDB has (when it has any)."""
     with sessions().begin() as session:
+        check_service(draft, [item.name for item in CatalogueRepository(session).items()])
         incident = IncidentRepository(session).add(draft, now())
         audit(session, incident_steps.logged(incident))
     return incident
@@ -108,3 +114,12 @@ def summarize_incident(number: str) -> str:
         incident = IncidentRepository(session).get(number)
         trail = AuditRepository(session).for_record(number)
     return render_text("incident_summary", incident=incident, audit=trail)
+
+
+@task(cache_policy=NO_CACHE)
+def refresh_incident_form() -> IncidentFormChoices | None:
+    """log-incident's selects offer the CMDB's items and the policy's categories (the policy
+    may have been edited in the UI since the last minute; see serviceops.forms)."""
+    with sessions().begin() as session:
+        catalogue = CatalogueRepository(session).catalogue()
+    return offer_incident_choices(catalogue, load_policy())

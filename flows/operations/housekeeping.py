@@ -5,6 +5,7 @@ overdue approvals and the Slack outbox each used to be a deployment of its own: 
 a minute on two cores and 7,200 runs a day on the Runs page for work that takes milliseconds.
 Here each is a task of one run, so its run history, retries and logs stay where they were; one
 part failing (Slack down, say) is reported and fails the run, but never stops the others.
+Keeping log-incident's choices in step with the CMDB and the policy is one of the parts.
 """
 
 from collections.abc import Callable
@@ -15,7 +16,9 @@ from prefect.artifacts import create_table_artifact
 from pydantic import BaseModel, Field
 
 from serviceops import deployment_names as names
+from serviceops.domain.incident import IncidentFormChoices
 from serviceops.notify.delivery import DeliveryReport
+from tasks.incident import refresh_incident_form
 from tasks.major import post_major_status_updates
 from tasks.notifications import deliver_notifications
 from tasks.request_upkeep import chase_overdue_approvals, start_unsubmitted_requests
@@ -27,6 +30,9 @@ class HousekeepingReport(BaseModel):
     major_updates: list[str] = Field(default_factory=list, description="Status updates posted")
     requests_started: list[str] = Field(default_factory=list, description="Runs started late")
     approvals_chased: list[str] = Field(default_factory=list, description="Approvals escalated")
+    incident_form: IncidentFormChoices | None = Field(
+        None, description="What log-incident's form offers"
+    )
     delivery: DeliveryReport | None = Field(None, description="What the outbox sent")
     failed: dict[str, str] = Field(default_factory=dict, description="Part → its error")
 
@@ -38,6 +44,7 @@ PARTS: tuple[tuple[str, Callable[..., Any]], ...] = (
     ("major_updates", post_major_status_updates),
     ("requests_started", start_unsubmitted_requests),
     ("approvals_chased", chase_overdue_approvals),
+    ("incident_form", refresh_incident_form),
     ("delivery", deliver_notifications),
 )
 
@@ -49,7 +56,8 @@ class HousekeepingFailed(RuntimeError):
 @flow(name=names.HOUSEKEEPING)
 def housekeeping() -> HousekeepingReport:
     """Every minute: SLA sweep, major-incident updates, late request starts, approval chasing,
-    outbox delivery; each part on its own, the run Failed if any part failed."""
+    log-incident's choices, outbox delivery; each part on its own, the run Failed if any part
+    failed."""
     report = HousekeepingReport()
     for field, part in PARTS:
         state = part(return_state=True)

@@ -19,6 +19,7 @@ from serviceops.cli import runs
 from serviceops.cli.common import EXIT_USAGE, JsonOpt, echo_json, fail, run_or_fail, transaction
 from serviceops.cli.output import clip, fields, table, when
 from serviceops.domain.cmdb import CheckKind, CheckStatus
+from serviceops.domain.incident import IncidentFormChoices
 from serviceops.domain.views import (
     CatalogueLoaded,
     CheckList,
@@ -53,6 +54,8 @@ def services_load(
         before = {item.name for item in repository.items()}
         repository.replace(catalogue, at, str(path))
     after = {item.name for item in catalogue.items}
+    from serviceops.application.forms import refresh_incident_form  # Prefect: 1 s to import
+
     loaded = CatalogueLoaded(
         source_file=str(path),
         loaded_at=at,
@@ -60,6 +63,7 @@ def services_load(
         checks=len(catalogue.all_checks()),
         added=sorted(after - before),
         removed=sorted(before - after),
+        incident_form=refresh_incident_form(catalogue, runs.api_url()),
     )
     if as_json:
         echo_json(loaded)
@@ -69,7 +73,19 @@ def services_load(
         text += f"\n  added: {', '.join(loaded.added)}"
     if loaded.removed:
         text += f"\n  removed: {', '.join(loaded.removed)}"
-    typer.echo(text)
+    typer.echo(text + "\n" + _form_line(loaded.incident_form))
+
+
+def _form_line(form: IncidentFormChoices | None) -> str:
+    if form is None:
+        return (
+            "log-incident's form not updated (Prefect unreachable or not deployed): "
+            "housekeeping updates it within a minute"
+        )
+    return (
+        f"log-incident's form offers {len(form.services)} service(s) and "
+        f"{len(form.categories)} categories"
+    )
 
 
 @services_app.command("list")

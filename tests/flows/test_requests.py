@@ -8,7 +8,6 @@ from typing import Any
 
 import pytest
 from prefect.client.orchestration import get_client
-from prefect.client.schemas.objects import FlowRun
 from prefect.exceptions import PrefectHTTPStatusError
 from prefect.states import Scheduled
 from sqlalchemy import text
@@ -26,8 +25,7 @@ from serviceops.domain.request import (
 from serviceops.store.audit import AuditRepository
 from serviceops.store.request import IdentityRepository, RequestRepository, SqlProvisioner
 from tests.flows.conftest import ServedStack
-
-FINAL = {"COMPLETED", "FAILED", "CRASHED", "CANCELLED"}
+from tests.flows.run_support import FINAL, wait
 
 
 def submit(stack: ServedStack, requester: str, details: dict[str, Any]) -> str:
@@ -47,17 +45,6 @@ def _start(deployment_name: str, parameters: dict[str, Any]) -> str:
         deployment = client.read_deployment_by_name(deployment_name)
         run = client.create_flow_run_from_deployment(deployment.id, parameters=parameters)
     return str(run.id)
-
-
-def wait(run_id: str, types: set[str], timeout: float = 60) -> FlowRun:
-    deadline = time.monotonic() + timeout
-    with get_client(sync_client=True) as client:
-        while time.monotonic() < deadline:
-            run = client.read_flow_run(run_id)
-            if run.state is not None and run.state.type.value in types:
-                return run
-            time.sleep(0.3)
-    raise AssertionError(f"run {run_id} not in {types} after {timeout} s: {run.state}")
 
 
 def decide(run_id: str, approver: str, approve: bool = True, comment: str = "") -> None:

@@ -174,8 +174,8 @@ def test_every_catalogue_item_has_a_form_of_its_own_fields(item: type[RequestIte
 def test_every_deployment_is_tagged_with_its_process() -> None:
     for definition in definitions():
         processes = [tag for tag in definition.tags if tag in set(Process)]
-        assert processes == [definition.process.value], definition.full_name
-    tagged = {d.full_name: d.process for d in definitions()}
+        assert processes == [definition.itil_process.value], definition.full_name
+    tagged = {d.full_name: d.itil_process for d in definitions()}
     assert tagged["request-vpn-access/request-vpn-access"] == Process.ACCESS
     assert tagged["request-new-laptop/request-new-laptop"] == Process.REQUEST
     assert tagged["run-checks/http-checks"] == Process.EVENT

@@ -13,7 +13,7 @@ from prefect.client.orchestration import SyncPrefectClient, get_client
 from prefect.client.schemas.objects import StateType
 from prefect.states import Scheduled
 
-from deployments.definitions import Definition
+from deployments.definitions import Definition, Process
 from deployments.routine import RoutineRunner
 from serviceops.stopping import STOPPING
 
@@ -37,7 +37,9 @@ def client(prefect_server: str) -> Iterator[SyncPrefectClient]:
 
 
 def _runner() -> RoutineRunner:
-    probe = Definition(routine_probe, "routine-probe", interval=timedelta(hours=1))
+    probe = Definition(
+        routine_probe, "routine-probe", interval=timedelta(hours=1), process=Process.OPERATIONS
+    )
     runner = RoutineRunner([probe])
     runner.register()
     return runner

@@ -3,6 +3,14 @@ each step does to it (steps), the SLA clocks on a business calendar (sla), routi
 policy an operator tunes (routing, policy), and who hears of a change (notices).
 """
 
+from serviceops.domain.incident.form import (
+    IncidentFormChoices,
+    UnknownService,
+    check_service,
+    form_choices,
+    offered,
+    with_choices,
+)
 from serviceops.domain.incident.notices import Audience, audiences, change_template
 from serviceops.domain.incident.policy import IncidentPolicy
 from serviceops.domain.incident.record import (
@@ -62,6 +70,7 @@ __all__ = [
     "IncidentAction",
     "IncidentCommand",
     "IncidentDraft",
+    "IncidentFormChoices",
     "IncidentPolicy",
     "IncidentState",
     "KnownErrorMatch",
@@ -77,10 +86,14 @@ __all__ = [
     "SlaKind",
     "Source",
     "StartIncidentWork",
+    "UnknownService",
     "Urgency",
     "audiences",
     "change_template",
     "check_reopen_window",
+    "check_service",
+    "form_choices",
+    "offered",
     "pause_clock",
     "resume_clock",
     "route",
@@ -88,4 +101,5 @@ __all__ = [
     "start_clock",
     "stop_clock",
     "target_met",
+    "with_choices",
 ]

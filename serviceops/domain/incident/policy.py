@@ -20,14 +20,22 @@ class IncidentPolicy(BaseModel):
     categories: list[str] = Field(
         default_factory=lambda: [
             "hardware",
+            "hardware/laptop",
+            "hardware/printer",
             "software",
+            "software/email",
+            "software/web",
             "network",
+            "network/vpn",
+            "network/wifi",
             "database",
             "access",
+            "access/password",
             "security",
             "other",
         ],
-        description="Top-level categories; a category is 'top' or 'top/sub/...'.",
+        description="The categories log-incident's form offers, 'top' or 'top/sub/...'; "
+        "their top levels are the known ones.",
     )
     group_routes: list[Route] = Field(default_factory=list)
     default_group: str = "service-desk"
@@ -47,7 +55,7 @@ class IncidentPolicy(BaseModel):
         clean = clean_category(category)
         if not clean:
             return "other", True
-        known = {clean_category(c) for c in self.categories}
+        known = {clean_category(c).split("/")[0] for c in self.categories}
         if not known or clean.split("/")[0] in known:
             return clean, False
         return f"other/{clean}", True

@@ -25,6 +25,7 @@ from serviceops.domain.cmdb import (
     blast_radius,
     hide_password,
 )
+from serviceops.domain.incident import IncidentFormChoices
 
 __all__ = [
     "CatalogueLoaded",
@@ -176,6 +177,11 @@ class CatalogueLoaded(BaseModel):
     checks: int = Field(description="Checks in the catalogue now (declared and from endpoints)")
     added: list[str] = Field(description="Items new in this load")
     removed: list[str] = Field(description="Items the file no longer has")
+    incident_form: IncidentFormChoices | None = Field(
+        None,
+        description="What log-incident's form offers now; null when Prefect could not be "
+        "reached or log-incident is not deployed (housekeeping updates it within a minute)",
+    )
 
 
 def _checks_watching(catalogue: Catalogue, name: str) -> list[Check]:
