@@ -1,6 +1,7 @@
 """`python -m bench`: every benchmark, one after the other."""
 
 from bench import (
+    board_refresh,
     detect_problems_scale,
     event_throughput,
     idle_cost,
@@ -20,3 +21,4 @@ if __name__ == "__main__":
     idle_cost.main()
     kedb_match.main()
     detect_problems_scale.main()
+    board_refresh.main()

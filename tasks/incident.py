@@ -23,6 +23,7 @@ from serviceops.store.cmdb import CatalogueRepository
 from serviceops.store.incident import IncidentRepository
 from serviceops.store.problem import KnownErrorRepository
 from tasks import messages
+from tasks.board import TransitionForms
 from tasks.context import audit, now, sessions
 
 
@@ -109,11 +110,12 @@ def change_incident(command: IncidentCommand) -> Incident:
 
 @task(cache_policy=NO_CACHE)
 def summarize_incident(number: str) -> str:
-    """The markdown summary left as the run's artifact."""
+    """The markdown summary left as the run's artifact, with the next steps as links."""
     with sessions().begin() as session:
         incident = IncidentRepository(session).get(number)
         trail = AuditRepository(session).for_record(number)
-    return render_text("incident_summary", incident=incident, audit=trail)
+    actions = TransitionForms.from_prefect().links(incident)
+    return render_text("incident_summary", incident=incident, audit=trail, actions=actions)
 
 
 @task(cache_policy=NO_CACHE)

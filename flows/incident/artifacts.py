@@ -1,7 +1,10 @@
-"""The incident's markdown summary, kept as one keyed artifact that each run adds a version to."""
+"""What the Prefect UI shows of an incident after each change: its markdown summary, kept as
+one keyed artifact that each run adds a version to (so the UI shows its history), with the
+trail and links to the next steps' forms; and the service desk board, which lists it."""
 
 from prefect.artifacts import create_markdown_artifact
 
+from tasks.board import publish_board
 from tasks.incident import summarize_incident
 
 
@@ -11,3 +14,4 @@ def publish_summary(number: str) -> None:
         markdown=summarize_incident(number),
         description=f"{number} as of this run",
     )
+    publish_board()

@@ -5,7 +5,8 @@ overdue approvals and the Slack outbox each used to be a deployment of its own: 
 a minute on two cores and 7,200 runs a day on the Runs page for work that takes milliseconds.
 Here each is a task of one run, so its run history, retries and logs stay where they were; one
 part failing (Slack down, say) is reported and fails the run, but never stops the others.
-Keeping log-incident's choices in step with the CMDB and the policy is one of the parts.
+Keeping log-incident's choices in step with the CMDB and the policy, and the service desk
+board (its SLA times move with the clock), are parts too.
 """
 
 from collections.abc import Callable
@@ -18,6 +19,7 @@ from pydantic import BaseModel, Field
 from serviceops import deployment_names as names
 from serviceops.domain.incident import IncidentFormChoices
 from serviceops.notify.delivery import DeliveryReport
+from tasks.board import publish_board
 from tasks.incident import refresh_incident_form
 from tasks.major import post_major_status_updates
 from tasks.notifications import deliver_notifications
@@ -33,6 +35,7 @@ class HousekeepingReport(BaseModel):
     incident_form: IncidentFormChoices | None = Field(
         None, description="What log-incident's form offers"
     )
+    board: int | None = Field(None, description="Open incidents on the service desk board")
     delivery: DeliveryReport | None = Field(None, description="What the outbox sent")
     failed: dict[str, str] = Field(default_factory=dict, description="Part → its error")
 
@@ -45,6 +48,7 @@ PARTS: tuple[tuple[str, Callable[..., Any]], ...] = (
     ("requests_started", start_unsubmitted_requests),
     ("approvals_chased", chase_overdue_approvals),
     ("incident_form", refresh_incident_form),
+    ("board", publish_board),
     ("delivery", deliver_notifications),
 )
 

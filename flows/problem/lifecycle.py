@@ -17,6 +17,7 @@ from serviceops.domain.problem import (
     ResolveProblem,
     ReviewProblem,
 )
+from tasks.board import publish_board
 from tasks.notifications import deliver_notifications
 from tasks.problem import (
     change_problem,
@@ -29,6 +30,7 @@ from tasks.problem import (
 def _step(command: ProblemCommand) -> str:
     problem = change_problem(command)
     deliver_notifications()
+    publish_board()
     return problem.state.value
 
 
@@ -42,6 +44,7 @@ def log_problem(problem: ProblemDraft) -> str:
     """
     number = record_problem(problem).number
     deliver_notifications()
+    publish_board()
     return number
 
 
@@ -117,6 +120,7 @@ def close_problem(command: CloseProblem) -> str:
     state = change_problem(command).state.value
     resolve_linked_incidents(command.number)
     deliver_notifications()
+    publish_board()
     return state
 
 
@@ -135,6 +139,7 @@ def review_major_problem(command: ReviewProblem) -> str:
         description=f"Major problem review of {command.number}",
     )
     deliver_notifications()
+    publish_board()
     return state
 
 

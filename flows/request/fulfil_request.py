@@ -17,6 +17,7 @@ from serviceops.domain.request import (
     RequestSubmission,
     ServiceRequest,
 )
+from tasks.board import publish_board
 from tasks.fulfilment_steps import STEPS
 from tasks.notifications import deliver_notifications
 from tasks.request import (
@@ -44,28 +45,35 @@ def fulfil_request(request: RequestSubmission, number: str | None = None) -> str
 
 
 def fulfil(submission: RequestSubmission, number: str | None) -> str | State:
-    """The procedure, for fulfil-request and each item's own deployment alike."""
+    """The procedure, for fulfil-request and each item's own deployment alike. The board is
+    published when an approval starts waiting and when the request ends."""
     record = record_request(submission, number)
     record = verify_request(record.number)
     while record.state == RequestState.AWAITING_APPROVAL:
         kind = record.pending_approval()
         record = ask_for_approval(record.number)
         deliver_notifications()
+        publish_board()
         decision = suspend_flow_run(wait_for_input=ApprovalDecision, key=_pause_key(record))
         record = record_decision(record.number, kind, record.approval_round, decision)
     if record.state == RequestState.REJECTED:
-        deliver_notifications()
-        return record.state.value
+        return _finish(record.state.value)
     record = begin_fulfilment(record.number)
     for name in type(record.details).fulfilment:
         outcome = STEPS[name](record.number, return_state=True)
         if outcome.is_failed():
             mark_failed(record.number, name, outcome.message or "failed")
-            deliver_notifications()
-            return Failed(message=f"{record.number}: step {name} failed: {outcome.message}")
+            return _finish(
+                Failed(message=f"{record.number}: step {name} failed: {outcome.message}")
+            )
     record = close_request(record.number)
+    return _finish(record.state.value)
+
+
+def _finish(result: str | State) -> str | State:
     deliver_notifications()
-    return record.state.value
+    publish_board()
+    return result
 
 
 def _pause_key(request: ServiceRequest) -> str:

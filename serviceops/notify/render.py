@@ -108,6 +108,15 @@ def duration(value: timedelta | float | None) -> str:
     return sign + text
 
 
+def left(value: timedelta | None) -> str:
+    """Time to a target: `2h 05m`, `overdue 12m`, or `—` without a running clock."""
+    if value is None:
+        return "—"
+    if value < timedelta(0):
+        return f"overdue {duration(-value)}"
+    return duration(value)
+
+
 def since(start: datetime | None, now: datetime) -> str:
     """Time elapsed from `start` to `now` as a duration."""
     return "—" if start is None else duration(now - start)
@@ -210,6 +219,7 @@ def environment() -> SandboxedEnvironment:
         when=when,
         duration=duration,
         since=since,
+        left=left,
         priority=priority_label,
         human=human,
         due=due,

@@ -1,14 +1,21 @@
-"""The desk's forms on a real Prefect server with the deployments served: log-incident offers
-the CMDB's items and the policy's categories, a catalogue load and a policy edit reach the
-running server without a restart, and the server refuses an unknown service naming the
-known ones while a known one runs to completion."""
+"""The desk on a real Prefect server with the deployments served: log-incident offers the
+CMDB's items and the policy's categories, a catalogue load and a policy edit reach the
+running server without a restart, the server refuses an unknown service naming the known
+ones while a known one runs to completion, and the run leaves the service desk board and the
+incident's artifact with links to the next steps' forms."""
 
+import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 from prefect.client.orchestration import get_client
+from prefect.client.schemas.filters import (
+    ArtifactCollectionFilter,
+    ArtifactCollectionFilterKey,
+)
 from prefect.exceptions import PrefectHTTPStatusError
 
 from blocks.incident_policy import IncidentPolicyBlock
@@ -55,6 +62,19 @@ def _form() -> dict[str, Any]:
         return client.read_deployment_by_name(LOG_INCIDENT).parameter_openapi_schema
 
 
+def _deployment_id(name: str) -> str:
+    with get_client(sync_client=True) as client:
+        return str(client.read_deployment_by_name(name).id)
+
+
+def _latest_artifact(key: str) -> str:
+    with get_client(sync_client=True) as client:
+        (artifact,) = client.read_latest_artifacts(
+            artifact_filter=ArtifactCollectionFilter(key=ArtifactCollectionFilterKey(any_=[key]))
+        )
+    return str(artifact.data)
+
+
 def _run(incident: dict[str, Any]) -> str:
     with get_client(sync_client=True) as client:
         deployment = client.read_deployment_by_name(LOG_INCIDENT)
@@ -82,6 +102,17 @@ def test_log_incident_offers_the_cmdb_and_the_policy_without_a_restart(
     with served.sessions.begin() as session:
         (incident,) = [i for i in IncidentRepository(session).list() if i.service == "shop"]
     assert incident.ci == "orders-db" and incident.category == "software/web"
+
+    # The run left the board and the incident's own artifact, each linking the next steps.
+    acknowledge = _deployment_id("acknowledge-incident/acknowledge-incident")
+    form = f"/deployments/deployment/{acknowledge}/run?parameters="
+    link = form + quote(
+        json.dumps({"command": {"number": incident.number}}, separators=(",", ":")), safe=""
+    )
+    board = _latest_artifact("service-desk")
+    assert f"**{incident.number}**" in board and link in board
+    summary = _latest_artifact(f"incident-{incident.number.lower()}")
+    assert "## Audit trail" in summary and link in summary
 
     # The operator edits the policy in the UI and loads a bigger catalogue: the running
     # server's form follows on the next refresh (housekeeping's minute), serve untouched.

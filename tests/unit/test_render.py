@@ -370,7 +370,7 @@ def test_incident_summary_markdown() -> None:
             reason="rule payments -> l2\nfirst",
         ),
     ]
-    text = render_text("incident_summary", incident=incident, audit=audit)
+    text = render_text("incident_summary", incident=incident, audit=audit, actions=[])
     assert text.startswith("# INC-000042: Checkout <b>down</b> & out\n")  # no Slack/HTML escaping
     assert "| Reporter | carol\\|dave |" in text  # table cells stay one cell
     assert "| Priority | P1 Critical — **major incident** |" in text
@@ -385,7 +385,7 @@ def test_incident_summary_markdown() -> None:
 
 
 def test_incident_summary_of_a_bare_incident() -> None:
-    text = render_text("incident_summary", incident=bare_incident(), audit=[])
+    text = render_text("incident_summary", incident=bare_incident(), audit=[], actions=[])
     assert "| Priority | unprioritised |" in text
     assert "no SLA targets" in text and "No known error matched." in text
     assert "no entries" in text and "None" not in text

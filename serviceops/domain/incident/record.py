@@ -185,6 +185,8 @@ class IncidentCommand(BaseModel):
     that changes the record: the CLI, the flows and their tests are derived from the two."""
 
     flow_name: ClassVar[str]
+    label: ClassVar[str]  # the button, the link, the verb a person reads
+    actions: ClassVar[tuple[IncidentAction, ...]]  # its rows in TRANSITIONS
 
     number: str = Field(
         pattern=r"^INC-\d{6,}$", title="Incident number", description="e.g. INC-000123"
@@ -196,18 +198,24 @@ class AcknowledgeIncident(IncidentCommand):
     """The support group owns the incident: the response clock stops."""
 
     flow_name: ClassVar[str] = "acknowledge-incident"
+    label: ClassVar[str] = "Acknowledge"
+    actions: ClassVar[tuple[IncidentAction, ...]] = (IncidentAction.ACKNOWLEDGE,)
 
 
 class StartIncidentWork(IncidentCommand):
     """Investigation and diagnosis start."""
 
     flow_name: ClassVar[str] = "start-incident-work"
+    label: ClassVar[str] = "Start work"
+    actions: ClassVar[tuple[IncidentAction, ...]] = (IncidentAction.START_WORK,)
 
 
 class PendIncident(IncidentCommand):
     """Waiting on someone outside the group: the SLA clocks pause."""
 
     flow_name: ClassVar[str] = "pend-incident"
+    label: ClassVar[str] = "Pend"
+    actions: ClassVar[tuple[IncidentAction, ...]] = (IncidentAction.PEND,)
 
     reason: str = Field(min_length=3, max_length=2000, title="Reason", description="Waiting on?")
 
@@ -216,6 +224,8 @@ class ResumeIncident(IncidentCommand):
     """Back from pending: the SLA clocks run again."""
 
     flow_name: ClassVar[str] = "resume-incident"
+    label: ClassVar[str] = "Resume"
+    actions: ClassVar[tuple[IncidentAction, ...]] = (IncidentAction.RESUME,)
 
 
 class EscalationKind(StrEnum):
@@ -227,6 +237,11 @@ class EscalateIncident(IncidentCommand):
     """Functional: hand to another group. Hierarchic: tell management."""
 
     flow_name: ClassVar[str] = "escalate-incident"
+    label: ClassVar[str] = "Escalate"
+    actions: ClassVar[tuple[IncidentAction, ...]] = (
+        IncidentAction.ESCALATE_FUNCTIONAL,
+        IncidentAction.ESCALATE_HIERARCHIC,
+    )
 
     kind: EscalationKind = Field(title="Escalation", description="functional or hierarchic")
     to_group: str | None = Field(
@@ -241,6 +256,8 @@ class ResolveIncident(IncidentCommand):
     """Service restored: the resolution clock stops."""
 
     flow_name: ClassVar[str] = "resolve-incident"
+    label: ClassVar[str] = "Resolve"
+    actions: ClassVar[tuple[IncidentAction, ...]] = (IncidentAction.RESOLVE,)
 
     code: ResolutionCode = Field(title="Resolution code", description="How it was resolved.")
     notes: str = Field(
@@ -255,6 +272,8 @@ class CloseIncident(IncidentCommand):
     """Resolution confirmed with the user."""
 
     flow_name: ClassVar[str] = "close-incident"
+    label: ClassVar[str] = "Close"
+    actions: ClassVar[tuple[IncidentAction, ...]] = (IncidentAction.CLOSE,)
 
     note: str = Field(
         "", max_length=2000, title="Closing note", description="e.g. how the user confirmed."
@@ -265,6 +284,8 @@ class ReopenIncident(IncidentCommand):
     """The fix did not hold: back to work, within the reopen window."""
 
     flow_name: ClassVar[str] = "reopen-incident"
+    label: ClassVar[str] = "Reopen"
+    actions: ClassVar[tuple[IncidentAction, ...]] = (IncidentAction.REOPEN,)
 
     reason: str = Field(
         min_length=3, max_length=2000, title="Reason", description="What shows it is not fixed."

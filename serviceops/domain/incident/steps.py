@@ -13,6 +13,7 @@ from pydantic import BaseModel
 from serviceops.domain.incident.policy import IncidentPolicy
 from serviceops.domain.incident.record import (
     INCIDENTS,
+    TRANSITIONS,
     AcknowledgeIncident,
     CloseIncident,
     EscalateIncident,
@@ -366,3 +367,15 @@ def carry_out(
 ) -> Change:
     """The change `command` makes to `incident` (IllegalTransition when it may not)."""
     return STEPS[type(command)](incident, command, policy, at)
+
+
+def next_steps(incident: Incident) -> list[type[IncidentCommand]]:
+    """The transitions a person can take now, in the order the buttons and links show them:
+    those the transition table allows from the incident's state, less acknowledging an
+    incident someone already owns (legal, and a no-op)."""
+    return [
+        command
+        for command in STEPS
+        if any((incident.state, action) in TRANSITIONS for action in command.actions)
+        and not (command is AcknowledgeIncident and incident.acknowledged_at is not None)
+    ]

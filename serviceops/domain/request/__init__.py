@@ -38,7 +38,12 @@ from serviceops.domain.request.catalogue import (
     catalogue,
     catalogue_type,
 )
-from serviceops.domain.request.fulfilment import RequestChange, approval_refusal, undecidable
+from serviceops.domain.request.fulfilment import (
+    RequestChange,
+    approval_refusal,
+    approvers_for,
+    undecidable,
+)
 from serviceops.domain.request.policy import RequestPolicy
 from serviceops.domain.request.record import (
     Approval,
@@ -86,6 +91,7 @@ __all__ = [
     "VpnAccess",
     "access_target",
     "approval_refusal",
+    "approvers_for",
     "catalogue",
     "catalogue_type",
     "review_grants",

@@ -118,6 +118,26 @@ def approval_refusal(
     return _financial_refusal(approver, policy)
 
 
+def approvers_for(
+    request: ServiceRequest,
+    kind: ApprovalKind,
+    *,
+    requester: Identity | None,
+    policy: RequestPolicy,
+) -> list[str]:
+    """Who may give the `kind` approval of `request` (what approval_refusal accepts): the
+    requester's manager and their delegates, the system's owner, or the financial approvers.
+    Empty when nobody can (no manager in the directory, no owner in the policy)."""
+    if kind == ApprovalKind.MANAGER:
+        manager = requester.manager if requester is not None else None
+        return [] if manager is None else [manager, *policy.manager_delegates.get(manager, [])]
+    if kind == ApprovalKind.SYSTEM_OWNER:
+        target = access_target(request.details)
+        access = None if target is None else policy.access_for(target[1])
+        return [] if access is None else [access.owner]
+    return list(policy.financial_approvers)
+
+
 def _manager_refusal(
     request: ServiceRequest, approver: str, requester: Identity | None, policy: RequestPolicy
 ) -> str | None:

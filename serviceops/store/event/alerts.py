@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, or_, select, update
+from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from serviceops.domain.event import (
@@ -94,6 +94,11 @@ class AlertRepository:
         if row is None:
             raise RecordNotFound("alert", number)
         return _alert(row)
+
+    def count(self, *, state: AlertState) -> int:
+        return (
+            self.session.scalar(select(func.count()).where(AlertRecord.state == state.value)) or 0
+        )
 
     def list(
         self, *, state: AlertState | None = None, limit: int = 100, offset: int = 0

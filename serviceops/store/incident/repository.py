@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, or_, select
+from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from serviceops.domain.incident import (
@@ -304,6 +304,62 @@ class IncidentRepository:
                     IncidentRecord.last_status_update_at <= now - cadence,
                 ),
             )
+            .order_by(IncidentRecord.id)
+        )
+        return self._incidents(statement)
+
+    def open_by_priority(self, now: datetime) -> dict[Priority | None, tuple[int, int]]:
+        """Per priority, the open incidents and how many of them are past their resolution
+        target (a running clock past due, or a paused one with no time left): one query."""
+        breached = or_(
+            IncidentRecord.resolution_due_at <= now,
+            and_(
+                IncidentRecord.resolution_due_at.is_(None),
+                IncidentRecord.resolution_stopped_at.is_(None),
+                IncidentRecord.resolution_remaining_s <= 0,
+            ),
+        )
+        rows = self.session.execute(
+            select(
+                IncidentRecord.priority,
+                func.count(),
+                func.count().filter(breached),
+            )
+            .where(IncidentRecord.state.in_(_OPEN_STATE_VALUES))
+            .group_by(IncidentRecord.priority)
+        ).all()
+        return {
+            None if priority is None else Priority(priority): (total, late)
+            for priority, total, late in rows
+        }
+
+    def most_urgent(self, priority: Priority | None, limit: int) -> list[Incident]:
+        """Open incidents of one priority, the most urgent first: by resolution due time
+        (so the breached lead), then paused clocks by the time they have left, then those
+        without a clock."""
+        level = (
+            IncidentRecord.priority.is_(None)
+            if priority is None
+            else IncidentRecord.priority == int(priority)
+        )
+        statement = (
+            select(IncidentRecord)
+            .where(IncidentRecord.state.in_(_OPEN_STATE_VALUES), level)
+            .order_by(
+                IncidentRecord.resolution_due_at.is_(None),
+                IncidentRecord.resolution_due_at,
+                IncidentRecord.resolution_remaining_s.is_(None),
+                IncidentRecord.resolution_remaining_s,
+                IncidentRecord.id,
+            )
+            .limit(limit)
+        )
+        return self._incidents(statement)
+
+    def open_major(self) -> list[Incident]:
+        statement = (
+            select(IncidentRecord)
+            .where(IncidentRecord.major.is_(True), IncidentRecord.state.in_(_OPEN_STATE_VALUES))
             .order_by(IncidentRecord.id)
         )
         return self._incidents(statement)

@@ -169,6 +169,10 @@ class ProblemRepository:
         self.session.flush()
         return self._problem(row)
 
+    def count(self, *, states: Iterable[ProblemState]) -> int:
+        values = [ProblemState(state).value for state in states]
+        return self.session.scalar(select(func.count()).where(ProblemRecord.state.in_(values))) or 0
+
     def list(
         self,
         *,

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import TypeAdapter
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from serviceops.domain.request import (
@@ -163,6 +163,14 @@ class RequestRepository:
         _request_to_row(request, row)
         self.session.flush()
         return _request_from_row(row)
+
+    def count(self, *, state: RequestState) -> int:
+        return (
+            self.session.scalar(
+                select(func.count()).where(ServiceRequestRecord.state == RequestState(state).value)
+            )
+            or 0
+        )
 
     def list(
         self,

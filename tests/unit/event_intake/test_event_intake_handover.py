@@ -11,10 +11,11 @@ from prefect import flow
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import DeploymentFilter, DeploymentFilterId
 from prefect.client.schemas.objects import FlowRun
+from prefect.exceptions import ObjectNotFound
 from prefect.states import Running
 from sqlalchemy.orm import Session, sessionmaker
 
-from serviceops.gateway.event_runs import ProcessingKicker, slot_of
+from serviceops.gateway.event_runs import PROCESS_EVENTS, ProcessingKicker, slot_of
 from tests.unit.event_intake.support import AM_AUTH, am_alert, am_payload, events
 
 # --------------------------------------------------------------------------- hand-over
@@ -23,6 +24,17 @@ from tests.unit.event_intake.support import AM_AUTH, am_alert, am_payload, event
 @flow(name="process-events")
 def stand_in_process_events(watch_seconds: float = 0, max_batches: int = 100) -> None:
     """Never runs: the kicker only needs a deployment of that name."""
+
+
+def _stand_in_deployment() -> UUID:
+    """A process-events deployment of the stand-in, new: another test on this server (the
+    routine runner's) may have registered the real one, whose schedule would keep runs due."""
+    with get_client(sync_client=True) as prefect:
+        try:
+            prefect.delete_deployment(prefect.read_deployment_by_name(PROCESS_EVENTS).id)
+        except ObjectNotFound:
+            pass
+    return stand_in_process_events.to_deployment(name="process-events").apply()
 
 
 def _kick(prefect_server: str, times: int, slot_s: float) -> ProcessingKicker:
@@ -54,7 +66,7 @@ def test_with_no_watcher_thirty_kicks_request_one_run(prefect_server: str) -> No
     """Kicks a few milliseconds apart over slots of 0.1 s: the first finds nobody watching
     and requests a run due now, keyed by its slot; every later check finds that run due and
     requests nothing, however many slots the kicks spanned."""
-    deployment_id = stand_in_process_events.to_deployment(name="process-events").apply()
+    deployment_id = _stand_in_deployment()
     _delete_runs(deployment_id)
     first = slot_of(time.time(), 0.1)
     kicker = _kick(prefect_server, 30, slot_s=0.1)
@@ -70,7 +82,7 @@ def test_with_no_watcher_thirty_kicks_request_one_run(prefect_server: str) -> No
 
 
 def test_a_running_watch_means_no_run_is_requested(prefect_server: str) -> None:
-    deployment_id = stand_in_process_events.to_deployment(name="process-events").apply()
+    deployment_id = _stand_in_deployment()
     _delete_runs(deployment_id)
     with get_client(sync_client=True) as prefect:
         watching = prefect.create_flow_run_from_deployment(deployment_id)
