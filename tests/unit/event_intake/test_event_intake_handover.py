@@ -3,6 +3,7 @@ and a running watch means none is requested (on a real Prefect server); with Pre
 intake still records."""
 
 import asyncio
+import contextlib
 import time
 from uuid import UUID
 
@@ -29,11 +30,8 @@ def stand_in_process_events(watch_seconds: float = 0, max_batches: int = 100) ->
 def _stand_in_deployment() -> UUID:
     """A process-events deployment of the stand-in, new: another test on this server (the
     routine runner's) may have registered the real one, whose schedule would keep runs due."""
-    with get_client(sync_client=True) as prefect:
-        try:
-            prefect.delete_deployment(prefect.read_deployment_by_name(PROCESS_EVENTS).id)
-        except ObjectNotFound:
-            pass
+    with get_client(sync_client=True) as prefect, contextlib.suppress(ObjectNotFound):
+        prefect.delete_deployment(prefect.read_deployment_by_name(PROCESS_EVENTS).id)
     return stand_in_process_events.to_deployment(name="process-events").apply()
 
 
