@@ -17,10 +17,11 @@ from serviceops.domain.incident import (
     audiences,
     change_template,
 )
+from serviceops.domain.incident.buttons import step_buttons
 from serviceops.domain.machine import AuditEntry
 from serviceops.domain.priority import Priority
 from serviceops.notify.outbox import Outbox
-from serviceops.notify.render import render_message
+from serviceops.notify.render import SlackMessage, render_message
 from serviceops.store.audit import AuditRepository
 
 SLA_TEMPLATES = {BreachLevel.WARNING: "sla_warning", BreachLevel.BREACHED: "sla_breach"}
@@ -35,11 +36,20 @@ def incident_channel(slack: SlackBlock, incident: Incident) -> str:
     )
 
 
+def logged_key(number: str) -> str:
+    """The outbox key of an incident's own message: the one updated in place after changes."""
+    return f"{number}:logged"
+
+
+def _incident_message(incident: Incident) -> SlackMessage:
+    return render_message("incident_logged", incident=incident, buttons=step_buttons(incident))
+
+
 def queue_logged(session: Session, slack: SlackBlock, incident: Incident, at: datetime) -> None:
     Outbox(session).post(
-        key=f"{incident.number}:logged",
+        key=logged_key(incident.number),
         channel=incident_channel(slack, incident),
-        message=render_message("incident_logged", incident=incident),
+        message=_incident_message(incident),
         record=incident.number,
         at=at,
     )
@@ -48,17 +58,35 @@ def queue_logged(session: Session, slack: SlackBlock, incident: Incident, at: da
 def queue_change(
     session: Session, slack: SlackBlock, incident: Incident, entry: AuditEntry
 ) -> None:
-    """One message to each audience of the change (domain/incident_notices.py)."""
+    """The incident's own message updated in place (state, owner, buttons for the next
+    steps), and the change told to each audience (domain/incident/notices.py): in the
+    support group's channel as a reply in the incident's thread."""
     outbox = Outbox(session)
     key = f"{incident.number}:{entry.action}:{entry.at.isoformat()}"
+    outbox.update(
+        key=f"{key}:update",
+        of=logged_key(incident.number),
+        message=_incident_message(incident),
+        record=incident.number,
+        at=entry.at,
+    )
     message = render_message(change_template(entry), incident=incident, change=entry)
     for audience in audiences(incident, entry):
         if audience is Audience.ROUTED:
-            channel, audience_key = incident_channel(slack, incident), key
+            channel, audience_key, thread = (
+                incident_channel(slack, incident),
+                key,
+                logged_key(incident.number),
+            )
         else:
-            channel, audience_key = slack.management_channel, f"{key}:management"
+            channel, audience_key, thread = slack.management_channel, f"{key}:management", None
         outbox.post(
-            key=audience_key, channel=channel, message=message, record=incident.number, at=entry.at
+            key=audience_key,
+            channel=channel,
+            message=message,
+            record=incident.number,
+            at=entry.at,
+            thread_of=thread,
         )
 
 

@@ -1,4 +1,6 @@
-"""`POST /slack/interactions`: an approver pressed Approve or Reject on an approval message.
+"""`POST /slack/interactions` and `POST /slack/commands`: Slack's buttons, modals and the
+`/incident` command. Incident buttons, their modals and the command are gateway.slack_incidents;
+here the endpoints and the approval buttons: an approver pressed Approve or Reject.
 
 The button's value (set by the request_approval template) names the request, the approval
 kind and the paused fulfil-request run. After Slack's v0 signature (503 when no signing secret
@@ -19,7 +21,6 @@ Slack shows block_actions replies only through the response_url.
 
 import json
 import logging
-import re
 import time
 from typing import Annotated, Any
 from urllib.parse import parse_qs
@@ -33,9 +34,12 @@ from starlette.background import BackgroundTask
 
 from serviceops.application import approvals
 from serviceops.application.approvals import Outcome
-from serviceops.domain.request import SLACK_USER_ID, ApprovalDecision, ApprovalKind
+from serviceops.domain.request import ApprovalDecision, ApprovalKind
+from serviceops.gateway import slack_incidents
 from serviceops.gateway.payload import BodyTooLarge, read_body
 from serviceops.gateway.signatures import SignatureError, verify_slack
+from serviceops.gateway.slack_payload import first_action
+from serviceops.gateway.slack_payload import slack_user_id as slack_user_id_of
 from serviceops.notify.render import slack_escape
 from serviceops.settings import Settings
 
@@ -93,23 +97,7 @@ def _payload(body: bytes) -> dict[str, Any]:
 
 def _approval_action(payload: dict[str, Any]) -> dict[str, Any] | None:
     """The first approve/reject action of a block_actions payload, else None."""
-    if payload.get("type") != "block_actions":
-        return None
-    actions = payload.get("actions")
-    for action in actions if isinstance(actions, list) else []:
-        action_id = action.get("action_id") if isinstance(action, dict) else None
-        if isinstance(action_id, str) and action_id in DECISIONS:  # a list is not hashable
-            return action
-    return None
-
-
-def _slack_user_id(payload: dict[str, Any]) -> str | None:
-    """Who pressed, as Slack identifies them: the user id, when it looks like one."""
-    user = payload.get("user")
-    user_id = user.get("id") if isinstance(user, dict) else None
-    if isinstance(user_id, str) and re.fullmatch(SLACK_USER_ID, user_id):
-        return user_id
-    return None
+    return first_action(payload, lambda action_id: action_id in DECISIONS)
 
 
 def response_url_target(url: object, allowed: list[str]) -> httpx.URL | None:
@@ -172,13 +160,9 @@ async def _decide(request: Request, button: ApprovalButton, approve: bool, appro
     return f"{number}: the decision was not accepted (refused: {decided.detail})."
 
 
-@router.post("/interactions")
-async def interactions(
-    request: Request,
-    timestamp: Annotated[str | None, Header(alias="X-Slack-Request-Timestamp")] = None,
-    signature: Annotated[str | None, Header(alias="X-Slack-Signature")] = None,
-) -> JSONResponse:
-    """Slack's interactivity endpoint (form-encoded `payload=<json>`, signed v0)."""
+async def _verified_body(request: Request, timestamp: str | None, signature: str | None) -> bytes:
+    """The raw body, once Slack's v0 signature over it holds (503 without a signing secret:
+    an unsigned endpoint would let anybody act as anybody)."""
     settings: Settings = request.app.state.settings
     if settings.slack_signing_secret is None:
         raise HTTPException(
@@ -193,24 +177,64 @@ async def interactions(
     try:
         verify_slack(secret, timestamp, signature, body, time.time())
     except SignatureError as exc:
-        logger.warning("Slack interaction refused: %s", exc.reason)
+        logger.warning("Slack request refused: %s", exc.reason)
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, detail=exc.reason) from None
+    return body
+
+
+@router.post("/interactions")
+async def interactions(
+    request: Request,
+    timestamp: Annotated[str | None, Header(alias="X-Slack-Request-Timestamp")] = None,
+    signature: Annotated[str | None, Header(alias="X-Slack-Signature")] = None,
+) -> JSONResponse:
+    """Slack's interactivity endpoint (form-encoded `payload=<json>`, signed v0): approval
+    buttons, incident step buttons and the modals they open."""
+    body = await _verified_body(request, timestamp, signature)
     try:
         payload = _payload(body)
     except PayloadTooDeep as exc:
         raise HTTPException(status.HTTP_400_BAD_REQUEST, detail=str(exc)) from None
     except (UnicodeDecodeError, ValueError):
         return _invalid("expected form field payload holding a JSON object")
+    if payload.get("type") == "view_submission":
+        return JSONResponse(await slack_incidents.submitted(request, payload))
+    step = slack_incidents.step_action(payload)
     action = _approval_action(payload)
-    if action is None:  # not ours (shortcuts, other buttons): acknowledge, do nothing
+    if step is not None:
+        text = await slack_incidents.pressed(request, payload, step)
+    elif action is not None:
+        text = await _answer(request, payload, action)
+    else:  # not ours (shortcuts, other buttons): acknowledge, do nothing
         return JSONResponse({})
-    text = await _answer(request, payload, action)
+    if not text:  # a modal opened: nothing to say
+        return JSONResponse({})
+    settings: Settings = request.app.state.settings
     target = response_url_target(payload.get("response_url"), settings.slack_response_hosts)
     background = None
     if target is not None:
         reply = {"response_type": "ephemeral", "text": slack_escape(text)}
         background = BackgroundTask(_post_to_response_url, target, reply)
     return _ephemeral(text, background)
+
+
+@router.post("/commands")
+async def commands(
+    request: Request,
+    timestamp: Annotated[str | None, Header(alias="X-Slack-Request-Timestamp")] = None,
+    signature: Annotated[str | None, Header(alias="X-Slack-Signature")] = None,
+) -> JSONResponse:
+    """Slack's slash commands (form-encoded, signed v0): `/incident` opens the modal that
+    logs an incident; any other command is told what this endpoint knows."""
+    body = await _verified_body(request, timestamp, signature)
+    try:
+        form = {k: v[0] for k, v in parse_qs(body.decode("utf-8"), max_num_fields=30).items()}
+    except (UnicodeDecodeError, ValueError):
+        return _invalid("expected a form-encoded slash command")
+    if form.get("command") != "/incident":
+        return _ephemeral(f"serviceops knows /incident, not {form.get('command') or 'that'}.")
+    text = await slack_incidents.open_log_modal(request, form)
+    return _ephemeral(text) if text else JSONResponse({})
 
 
 async def _answer(request: Request, payload: dict[str, Any], action: dict[str, Any]) -> str:
@@ -221,7 +245,7 @@ async def _answer(request: Request, payload: dict[str, Any], action: dict[str, A
         button = ApprovalButton.model_validate_json(value if isinstance(value, str) else "")
     except ValidationError:
         return "This button is not a serviceops approval button."
-    slack_user_id = _slack_user_id(payload)
+    slack_user_id = slack_user_id_of(payload)
     if slack_user_id is None:
         return "Slack did not say who you are; the decision was not recorded."
     approver = await approvals.directory_user(request.app.state.sessions, slack_user_id)

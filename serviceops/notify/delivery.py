@@ -25,7 +25,7 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from serviceops.notify.outbox import CREATE_CHANNEL, POST_MESSAGE
+from serviceops.notify.outbox import CREATE_CHANNEL, POST_MESSAGE, UPDATE_MESSAGE
 from serviceops.store.notifications import NotificationRecord
 
 log = logging.getLogger(__name__)
@@ -140,9 +140,32 @@ def _deliver_next(
         if job is None:
             return _Outcome(), None
         attempted_at = now()
-        outcome = _attempt(client, job)
+        job, waiting = _with_references(session, job)
+        outcome = _Outcome(error=waiting) if waiting else _attempt(client, job)
         _record(session, job, outcome, attempted_at, now())
         return outcome, job
+
+
+def _with_references(session: Session, job: _Job) -> tuple[_Job, str | None]:
+    """Fill in the Slack message a row refers to by its outbox key: the thread a reply goes
+    in (none yet: posted on its own) and the message an update replaces (not delivered yet:
+    the update waits, and the reason is returned)."""
+    payload = dict(job.payload)
+    reference = payload.pop("thread_of", None) or payload.pop("of", None)
+    if reference is None:
+        return job, None
+    original = session.execute(
+        select(NotificationRecord.slack_channel, NotificationRecord.slack_ts).where(
+            NotificationRecord.key == reference, NotificationRecord.delivered_at.is_not(None)
+        )
+    ).first()
+    if job.method == UPDATE_MESSAGE:
+        if original is None or original.slack_ts is None:
+            return job, f"waiting for {reference} to be delivered"
+        payload |= {"channel": original.slack_channel, "ts": original.slack_ts}
+    elif original is not None and original.slack_ts is not None:
+        payload |= {"channel": original.slack_channel, "thread_ts": original.slack_ts}
+    return _Job(id=job.id, key=job.key, method=job.method, payload=payload), None
 
 
 def _next_undelivered(after: int, max_attempts: int | None) -> list[Any]:
@@ -228,6 +251,9 @@ def _attempt(client: WebClient, job: _Job) -> _Outcome:
     try:
         if job.method == POST_MESSAGE:
             response = client.chat_postMessage(**job.payload)
+            return _Outcome(slack_ts=response["ts"], slack_channel=response["channel"])
+        if job.method == UPDATE_MESSAGE:
+            response = client.chat_update(**job.payload)
             return _Outcome(slack_ts=response["ts"], slack_channel=response["channel"])
         if job.method == CREATE_CHANNEL:
             return _Outcome(slack_channel=_open_channel(client, job.payload))

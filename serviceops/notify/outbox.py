@@ -27,6 +27,7 @@ from serviceops.store.notifications import NotificationRecord
 log = logging.getLogger(__name__)
 
 POST_MESSAGE = "chat.postMessage"
+UPDATE_MESSAGE = "chat.update"
 CREATE_CHANNEL = "conversations.create"
 _CHANNEL_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,79}$")
 
@@ -56,14 +57,39 @@ class Outbox:
         self.session = session
 
     def post(
-        self, *, key: str, channel: str, message: SlackMessage, record: str | None, at: datetime
+        self,
+        *,
+        key: str,
+        channel: str,
+        message: SlackMessage,
+        record: str | None,
+        at: datetime,
+        thread_of: str | None = None,
     ) -> bool:
-        """Queue chat.postMessage to `channel`; False (nothing queued) if `key` exists."""
+        """Queue chat.postMessage to `channel`; False (nothing queued) if `key` exists.
+        `thread_of`: the key of a message this one replies to, in its thread once that one
+        is delivered (else on its own)."""
         if not channel:
             raise ValueError("a channel is required")
-        payload = {"channel": channel, "text": message.text, "blocks": message.blocks}
+        payload: dict[str, Any] = {
+            "channel": channel,
+            "text": message.text,
+            "blocks": message.blocks,
+        }
+        if thread_of is not None:
+            payload["thread_of"] = thread_of
         return self._insert(
             key=key, method=POST_MESSAGE, channel=channel, payload=payload, record=record, at=at
+        )
+
+    def update(
+        self, *, key: str, of: str, message: SlackMessage, record: str | None, at: datetime
+    ) -> bool:
+        """Queue chat.update of the message queued under key `of`, so the channel shows the
+        record as it is now; delivered once that message is (its channel and ts known)."""
+        payload = {"of": of, "text": message.text, "blocks": message.blocks}
+        return self._insert(
+            key=key, method=UPDATE_MESSAGE, channel=of, payload=payload, record=record, at=at
         )
 
     def open_channel(

@@ -5,7 +5,8 @@ retry handlers, its encoding of form and JSON bodies, its error parsing), pointe
 server with `base_url`. Failures (429 with Retry-After, 5xx, API errors) are queued with
 `fail_next` and answered in order before normal handling resumes.
 
-Only what serviceops calls is implemented: auth.test, chat.postMessage, conversations.create,
+Only what serviceops calls is implemented: auth.test, chat.postMessage (in a thread too),
+chat.update (the message changes in place), views.open (recorded), conversations.create,
 conversations.list, conversations.invite, conversations.setTopic.
 """
 
@@ -42,6 +43,7 @@ class Message(TypedDict):
     text: str
     blocks: list[dict[str, Any]]
     ts: str
+    thread_ts: str | None
 
 
 @dataclass
@@ -214,6 +216,8 @@ class FakeSlack:
         return {
             "auth.test": self._auth_test,
             "chat.postMessage": self._post_message,
+            "chat.update": self._update_message,
+            "views.open": self._open_view,
             "conversations.create": self._conversations_create,
             "conversations.list": self._conversations_list,
             "conversations.invite": self._conversations_invite,
@@ -249,11 +253,36 @@ class FakeSlack:
             return {"ok": False, "error": "no_text"}
         self._ts_counter += 100
         ts = f"{1_700_000_000 + self._ts_counter // 1_000_000}.{self._ts_counter % 1_000_000:06d}"
+        thread_ts = str(params["thread_ts"]) if params.get("thread_ts") else None
         self._messages.append(
-            Message(channel=target, channel_id=channel.id, text=text, blocks=blocks, ts=ts)
+            Message(
+                channel=target,
+                channel_id=channel.id,
+                text=text,
+                blocks=blocks,
+                ts=ts,
+                thread_ts=thread_ts,
+            )
         )
         message = {"type": "message", "text": text, "blocks": blocks, "ts": ts, "bot_id": "B0FAKE"}
         return {"ok": True, "channel": channel.id, "ts": ts, "message": message}
+
+    def _update_message(self, params: Params) -> dict[str, Any]:
+        channel, ts = str(params.get("channel") or ""), str(params.get("ts") or "")
+        for message in self._messages:
+            if message["channel_id"] == channel and message["ts"] == ts:
+                blocks = params.get("blocks") or []
+                message["blocks"] = json.loads(blocks) if isinstance(blocks, str) else blocks
+                message["text"] = str(params.get("text") or "")
+                return {"ok": True, "channel": channel, "ts": ts, "text": message["text"]}
+        return {"ok": False, "error": "message_not_found"}
+
+    def _open_view(self, params: Params) -> dict[str, Any]:
+        if not params.get("trigger_id"):
+            return {"ok": False, "error": "invalid_arguments"}
+        view = params.get("view")
+        view = json.loads(view) if isinstance(view, str) else view
+        return {"ok": True, "view": {"id": f"V{len(self._calls):06d}", **(view or {})}}
 
     def _conversations_create(self, params: Params) -> dict[str, Any]:
         name = str(params.get("name") or "")

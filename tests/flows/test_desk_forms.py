@@ -5,28 +5,40 @@ ones while a known one runs to completion, and the run leaves the service desk b
 incident's artifact with links to the next steps' forms."""
 
 import json
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 import pytest
+from fastapi.testclient import TestClient
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import (
     ArtifactCollectionFilter,
     ArtifactCollectionFilterKey,
 )
 from prefect.exceptions import PrefectHTTPStatusError
+from prefect.settings import PREFECT_API_URL
+from pydantic import SecretStr
 
 from blocks.incident_policy import IncidentPolicyBlock
 from blocks.saved import DOCUMENT
 from serviceops.domain.cmdb import Catalogue
 from serviceops.domain.incident import IncidentPolicy, offered
+from serviceops.domain.request import Identity
+from serviceops.gateway.app import create_app
+from serviceops.settings import Settings
 from serviceops.store.cmdb import CatalogueRepository
 from serviceops.store.incident import IncidentRepository
+from serviceops.store.request import IdentityRepository
 from tasks.incident import refresh_incident_form
 from tests.flows.conftest import ServedStack
 from tests.flows.run_support import wait
+from tests.unit.gateway_support import slack_headers
+
+SIGNING_SECRET = "flows-slack-signing-secret"
 
 LOG_INCIDENT = "log-incident/log-incident"
 ITEMS = [
@@ -123,3 +135,71 @@ def test_log_incident_offers_the_cmdb_and_the_policy_without_a_restart(
     form = offered(_form())
     assert form.services == ["orders-db", "payroll", "shop"]
     assert "facilities/doors" in form.categories
+
+
+def test_acknowledge_in_slack_updates_the_message_in_place(
+    served: ServedStack, tmp_path: Path
+) -> None:
+    """The incident's message carries its next steps as buttons; a signed press by a mapped
+    user runs acknowledge-incident (the served deployment) as that user, and the run updates
+    the message in place (chat.update: no Acknowledge any more) and replies in its thread."""
+    _load(served, ITEMS)
+    with served.sessions.begin() as session:
+        IdentityRepository(session).upsert(Identity(user="bob", slack_user_id="U0BOB"))
+    title = "Orders stuck in checkout"
+    wait(_run(INCIDENT | {"title": title}), {"COMPLETED"})
+    with served.sessions.begin() as session:
+        (incident,) = [i for i in IncidentRepository(session).list() if i.title == title]
+    logged = next(m for m in served.slack.messages if f"{incident.number} logged" in m["text"])
+    assert "incident_step:acknowledge-incident" in _action_ids(logged["blocks"])
+
+    app = create_app(
+        Settings(
+            database_url=served.database_url,
+            slack_signing_secret=SecretStr(SIGNING_SECRET),
+            state_dir=tmp_path / "state",
+        ),
+        sessions=served.sessions,
+        prefect_api_url=PREFECT_API_URL.value(),
+    )
+    value = json.dumps({"number": incident.number, "step": "acknowledge-incident"})
+    payload = {
+        "type": "block_actions",
+        "user": {"id": "U0BOB", "username": "bob"},
+        "actions": [{"action_id": "incident_step:acknowledge-incident", "value": value}],
+    }
+    body = urlencode({"payload": json.dumps(payload)}).encode()
+    with TestClient(app) as gateway:
+        pressed = gateway.post(
+            "/slack/interactions", content=body, headers=slack_headers(body, SIGNING_SECRET)
+        )
+    assert pressed.json()["text"].startswith(f"Acknowledge {incident.number} as bob: started")
+
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        updates = [
+            call["params"]
+            for call in served.slack.calls_to("chat.update")
+            if call["params"].get("ts") == logged["ts"]
+        ]
+        if updates:
+            break
+        time.sleep(0.3)
+    assert updates, "the incident's message was not updated"
+    with served.sessions.begin() as session:
+        acknowledged = IncidentRepository(session).get(incident.number)
+    assert acknowledged.assignee == "bob" and acknowledged.acknowledged_at is not None
+    current = next(m for m in served.slack.messages if m["ts"] == logged["ts"])
+    assert "incident_step:acknowledge-incident" not in _action_ids(current["blocks"])
+    assert "incident_step:start-incident-work" in _action_ids(current["blocks"])
+    replies = [m for m in served.slack.messages if m["thread_ts"] == logged["ts"]]
+    assert len(replies) == 1 and incident.number in replies[0]["text"]
+
+
+def _action_ids(blocks: list[dict[str, Any]]) -> list[str]:
+    return [
+        element["action_id"]
+        for block in blocks
+        if block.get("type") == "actions"
+        for element in block["elements"]
+    ]

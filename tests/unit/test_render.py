@@ -106,7 +106,15 @@ def change(action: str = "start_work", **fields: Any) -> AuditEntry:
 def contexts() -> dict[str, dict[str, Any]]:
     """A realistic context for every Slack template (besides `incident`)."""
     return {
-        "incident_logged": {},
+        "incident_logged": {
+            "buttons": [
+                {
+                    "label": "Acknowledge",
+                    "action_id": "incident_step:acknowledge-incident",
+                    "value": '{"number": "INC-000042", "step": "acknowledge-incident"}',
+                }
+            ]
+        },
         "incident_changed": {"change": change()},
         "sla_warning": {
             "alert": SlaAlert(
@@ -177,7 +185,7 @@ def test_every_slack_template_renders_valid_block_kit(name: str, make: Any) -> N
 
 
 def test_logged_message_carries_the_facts() -> None:
-    message = render_message("incident_logged", incident=sample_incident())
+    message = render_message("incident_logged", incident=sample_incident(), buttons=[])
     text = all_text(message)
     for expected in (
         "INC-000042",
@@ -218,7 +226,7 @@ def test_user_text_is_slack_escaped_everywhere(name: str) -> None:
 
 def test_quotes_backslashes_and_newlines_survive_as_data() -> None:
     incident = sample_incident(title=HOSTILE, description='line 1\nline 2\t"x"\x07')
-    message = render_message("incident_logged", incident=incident)
+    message = render_message("incident_logged", incident=incident, buttons=[])
     title_block = message.blocks[1]["text"]["text"]
     assert title_block == (
         '*&lt;!channel&gt; &amp; &lt;@U123&gt; "quoted" \\ back*\nline 1\nline 2\t"x"\x07'
@@ -232,7 +240,9 @@ def test_only_real_user_ids_become_mentions() -> None:
         ("<@U0ALICE1>", "&lt;@U0ALICE1&gt;"),
         ("alice <!here>", "alice &lt;!here&gt;"),
     ]:
-        message = render_message("incident_logged", incident=sample_incident(reporter=reporter))
+        message = render_message(
+            "incident_logged", incident=sample_incident(reporter=reporter), buttons=[]
+        )
         assert f"*Reporter*\\n{expected}" in json.dumps(message.blocks), reporter
 
 

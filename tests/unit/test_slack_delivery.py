@@ -79,7 +79,7 @@ def test_user_text_arrives_inert(sessions: sessionmaker[Session], fake_slack: Fa
         Outbox(session).post(
             key="INC-000042:logged",
             channel="#payments",
-            message=render_message("incident_logged", incident=incident),
+            message=render_message("incident_logged", incident=incident, buttons=[]),
             record="INC-000042",
             at=T0,
         )

@@ -1,0 +1,202 @@
+"""Slack as a control surface for incidents: the buttons on an incident's message, the modals
+they open, and the `/incident` command's modal that logs one.
+
+A press or a submission arrives signed (the v0 signature, checked by the caller) and is done
+by the directory user whose Slack user id Slack sends, never by a display name; a Slack user
+the directory does not have is told so and nothing changes. Each runs the same deployment as
+the Prefect UI's form and the CLI (application.incident_runs), with that person as the actor
+or the reporter; the run updates the incident's message in place and replies in its thread.
+A step that needs more than who acts (Resolve: code and notes; Escalate; Pend; Reopen), and
+logging an incident, first open a modal (views.open, within the 3 s Slack allows) made from
+the same model as the form (gateway.slack_modals); the submission is validated by that model
+and a bad field is shown on the modal, not run.
+"""
+
+import json
+import logging
+from typing import Any
+
+import anyio.to_thread
+from fastapi import Request
+from pydantic import ValidationError
+from slack_sdk.errors import SlackApiError, SlackClientError
+from sqlalchemy.orm import Session, sessionmaker
+
+from serviceops.application import approvals, incident_runs
+from serviceops.application.forms import incident_choices
+from serviceops.domain.incident import IncidentCommand, IncidentDraft, Source
+from serviceops.domain.incident.buttons import ASKS_FIRST, STEP_ACTION, StepButton
+from serviceops.gateway.slack_modals import field_errors, modal, submitted_values
+from serviceops.gateway.slack_payload import first_action, slack_user_id
+from serviceops.notify.slack import make_client
+from serviceops.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+START_TIMEOUT_S = 2.5
+STEP_MODAL = "incident_step"
+LOG_MODAL = "log_incident"
+WHO_ACTS = {"number", "actor"}
+REPORTED = {"reporter", "source", "major"}
+
+
+class Unknown(Exception):
+    """The presser is not in the directory (the message says how to add them)."""
+
+
+def step_action(payload: dict[str, Any]) -> dict[str, Any] | None:
+    """The first incident-step action of a block_actions payload, else None."""
+    return first_action(payload, lambda action_id: action_id.startswith(f"{STEP_ACTION}:"))
+
+
+async def pressed(request: Request, payload: dict[str, Any], action: dict[str, Any]) -> str:
+    """What to tell the presser (only they see it)."""
+    value = action.get("value")
+    try:
+        button = StepButton.model_validate_json(value if isinstance(value, str) else "")
+    except ValidationError:
+        return "This button is not a serviceops incident button."
+    command = button.command()
+    if command is None:
+        return f"{button.number}: this serviceops version has no step {button.step}."
+    try:
+        actor = await _person(request, payload)
+    except Unknown as refused:
+        return str(refused)
+    if command in ASKS_FIRST:
+        metadata = {"number": button.number, "step": button.step}
+        view = modal(
+            command,
+            callback_id=STEP_MODAL,
+            title=f"{command.label} {button.number}",
+            submit=command.label,
+            metadata=metadata,
+            leave_out=WHO_ACTS,
+        )
+        return await _open(request, payload, view) or ""
+    _, text = await _start(request, command(number=button.number, actor=actor))
+    return text
+
+
+async def submitted(request: Request, payload: dict[str, Any]) -> dict[str, Any]:
+    """The answer to a view_submission: {} closes the modal, errors keep it open."""
+    view = payload.get("view") if isinstance(payload.get("view"), dict) else {}
+    callback = view.get("callback_id")
+    if callback not in (STEP_MODAL, LOG_MODAL):
+        return {}
+    try:
+        person = await _person(request, payload)
+    except Unknown as refused:
+        return _errors(view, str(refused))
+    values = submitted_values(view)
+    if callback == LOG_MODAL:
+        return await _log(request, view, values | {"reporter": person, "source": Source.USER})
+    try:
+        metadata = json.loads(view.get("private_metadata") or "{}")
+        button = StepButton.model_validate(metadata)
+    except (ValueError, ValidationError):
+        return _errors(view, "This modal is not a serviceops incident step.")
+    command = button.command()
+    if command is None:
+        return _errors(view, f"No step {button.step}.")
+    try:
+        step = command.model_validate(values | {"number": button.number, "actor": person})
+    except ValidationError as invalid:
+        fields = set(command.model_fields) - WHO_ACTS
+        return {"response_action": "errors", "errors": field_errors(invalid.errors(), fields)}
+    started, text = await _start(request, step)
+    return {} if started else _errors(view, text)
+
+
+async def open_log_modal(request: Request, form: dict[str, str]) -> str:
+    """`/incident [title]`: the log-incident modal, with the CMDB's services and the policy's
+    categories as selects; the text after the command pre-fills nothing (Slack modals have no
+    free initial text for a select), it is only a reminder in the title's hint."""
+    payload = {"user": {"id": form.get("user_id", "")}, "trigger_id": form.get("trigger_id")}
+    try:
+        await _person(request, payload)
+    except Unknown as refused:
+        return str(refused)
+    choices = await incident_choices(request.app.state.sessions, request.app.state.prefect_api_url)
+    offered = {"service": choices.services, "category": choices.categories}
+    if choices.cis:
+        offered["ci"] = choices.cis
+    view = modal(
+        IncidentDraft,
+        callback_id=LOG_MODAL,
+        title="Log an incident",
+        submit="Log",
+        metadata={},
+        leave_out=REPORTED,
+        choices={name: options for name, options in offered.items() if options},
+    )
+    return await _open(request, payload, view) or ""
+
+
+async def _log(request: Request, view: dict[str, Any], values: dict[str, Any]) -> dict[str, Any]:
+    try:
+        draft = IncidentDraft.model_validate(values)
+    except ValidationError as invalid:
+        fields = set(IncidentDraft.model_fields) - REPORTED
+        return {"response_action": "errors", "errors": field_errors(invalid.errors(), fields)}
+    try:
+        await incident_runs.start_log_incident(
+            draft, api_url=request.app.state.prefect_api_url, timeout_s=START_TIMEOUT_S
+        )
+    except Exception as exc:  # Prefect down or slow: the person tries again
+        logger.warning("log-incident not started from Slack: %s", type(exc).__name__)
+        return _errors(view, "Prefect did not take the incident just now; please try again.")
+    return {}
+
+
+async def _person(request: Request, payload: dict[str, Any]) -> str:
+    """The directory user who pressed or submitted; Unknown says why not."""
+    user_id = slack_user_id(payload)
+    if user_id is None:
+        raise Unknown("Slack did not say who you are; nothing was changed.")
+    sessions: sessionmaker[Session] = request.app.state.sessions
+    person = await approvals.directory_user(sessions, user_id)
+    if person is None:
+        command = f"serviceops identity set YOUR_USER --slack-id {user_id}"
+        raise Unknown(
+            f"{user_id} is not in the directory, so nothing was changed. An operator adds "
+            f"you with `{command}`."
+        )
+    return person
+
+
+async def _start(request: Request, command: IncidentCommand) -> tuple[bool, str]:
+    """Whether the step's run was created, and what to tell the person."""
+    try:
+        await incident_runs.start_step(
+            command, api_url=request.app.state.prefect_api_url, timeout_s=START_TIMEOUT_S
+        )
+    except Exception as exc:  # Prefect down, slow or refusing: nothing changed, say so
+        logger.warning("%s not started from Slack: %s", command.flow_name, type(exc).__name__)
+        return False, f"{command.number}: could not {command.label.lower()} just now; try again."
+    return True, (
+        f"{command.label} {command.number} as {command.actor}: started; the incident's "
+        "message shows the result."
+    )
+
+
+async def _open(request: Request, payload: dict[str, Any], view: dict[str, Any]) -> str | None:
+    """views.open for the payload's trigger; None when it opened, else what went wrong."""
+    settings: Settings = request.app.state.settings
+    trigger = payload.get("trigger_id")
+    if settings.slack_token is None or not isinstance(trigger, str):
+        return "Slack modals need SERVICEOPS_SLACK_TOKEN and a trigger; nothing was changed."
+    client = make_client(settings.slack_token.get_secret_value(), settings.slack_base_url)
+    try:
+        await anyio.to_thread.run_sync(lambda: client.views_open(trigger_id=trigger, view=view))
+    except (SlackApiError, SlackClientError, OSError) as exc:
+        logger.warning("views.open failed: %s", exc)
+        return "Slack did not open the form just now; please press again."
+    return None
+
+
+def _errors(view: dict[str, Any], message: str) -> dict[str, Any]:
+    """A refusal shown on the modal's first input."""
+    blocks = view.get("blocks") if isinstance(view.get("blocks"), list) else []
+    first = next((b.get("block_id") for b in blocks if isinstance(b, dict)), None)
+    return {"response_action": "errors", "errors": {first or "title": message}}
