@@ -8,6 +8,7 @@ from bench import (
     kedb_match,
     log_incident_latency,
     sla_sweep_scale,
+    slack_press,
     storm,
     webhook_accept,
 )
@@ -22,3 +23,4 @@ if __name__ == "__main__":
     kedb_match.main()
     detect_problems_scale.main()
     board_refresh.main()
+    slack_press.main()

@@ -18,6 +18,7 @@ import httpx
 from bench.databases import sqlite_database
 from serviceops.domain.incident import IncidentDraft, IncidentPolicy
 from serviceops.domain.incident import steps as incident_steps
+from serviceops.domain.incident.buttons import step_buttons
 from serviceops.notify.outbox import Outbox
 from serviceops.notify.render import render_message
 from serviceops.prefect_rest import call
@@ -101,7 +102,9 @@ def domain_and_store_alone(url: str) -> list[float]:
             Outbox(session).post(
                 key=f"{number}:logged",
                 channel="#service-desk",
-                message=render_message("incident_logged", incident=incident),
+                message=render_message(
+                    "incident_logged", incident=incident, buttons=step_buttons(incident)
+                ),
                 record=number,
                 at=datetime.now(UTC),
             )

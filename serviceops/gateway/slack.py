@@ -22,6 +22,7 @@ Slack shows block_actions replies only through the response_url.
 import json
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 from urllib.parse import parse_qs
 from uuid import UUID
@@ -30,7 +31,7 @@ import httpx
 from fastapi import APIRouter, Header, HTTPException, Request, status
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, ValidationError
-from starlette.background import BackgroundTask
+from starlette.background import BackgroundTask, BackgroundTasks
 
 from serviceops.application import approvals
 from serviceops.application.approvals import Outcome
@@ -197,25 +198,50 @@ async def interactions(
         raise HTTPException(status.HTTP_400_BAD_REQUEST, detail=str(exc)) from None
     except (UnicodeDecodeError, ValueError):
         return _invalid("expected form field payload holding a JSON object")
+    settings: Settings = request.app.state.settings
+    target = response_url_target(payload.get("response_url"), settings.slack_response_hosts)
     if payload.get("type") == "view_submission":
-        return JSONResponse(await slack_incidents.submitted(request, payload))
+        reply = await slack_incidents.submitted(request, payload)
+        return JSONResponse(reply.answer, background=_afterwards(reply, target))
     step = slack_incidents.step_action(payload)
     action = _approval_action(payload)
     if step is not None:
-        text = await slack_incidents.pressed(request, payload, step)
+        reply = await slack_incidents.pressed(request, payload, step)
     elif action is not None:
-        text = await _answer(request, payload, action)
+        reply = slack_incidents.Reply(await _answer(request, payload, action))
     else:  # not ours (shortcuts, other buttons): acknowledge, do nothing
         return JSONResponse({})
-    if not text:  # a modal opened: nothing to say
-        return JSONResponse({})
-    settings: Settings = request.app.state.settings
-    target = response_url_target(payload.get("response_url"), settings.slack_response_hosts)
-    background = None
-    if target is not None:
-        reply = {"response_type": "ephemeral", "text": slack_escape(text)}
-        background = BackgroundTask(_post_to_response_url, target, reply)
-    return _ephemeral(text, background)
+    if not reply.text:  # a modal opened: nothing to say
+        return JSONResponse({}, background=_afterwards(reply, target))
+    background = _afterwards(reply, target)
+    if target is not None:  # the answer first, then the run (whose failure follows it)
+        answer = {"response_type": "ephemeral", "text": slack_escape(reply.text)}
+        background = _then(BackgroundTask(_post_to_response_url, target, answer), background)
+    return _ephemeral(reply.text, background)
+
+
+def _afterwards(reply: "slack_incidents.Reply", target: httpx.URL | None) -> BackgroundTask | None:
+    """The reply's run, started once Slack has its answer; a failure is told to the person
+    through the response_url when there is one."""
+    if reply.start is None:
+        return None
+    return BackgroundTask(_start_then_tell, reply.start, target)
+
+
+async def _start_then_tell(
+    start: Callable[[], Awaitable[str | None]], target: httpx.URL | None
+) -> None:
+    failure = await start()
+    if failure is not None and target is not None:
+        await _post_to_response_url(target, {"response_type": "ephemeral", "text": failure})
+
+
+def _then(first: BackgroundTask, second: BackgroundTask | None) -> BackgroundTasks:
+    tasks = BackgroundTasks()
+    for task in (first, second):
+        if task is not None:
+            tasks.add_task(task.func, *task.args, **task.kwargs)
+    return tasks
 
 
 @router.post("/commands")

@@ -14,6 +14,9 @@ and a bad field is shown on the modal, not run.
 
 import json
 import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import anyio.to_thread
@@ -33,11 +36,22 @@ from serviceops.settings import Settings
 
 logger = logging.getLogger(__name__)
 
-START_TIMEOUT_S = 2.5
+START_TIMEOUT_S = 20
 STEP_MODAL = "incident_step"
 LOG_MODAL = "log_incident"
 WHO_ACTS = {"number", "actor"}
 REPORTED = {"reporter", "source", "major"}
+
+
+@dataclass(frozen=True)
+class Reply:
+    """What to answer Slack at once (`text` for a press, `answer` for a modal submission) and
+    the run to start after the answer: Slack wants it within 3 s, creating a run can take
+    longer on a busy server. `start` returns what to tell the person when it could not."""
+
+    text: str = ""
+    answer: dict[str, Any] = field(default_factory=dict)
+    start: Callable[[], Awaitable[str | None]] | None = None
 
 
 class Unknown(Exception):
@@ -49,20 +63,20 @@ def step_action(payload: dict[str, Any]) -> dict[str, Any] | None:
     return first_action(payload, lambda action_id: action_id.startswith(f"{STEP_ACTION}:"))
 
 
-async def pressed(request: Request, payload: dict[str, Any], action: dict[str, Any]) -> str:
-    """What to tell the presser (only they see it)."""
+async def pressed(request: Request, payload: dict[str, Any], action: dict[str, Any]) -> Reply:
+    """What to tell the presser (only they see it), and the run to start."""
     value = action.get("value")
     try:
         button = StepButton.model_validate_json(value if isinstance(value, str) else "")
     except ValidationError:
-        return "This button is not a serviceops incident button."
+        return Reply("This button is not a serviceops incident button.")
     command = button.command()
     if command is None:
-        return f"{button.number}: this serviceops version has no step {button.step}."
+        return Reply(f"{button.number}: this serviceops version has no step {button.step}.")
     try:
         actor = await _person(request, payload)
     except Unknown as refused:
-        return str(refused)
+        return Reply(str(refused))
     if command in ASKS_FIRST:
         metadata = {"number": button.number, "step": button.step}
         view = modal(
@@ -73,45 +87,44 @@ async def pressed(request: Request, payload: dict[str, Any], action: dict[str, A
             metadata=metadata,
             leave_out=WHO_ACTS,
         )
-        return await _open(request, payload, view) or ""
-    _, text = await _start(request, command(number=button.number, actor=actor))
-    return text
+        return Reply(await _open(request, payload, view) or "")
+    step = command(number=button.number, actor=actor)
+    return Reply(_starting(step), start=partial(_start, request, step))
 
 
-async def submitted(request: Request, payload: dict[str, Any]) -> dict[str, Any]:
-    """The answer to a view_submission: {} closes the modal, errors keep it open."""
+async def submitted(request: Request, payload: dict[str, Any]) -> Reply:
+    """The answer to a view_submission ({} closes the modal, errors keep it open showing the
+    field that failed), and the run to start once it closed."""
     view = payload.get("view") if isinstance(payload.get("view"), dict) else {}
     callback = view.get("callback_id")
     if callback not in (STEP_MODAL, LOG_MODAL):
-        return {}
+        return Reply()
     try:
         person = await _person(request, payload)
     except Unknown as refused:
-        return _errors(view, str(refused))
+        return Reply(answer=_errors(view, str(refused)))
     values = submitted_values(view)
     if callback == LOG_MODAL:
-        return await _log(request, view, values | {"reporter": person, "source": Source.USER})
+        return _log(request, values | {"reporter": person, "source": Source.USER})
     try:
         metadata = json.loads(view.get("private_metadata") or "{}")
         button = StepButton.model_validate(metadata)
     except (ValueError, ValidationError):
-        return _errors(view, "This modal is not a serviceops incident step.")
+        return Reply(answer=_errors(view, "This modal is not a serviceops incident step."))
     command = button.command()
     if command is None:
-        return _errors(view, f"No step {button.step}.")
+        return Reply(answer=_errors(view, f"No step {button.step}."))
     try:
         step = command.model_validate(values | {"number": button.number, "actor": person})
     except ValidationError as invalid:
         fields = set(command.model_fields) - WHO_ACTS
-        return {"response_action": "errors", "errors": field_errors(invalid.errors(), fields)}
-    started, text = await _start(request, step)
-    return {} if started else _errors(view, text)
+        return Reply(answer=_invalid(invalid, fields))
+    return Reply(start=partial(_start, request, step))
 
 
 async def open_log_modal(request: Request, form: dict[str, str]) -> str:
-    """`/incident [title]`: the log-incident modal, with the CMDB's services and the policy's
-    categories as selects; the text after the command pre-fills nothing (Slack modals have no
-    free initial text for a select), it is only a reminder in the title's hint."""
+    """`/incident`: the log-incident modal, with the CMDB's services and CIs and the policy's
+    categories as selects (text after the command is not used)."""
     payload = {"user": {"id": form.get("user_id", "")}, "trigger_id": form.get("trigger_id")}
     try:
         await _person(request, payload)
@@ -133,20 +146,23 @@ async def open_log_modal(request: Request, form: dict[str, str]) -> str:
     return await _open(request, payload, view) or ""
 
 
-async def _log(request: Request, view: dict[str, Any], values: dict[str, Any]) -> dict[str, Any]:
+def _log(request: Request, values: dict[str, Any]) -> Reply:
     try:
         draft = IncidentDraft.model_validate(values)
     except ValidationError as invalid:
-        fields = set(IncidentDraft.model_fields) - REPORTED
-        return {"response_action": "errors", "errors": field_errors(invalid.errors(), fields)}
+        return Reply(answer=_invalid(invalid, set(IncidentDraft.model_fields) - REPORTED))
+    return Reply(start=partial(_start_log, request, draft))
+
+
+async def _start_log(request: Request, draft: IncidentDraft) -> str | None:
     try:
         await incident_runs.start_log_incident(
             draft, api_url=request.app.state.prefect_api_url, timeout_s=START_TIMEOUT_S
         )
     except Exception as exc:  # Prefect down or slow: the person tries again
         logger.warning("log-incident not started from Slack: %s", type(exc).__name__)
-        return _errors(view, "Prefect did not take the incident just now; please try again.")
-    return {}
+        return f"Your incident {draft.title!r} could not be logged just now; please try again."
+    return None
 
 
 async def _person(request: Request, payload: dict[str, Any]) -> str:
@@ -165,19 +181,23 @@ async def _person(request: Request, payload: dict[str, Any]) -> str:
     return person
 
 
-async def _start(request: Request, command: IncidentCommand) -> tuple[bool, str]:
-    """Whether the step's run was created, and what to tell the person."""
+def _starting(command: IncidentCommand) -> str:
+    return (
+        f"{command.label} {command.number} as {command.actor}: starting; the incident's "
+        "message shows the result."
+    )
+
+
+async def _start(request: Request, command: IncidentCommand) -> str | None:
+    """Create the step's run; what to tell the person when it could not be."""
     try:
         await incident_runs.start_step(
             command, api_url=request.app.state.prefect_api_url, timeout_s=START_TIMEOUT_S
         )
     except Exception as exc:  # Prefect down, slow or refusing: nothing changed, say so
         logger.warning("%s not started from Slack: %s", command.flow_name, type(exc).__name__)
-        return False, f"{command.number}: could not {command.label.lower()} just now; try again."
-    return True, (
-        f"{command.label} {command.number} as {command.actor}: started; the incident's "
-        "message shows the result."
-    )
+        return f"{command.number}: could not {command.label.lower()} just now; please try again."
+    return None
 
 
 async def _open(request: Request, payload: dict[str, Any], view: dict[str, Any]) -> str | None:
@@ -193,6 +213,10 @@ async def _open(request: Request, payload: dict[str, Any], view: dict[str, Any])
         logger.warning("views.open failed: %s", exc)
         return "Slack did not open the form just now; please press again."
     return None
+
+
+def _invalid(invalid: ValidationError, fields: set[str]) -> dict[str, Any]:
+    return {"response_action": "errors", "errors": field_errors(invalid.errors(), fields)}
 
 
 def _errors(view: dict[str, Any], message: str) -> dict[str, Any]:

@@ -173,7 +173,7 @@ def test_acknowledge_in_slack_updates_the_message_in_place(
         pressed = gateway.post(
             "/slack/interactions", content=body, headers=slack_headers(body, SIGNING_SECRET)
         )
-    assert pressed.json()["text"].startswith(f"Acknowledge {incident.number} as bob: started")
+    assert pressed.json()["text"].startswith(f"Acknowledge {incident.number} as bob: starting")
 
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:

@@ -7,12 +7,14 @@ opens a modal with the CMDB's services and logs an incident with the presser as 
 unmapped user and a bad signature change nothing. Both database backends."""
 
 import json
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 from prefect import Flow, flow
@@ -35,8 +37,8 @@ from serviceops.notify.render import render_message
 from serviceops.settings import Settings
 from serviceops.store.cmdb import CatalogueRepository
 from tests.fakes.slack import FakeSlack
-from tests.unit.gateway_support import slack_headers
-from tests.unit.slack_interactions.support import BOB, SIGNING_SECRET
+from tests.unit.gateway_support import Collector, closed_port_url, slack_headers
+from tests.unit.slack_interactions.support import BOB, SIGNING_SECRET, _app
 from tests.unit.test_board import incident_in
 
 NUMBER = "INC-000007"
@@ -156,7 +158,7 @@ def test_acknowledge_is_done_by_the_mapped_user(
     client, _ = desk
     response = _press(client, "acknowledge-incident")
     assert response.status_code == 200
-    assert response.json()["text"].startswith(f"Acknowledge {NUMBER} as bob: started")
+    assert response.json()["text"].startswith(f"Acknowledge {NUMBER} as bob: starting")
     assert _runs(deployments, "acknowledge-incident") == [
         {"command": {"number": NUMBER, "actor": "bob"}}
     ]
@@ -256,3 +258,30 @@ def test_the_message_offers_the_next_legal_steps_as_buttons(state: IncidentState
             "number": incident.number,
             "step": element["action_id"].removeprefix("incident_step:"),
         }
+
+
+def test_with_prefect_down_the_press_is_answered_and_the_failure_told_after(
+    tmp_path: Path, database_url: str, sessions: sessionmaker[Session]
+) -> None:
+    """Slack has its answer at once; the run could not be created, and the presser hears so
+    through the payload's response_url: nothing changed."""
+    with Collector() as slack_hooks:
+        origin = str(httpx.URL(slack_hooks.url).copy_with(path="/", query=None)).rstrip("/")
+        app = _app(tmp_path, database_url, sessions, closed_port_url(), response_hosts=origin)
+        value = json.dumps({"number": NUMBER, "step": "acknowledge-incident"})
+        payload = {
+            "type": "block_actions",
+            "user": BOB,
+            "response_url": slack_hooks.url,
+            "actions": [{"action_id": "incident_step:acknowledge-incident", "value": value}],
+        }
+        body = urlencode({"payload": json.dumps(payload)}).encode()
+        with TestClient(app) as client:
+            answer = _post(client, "/slack/interactions", body).json()
+        deadline = time.monotonic() + 30
+        while len(slack_hooks.posts) < 2 and time.monotonic() < deadline:
+            time.sleep(0.1)
+    assert answer["text"].startswith(f"Acknowledge {NUMBER} as bob: starting")
+    texts = [post["text"] for post in slack_hooks.posts]
+    assert texts[0] == answer["text"]
+    assert texts[1] == f"{NUMBER}: could not acknowledge just now; please try again."
