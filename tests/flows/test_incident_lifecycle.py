@@ -1,5 +1,6 @@
 """The incident procedure through real flow runs: record, audit trail and Slack messages."""
 
+import json
 import re
 from datetime import UTC, datetime, timedelta
 
@@ -121,8 +122,19 @@ def test_whole_lifecycle_writes_record_audit_and_slack(serviceops_env, sessions,
 
     posted = [m for m in fake_slack.messages if number in m["text"]]
     assert len(posted) == 7  # logged + six transitions
-    assert {m["channel"] for m in posted} == {"#service-desk"}
-    assert "Outbound mail delayed" in posted[0]["text"]
+    logged_message, *changes = posted
+    assert logged_message["channel"] == "#service-desk" and logged_message["thread_ts"] is None
+    assert "Outbound mail delayed" in logged_message["text"]
+    for change in changes:  # each change is a reply in the incident's thread
+        assert change["channel_id"] == logged_message["channel_id"]
+        assert change["thread_ts"] == logged_message["ts"]
+    updates = [
+        c for c in fake_slack.calls_to("chat.update") if c["params"]["ts"] == logged_message["ts"]
+    ]
+    assert len(updates) == 6  # the incident's own message, updated after every change
+    assert "state closed" in logged_message["text"] or "closed" in json.dumps(
+        logged_message["blocks"]
+    )
 
 
 async def _artifact_markdown(key: str) -> str:
