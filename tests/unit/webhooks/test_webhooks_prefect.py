@@ -50,7 +50,9 @@ def test_prefect_hung_answers_within_the_timeout(
         elapsed = time.monotonic() - started
     assert response.status_code == 202
     assert response.json()["flow_run_id"] is None
-    assert elapsed < 3
+    # The silent server never answers: without the start timeout the client would wait for
+    # its own (a minute). The bound is loose so a loaded machine cannot fail it.
+    assert elapsed < 10
     assert len(_requests(sessions)) == 1
 
 
