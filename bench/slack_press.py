@@ -6,7 +6,6 @@ loopback fake of its Web API). p50 and p95; the press's own HTTP answer is timed
 
 import json
 import os
-import socket
 import statistics
 import tempfile
 import time
@@ -15,6 +14,7 @@ from urllib.parse import urlencode
 
 import httpx
 
+from bench.stack_run import free_port
 from serviceops.domain.request import Identity
 from serviceops.gateway.signatures import sign_slack
 from serviceops.prefect_rest import call
@@ -35,12 +35,6 @@ INCIDENT = {
     "urgency": "medium",
     "reporter": "bench",
 }
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _log_incidents(api_url: str, count: int) -> None:
@@ -92,7 +86,7 @@ def main() -> None:
             "SERVICEOPS_SLACK_SIGNING_SECRET": SECRET,
         }
         settings = Settings(
-            state_dir=Path(state), prefect_port=_free_port(), gateway_port=_free_port()
+            state_dir=Path(state), prefect_port=free_port(), gateway_port=free_port()
         )
         stack = Stack(settings)
         try:

@@ -110,9 +110,8 @@ def build_board(
 
 
 def _approvals(session: Session, policy: RequestPolicy) -> dict[str, object]:
-    waiting = RequestRepository(session).list(
-        state=RequestState.AWAITING_APPROVAL, limit=SHOWN_PER_SECTION
-    )
+    requests = RequestRepository(session)
+    waiting = requests.list(state=RequestState.AWAITING_APPROVAL, limit=SHOWN_PER_SECTION)
     identities = IdentityRepository(session)
     approvals = []
     for request in waiting:
@@ -131,7 +130,7 @@ def _approvals(session: Session, policy: RequestPolicy) -> dict[str, object]:
                 due_at=request.approval_due_at,
             )
         )
-    count = RequestRepository(session).count(state=RequestState.AWAITING_APPROVAL)
+    count = requests.count(state=RequestState.AWAITING_APPROVAL)
     return {"approvals": approvals, "approvals_waiting": count}
 
 
@@ -180,9 +179,11 @@ def _problems(session: Session, at: datetime) -> dict[str, object]:
 
 
 @task(cache_policy=NO_CACHE)
-def publish_board() -> int:
-    """Publish the board; returns the open incidents it counted."""
-    policy, forms, at = load_request_policy(), TransitionForms.from_prefect(), now()
+def publish_board(forms: TransitionForms | None = None) -> int:
+    """Publish the board; returns the open incidents it counted. `forms`: the transitions'
+    forms when the caller has looked them up already."""
+    policy, at = load_request_policy(), now()
+    forms = forms or TransitionForms.from_prefect()
     with sessions().begin() as session:
         board = build_board(session, policy, forms, at)
     create_markdown_artifact(

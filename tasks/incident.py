@@ -109,12 +109,12 @@ def change_incident(command: IncidentCommand) -> Incident:
 
 
 @task(cache_policy=NO_CACHE)
-def summarize_incident(number: str) -> str:
+def summarize_incident(number: str, forms: TransitionForms) -> str:
     """The markdown summary left as the run's artifact, with the next steps as links."""
     with sessions().begin() as session:
         incident = IncidentRepository(session).get(number)
         trail = AuditRepository(session).for_record(number)
-    actions = TransitionForms.from_prefect().links(incident)
+    actions = forms.links(incident)
     return render_text("incident_summary", incident=incident, audit=trail, actions=actions)
 
 

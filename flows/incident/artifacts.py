@@ -4,14 +4,15 @@ trail and links to the next steps' forms; and the service desk board, which list
 
 from prefect.artifacts import create_markdown_artifact
 
-from tasks.board import publish_board
+from tasks.board import TransitionForms, publish_board
 from tasks.incident import summarize_incident
 
 
 def publish_summary(number: str) -> None:
+    forms = TransitionForms.from_prefect()  # one lookup for both
     create_markdown_artifact(
         key=f"incident-{number.lower()}",
-        markdown=summarize_incident(number),
+        markdown=summarize_incident(number, forms),
         description=f"{number} as of this run",
     )
-    publish_board()
+    publish_board(forms)

@@ -6,7 +6,6 @@ The tests share one running stack and run in file order; the last one stops it."
 import json
 import os
 import re
-import shutil
 import sqlite3
 import subprocess
 import tempfile
@@ -18,6 +17,7 @@ import pytest
 
 from serviceops.gateway.signatures import sign_serviceops, sign_slack
 from serviceops.prefect_rest import call
+from tests.e2e.browser_support import chromium
 from tests.e2e.conftest import SLACK_SIGNING_SECRET, WEBHOOK_SECRET, RunningStack
 from tests.e2e.stack_support import FINAL, iso, run_deployment, storm_delivery, wait_for_run
 
@@ -115,15 +115,11 @@ def test_cli_runs_the_same_deployments(stack: RunningStack) -> None:
 
 
 def test_prefect_ui_lists_the_deployments(stack: RunningStack) -> None:
-    chromium = shutil.which("chromium")
-    if chromium is None:
-        if os.environ.get("SERVICEOPS_TEST_REQUIRE_BROWSER"):
-            pytest.fail("chromium is required (SERVICEOPS_TEST_REQUIRE_BROWSER) but missing")
-        pytest.skip("chromium not installed: apt-get install chromium")
+    executable = chromium()
     with tempfile.TemporaryDirectory() as profile:
         dom = subprocess.run(
             [
-                chromium,
+                executable,
                 "--headless",
                 "--no-sandbox",
                 "--disable-gpu",
