@@ -13,6 +13,7 @@ PHASES = ("record", "Prefect client", "read deployment", "create_flow_run", "not
 async def _phases_async(database_url: str, body: bytes, samples: int) -> dict[str, list[float]]:
     from serviceops.application import intake
     from serviceops.application.prefect_api import prefect_client
+    from serviceops.domain.provenance import Channel, Provenance
     from serviceops.domain.request import RequestSubmission
     from serviceops.store.db import sessions_for
 
@@ -22,7 +23,8 @@ async def _phases_async(database_url: str, body: bytes, samples: int) -> dict[st
     for i in range(samples + 1):  # the first one warms up: not counted
         key, at = f"phases-{i}", datetime.now(UTC)
         t0 = time.perf_counter()
-        accepted = intake.accept(sessions, submission, source=SOURCE, key=key, at=at)
+        known = Provenance(via=Channel.TOKEN, ref=SOURCE)
+        accepted = intake.accept(sessions, submission, source=SOURCE, key=key, at=at, known=known)
         t1 = time.perf_counter()
         number = accepted.body["number"]
         async with prefect_client() as client:

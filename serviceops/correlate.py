@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from serviceops.domain.event import Alert, AlertChange, Correlator, EventPolicy, Notice
 from serviceops.domain.machine import AuditEntry
+from serviceops.domain.provenance import EVENT_ACTOR
 from serviceops.notify.outbox import Outbox
 from serviceops.notify.render import render_message
 from serviceops.store.audit import AuditRepository
@@ -26,7 +27,6 @@ from serviceops.store.event import AlertRepository, EventRepository
 # go for a moment so that a delivery waiting for the lock takes it (see store/write_lock.py).
 BATCH_SIZE = 250
 BETWEEN_BATCHES_S = 0.003
-ACTOR = "event-management"
 
 
 class BatchReport(BaseModel):
@@ -117,7 +117,7 @@ def _audit(number: str, change: AlertChange, flow_run_id: str | None) -> AuditEn
     return AuditEntry(
         record=number,
         action="alert",
-        actor=ACTOR,
+        actor=EVENT_ACTOR,
         at=change.at,
         from_state=change.from_state,
         to_state=change.to_state,

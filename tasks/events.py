@@ -18,7 +18,6 @@ from blocks.slack import load_slack
 from serviceops.correlate import BatchReport, correlate_pending
 from serviceops.domain.cmdb import blast_radius
 from serviceops.domain.event import (
-    ACTOR,
     AlertState,
     MissedCheck,
     NeedsNewIncident,
@@ -31,6 +30,7 @@ from serviceops.domain.incident import (
     IncidentDraft,
 )
 from serviceops.domain.machine import AuditEntry
+from serviceops.domain.provenance import EVENT_ACTOR
 from serviceops.store.cmdb import CatalogueRepository
 from serviceops.store.event import (
     AlertAction,
@@ -232,7 +232,7 @@ def _alert_entry(
     return AuditEntry(
         record=number,
         action=action,
-        actor=ACTOR,
+        actor=EVENT_ACTOR,
         at=now(),
         from_state=state,
         to_state=to or state,

@@ -24,7 +24,7 @@ from serviceops.store.incident import IncidentRepository
 from serviceops.store.problem import KnownErrorRepository
 from tasks import messages
 from tasks.board import TransitionForms
-from tasks.context import audit, now, sessions
+from tasks.context import audit, now, run_provenance, sessions
 
 
 def _apply(
@@ -98,12 +98,15 @@ def notify_incident_logged(number: str) -> None:
 
 @task(cache_policy=NO_CACHE)
 def change_incident(command: IncidentCommand) -> Incident:
-    """One transition: legality from the transition table, the change, its audit row and its
-    Slack messages are committed together or not at all."""
+    """One transition: legality from the transition table and the policy (some steps only
+    from a verified channel), the change, its audit row and its Slack messages are committed
+    together or not at all."""
     policy, at = load_policy(), now()
+    with sessions().begin() as session:
+        known = run_provenance(session, command.actor)
     return _apply(
         command.number,
-        lambda incident: incident_steps.carry_out(command, incident, policy, at),
+        lambda incident: incident_steps.carry_out(command, incident, policy, at, known),
         load_slack(),
     )
 

@@ -34,6 +34,7 @@ from serviceops.domain.problem import (
     ResolveProblem,
     ReviewProblem,
 )
+from serviceops.domain.provenance import PROBLEM_ACTOR
 from serviceops.notify.outbox import Outbox
 from serviceops.notify.render import render_message, render_text
 from serviceops.store.audit import AuditRepository
@@ -41,8 +42,6 @@ from serviceops.store.incident import IncidentRepository
 from serviceops.store.problem import KnownErrorRepository, ProblemRepository, TrendRepository
 from tasks import messages
 from tasks.context import audit, now, sessions
-
-ACTOR = "problem-management"
 
 
 class DetectedProblems(BaseModel):
@@ -93,7 +92,7 @@ def detect_problem_trends() -> DetectedProblems:
             _tell(session, policy.channel, problem, entry)
         for number in updated:
             problem = problems.get(number, with_incidents=False)
-            audit(session, steps.trend_grew(problem, ACTOR, at))
+            audit(session, steps.trend_grew(problem, PROBLEM_ACTOR, at))
     return DetectedProblems(opened=opened, updated=updated)
 
 
@@ -157,13 +156,13 @@ def resolve_linked_incidents(number: str) -> list[str]:
             at = now()
             if incident.state is IncidentState.NEW:
                 change = incident_steps.note(
-                    incident, ACTOR, at, f"{number} closed; still new here"
+                    incident, PROBLEM_ACTOR, at, f"{number} closed; still new here"
                 )
                 incidents.save(change.incident)
                 audit(session, change.audit)
                 continue
             notes = _resolution_notes(problem)
-            change = incident_steps.resolve(incident, ACTOR, at, _code(problem), notes)
+            change = incident_steps.resolve(incident, PROBLEM_ACTOR, at, _code(problem), notes)
             saved = incidents.save(change.incident)
             audit(session, change.audit)
             messages.queue_change(session, slack, saved, change.audit)

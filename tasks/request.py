@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from blocks.request_policy import load_request_policy
 from blocks.slack import load_slack
+from serviceops.domain.provenance import FORM, Provenance
 from serviceops.domain.request import (
     AccessRevoke,
     ApprovalDecision,
@@ -27,6 +28,7 @@ from serviceops.domain.request import (
 from serviceops.notify.outbox import Outbox
 from serviceops.notify.render import render_message
 from serviceops.store.request import IdentityRepository, RequestRepository
+from serviceops.store.tickets import TicketRepository, decision_purpose
 from tasks.context import audit, current_flow_run_id, now, sessions
 
 UI_SOURCE = "prefect-ui"
@@ -145,7 +147,9 @@ def record_decision(
     needs), then approve or reject. The form on the paused run accepts any name, so the rule
     the gateway and the CLI check before resuming is checked here again: a refused decision
     is recorded with why, and the approval is asked again. A decision already recorded (a
-    re-run of the flow after a later suspend) is not recorded twice."""
+    re-run of the flow after a later suspend) is not recorded twice. How the approver was
+    known is the ticket the gateway or the CLI wrote before resuming; without one, the name
+    was typed into that form."""
     policy = load_request_policy()
 
     def step(session: Session, request: ServiceRequest) -> RequestChange | None:
@@ -153,18 +157,34 @@ def record_decision(
             return None
         if request.state != RequestState.AWAITING_APPROVAL:
             return None
+        known = _decision_provenance(session, request, decision)
         requester = IdentityRepository(session).person(request.requester)
         refusal = fulfilment.approval_refusal(
-            request, kind, decision.approver, requester=requester, policy=policy
+            request, kind, decision.approver, requester=requester, policy=policy, known=known
         )
         if refusal is not None:
-            return fulfilment.refuse(request, decision, now(), refusal)
-        change = fulfilment.decide(request, kind, decision, now())
-        if change.request.state == RequestState.REJECTED:
-            _tell_requester(session, policy, change.request)
-        return change
+            change = fulfilment.refuse(request, decision, now(), refusal)
+        else:
+            change = fulfilment.decide(request, kind, decision, now())
+            if change.request.state == RequestState.REJECTED:
+                _tell_requester(session, policy, change.request)
+        return change.model_copy(update={"audit": change.audit.known_through(known)})
 
     return _apply(number, step)
+
+
+def _decision_provenance(
+    session: Session, request: ServiceRequest, decision: ApprovalDecision
+) -> Provenance:
+    """The channel of the ticket written for this decision, else the form's."""
+    run_id = current_flow_run_id()
+    if run_id is None:
+        return FORM
+    purpose = decision_purpose(str(request.pending_approval()), request.approval_round)
+    claimed = TicketRepository(session).claim_for(
+        request.number, purpose, decision.approver, run_id
+    )
+    return claimed or FORM
 
 
 @task(cache_policy=NO_CACHE)

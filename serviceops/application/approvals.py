@@ -17,7 +17,10 @@ resumes anything, so a refused decision changes nothing:
 - the run is PAUSED when it is resumed; otherwise the decision was taken meanwhile.
 
 `decision.approver` is a directory user name: the CLI takes it as given, a Slack press has
-it from the directory entry of the presser's Slack user id (`directory_user`).
+it from the directory entry of the presser's Slack user id (`directory_user`). How the caller
+knew them (`known`) goes to the run as a ticket written before the resume, so the decision's
+audit row says it and a policy that wants verified approvals accepts it; the form on the
+paused run writes none.
 
 The outcome says what happened; each caller words it for its own audience.
 """
@@ -35,7 +38,9 @@ from prefect.client.schemas.responses import SetStateStatus
 from sqlalchemy.orm import Session, sessionmaker
 
 from blocks.request_policy import aload_request_policy
+from serviceops.application import tickets
 from serviceops.application.prefect_api import prefect_client
+from serviceops.domain.provenance import Provenance
 from serviceops.domain.request import (
     ApprovalDecision,
     ApprovalKind,
@@ -46,6 +51,7 @@ from serviceops.domain.request import (
 )
 from serviceops.store.base import RecordNotFound
 from serviceops.store.request import IdentityRepository, RequestRepository
+from serviceops.store.tickets import decision_purpose
 
 if TYPE_CHECKING:
     from prefect.client.orchestration import PrefectClient
@@ -103,6 +109,7 @@ async def _authorise_and_resume(
     kind: ApprovalKind,
     flow_run_id: UUID,
     decision: ApprovalDecision,
+    known: Provenance,
     api_url: str | None,
 ) -> tuple[Outcome, str]:
     """NO_AUTHORITY (detail: why) under the operator's request policy, else what `resume`
@@ -110,7 +117,7 @@ async def _authorise_and_resume(
     async with prefect_client(api_url) as client:
         policy = await aload_request_policy(client)
         refusal = approval_refusal(
-            request, kind, decision.approver, requester=requester, policy=policy
+            request, kind, decision.approver, requester=requester, policy=policy, known=known
         )
         if refusal is not None:
             return Outcome.NO_AUTHORITY, refusal
@@ -145,6 +152,7 @@ async def decide(
     sessions: sessionmaker[Session],
     number: str,
     decision: ApprovalDecision,
+    known: Provenance,
     *,
     kind: ApprovalKind | None = None,
     flow_run_id: UUID | None = None,
@@ -170,13 +178,19 @@ async def decide(
         if record.flow_run_id is None:
             return Decided(Outcome.NO_RUN, number, record, pending)
         flow_run_id = UUID(record.flow_run_id)
-    checked = _authorise_and_resume(record, requester, pending, flow_run_id, decision, api_url)
+    purpose = decision_purpose(pending, record.approval_round)
+    ticket = await tickets.issue(sessions, known, decision.approver, number, purpose)
+    checked = _authorise_and_resume(
+        record, requester, pending, flow_run_id, decision, known, api_url
+    )
     try:
         outcome, detail = await asyncio.wait_for(checked, timeout_s)
     except TimeoutError:
         outcome, detail = Outcome.UNDELIVERED, f"no answer from Prefect within {timeout_s:g} s"
     except Exception as exc:  # down, unknown run, not configured: the approver can retry
         outcome, detail = Outcome.UNDELIVERED, f"{type(exc).__name__}: {str(exc)[:300]}"
+    if outcome not in (Outcome.RESUMED, Outcome.UNDELIVERED):  # undelivered may have resumed
+        await tickets.withdraw(sessions, ticket)
     if outcome == Outcome.UNDELIVERED:
         logger.warning("resume of %s for %s failed: %s", flow_run_id, number, detail)
     elif outcome == Outcome.RESUMED:

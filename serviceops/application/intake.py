@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from serviceops import deployment_names as names
 from serviceops.application.prefect_api import prefect_client
 from serviceops.deployment_names import deployment
+from serviceops.domain.provenance import Provenance
 from serviceops.domain.request import RequestSubmission, ServiceRequest, fulfilment
 from serviceops.store.audit import AuditRepository
 from serviceops.store.request import DeliveryRepository, RequestRepository
@@ -72,8 +73,10 @@ def _accept_in(
     source: str,
     keys: tuple[str | None, str | None],
     at: datetime,
+    known: Provenance,
 ) -> Accepted:
-    """`keys`: the signature's delivery key and the delivery's own key, in that order."""
+    """`keys`: the signature's delivery key and the delivery's own key, in that order;
+    `known`: how the requester was known (the source's signature, the CLI's OS user)."""
     deliveries = DeliveryRepository(session)
     stored = deliveries.claim_all(source, keys, at)
     if stored is not None:
@@ -84,7 +87,7 @@ def _accept_in(
         accepted = Accepted(status=ACCEPTED, body=answer_body(existing), first=False)
     else:
         request = requests.add(submission, source=source, at=at)
-        AuditRepository(session).add(fulfilment.submitted(request))
+        AuditRepository(session).add(fulfilment.submitted(request).known_through(known))
         accepted = Accepted(
             status=ACCEPTED,
             body=answer_body(request),
@@ -103,6 +106,7 @@ def accept(
     source: str,
     key: str | None,
     at: datetime,
+    known: Provenance,
     signature_key: str | None = None,
 ) -> Accepted:
     """Record `submission` from `source` in one transaction, or return the first answer.
@@ -114,7 +118,7 @@ def accept(
     for attempt in range(1, _CLAIM_ATTEMPTS + 1):
         try:
             with sessions.begin() as session:
-                return _accept_in(session, submission, source, keys, at)
+                return _accept_in(session, submission, source, keys, at, known)
         except IntegrityError:
             if keys == (None, None) or attempt == _CLAIM_ATTEMPTS:
                 raise
@@ -199,6 +203,7 @@ async def asubmit(
     source: str,
     key: str | None,
     at: datetime,
+    known: Provenance,
     api_url: str | None = None,
 ) -> Accepted:
     """accept, then (first delivery only) start fulfilment and note the run; for async callers.
@@ -207,7 +212,7 @@ async def asubmit(
     """
     key = key or submission.id
     accepted = await anyio.to_thread.run_sync(
-        lambda: accept(sessions, submission, source=source, key=key, at=at)
+        lambda: accept(sessions, submission, source=source, key=key, at=at, known=known)
     )
     if not accepted.first:
         return accepted
@@ -250,9 +255,10 @@ def submit(
     source: str,
     key: str | None,
     at: datetime,
+    known: Provenance,
     api_url: str | None = None,
 ) -> Accepted:
     """The same as `asubmit`, for synchronous callers (the CLI)."""
     return asyncio.run(
-        asubmit(sessions, submission, source=source, key=key, at=at, api_url=api_url)
+        asubmit(sessions, submission, source=source, key=key, at=at, known=known, api_url=api_url)
     )

@@ -6,9 +6,12 @@ is wrong (the same as click's own usage errors). An error is one line on stderr 
 `error: `, never a traceback.
 """
 
+import dataclasses
+import getpass
 import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from typing import Annotated, Any, NoReturn, TypeVar
 
 import typer
@@ -19,9 +22,11 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from serviceops.cli import runs
+from serviceops.domain.provenance import Channel, Provenance
 from serviceops.settings import Settings
 from serviceops.store.base import MAX_ROW_ID
 from serviceops.store.db import sessions_for
+from serviceops.store.tickets import TicketRepository, ticket_tag
 
 Model = TypeVar("Model", bound=BaseModel)
 
@@ -93,6 +98,21 @@ def echo_json(document: BaseModel | dict[str, Any]) -> None:
         typer.echo(document.model_dump_json(indent=2))
     else:
         typer.echo(json.dumps(document, indent=2, default=str))
+
+
+def cli_provenance() -> Provenance:
+    """How the CLI knows who runs it: the operating system's user, whatever --actor says."""
+    return Provenance(via=Channel.CLI, ref=getpass.getuser())
+
+
+def vouched(call: runs.FlowCall, actor: str, record: str, settings: Settings) -> runs.FlowCall:
+    """`call` on a ticket saying the CLI ran it as this OS user, for `actor` on `record`, so
+    the run's audit rows say so (serviceops.store.tickets)."""
+    with transaction(settings) as session:
+        ticket = TicketRepository(session).issue(
+            cli_provenance(), actor, record, call.flow, datetime.now(UTC)
+        )
+    return dataclasses.replace(call, tags=(*call.tags, ticket_tag(ticket)))
 
 
 def run_or_fail(call: runs.FlowCall, timeout: float, as_json: bool) -> str:

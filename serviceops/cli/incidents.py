@@ -20,6 +20,7 @@ from serviceops.cli.common import (
     run_or_fail,
     transaction,
     validated,
+    vouched,
 )
 from serviceops.domain.incident import (
     AcknowledgeIncident,
@@ -110,7 +111,8 @@ def _print_run(number: str, flow_run_id: str, as_json: bool) -> None:
 
 def _change(command: IncidentCommand, timeout: float, as_json: bool) -> None:
     """Run the command's flow and print the incident as it is afterwards."""
-    flow_run_id = run_or_fail(runs.command_call(command), timeout, as_json)
+    call = vouched(runs.command_call(command), command.actor, command.number, get_settings())
+    flow_run_id = run_or_fail(call, timeout, as_json)
     _print_run(command.number, flow_run_id, as_json)
 
 
@@ -141,7 +143,8 @@ def incident_open(
         source=source,
         major=major,
     )
-    flow_run_id = run_or_fail(runs.log_incident_call(draft), timeout, as_json)
+    call = vouched(runs.log_incident_call(draft), draft.reporter, "", get_settings())
+    flow_run_id = run_or_fail(call, timeout, as_json)
     with transaction(get_settings()) as session:
         touched = AuditRepository(session).records_of_flow_run(flow_run_id)
     number = next((record for record in touched if record.startswith("INC-")), None)

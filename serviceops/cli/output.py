@@ -73,11 +73,12 @@ def history(audit: Sequence[AuditView]) -> str:
             entry.action,
             f"{entry.from_state or '-'} -> {entry.to_state}",
             entry.actor,
+            entry.known_as,
             clip(entry.reason, 50),
         ]
         for entry in audit
     ]
-    return "history\n" + table(["when", "action", "change", "actor", "reason"], rows)
+    return "history\n" + table(["when", "action", "change", "actor", "via", "reason"], rows)
 
 
 def incident_detail(view: IncidentView, audit: Sequence[AuditView] = ()) -> str:

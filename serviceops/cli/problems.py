@@ -33,6 +33,7 @@ from serviceops.cli.common import (
     run_or_fail,
     transaction,
     validated,
+    vouched,
 )
 from serviceops.cli.output import detection_summary, history, problem_detail, problem_table
 from serviceops.domain.problem import (
@@ -124,7 +125,8 @@ def _print_run(number: str, flow_run_id: str, as_json: bool) -> None:
 
 def _step(command: ProblemCommand, timeout: float, as_json: bool) -> None:
     """Run the command's flow and print the problem as it is afterwards."""
-    flow_run_id = run_or_fail(problem_command_call(command), timeout, as_json)
+    call = vouched(problem_command_call(command), command.actor, command.number, get_settings())
+    flow_run_id = run_or_fail(call, timeout, as_json)
     _print_run(command.number, flow_run_id, as_json)
 
 

@@ -28,6 +28,7 @@ from serviceops.cli.common import (
     JsonOpt,
     LimitOpt,
     OffsetOpt,
+    cli_provenance,
     database_errors,
     echo_json,
     fail,
@@ -225,6 +226,7 @@ def request_submit(
             source="cli",
             key=external_id,
             at=datetime.now(UTC),
+            known=cli_provenance(),
             api_url=runs.api_url(),
         )
         with transaction(settings) as session:
@@ -288,6 +290,7 @@ def _decide(number: str, decision: ApprovalDecision, as_json: bool) -> None:
                 sessions_for(settings.resolved_database_url),
                 number,
                 decision,
+                cli_provenance(),
                 api_url=url,
                 timeout_s=RESUME_TIMEOUT_S,
             )

@@ -49,6 +49,7 @@ class FlowCall:
     flow: str
     parameters: dict[str, Any]
     name: str | None = None  # the deployment's, when it is not named after its flow
+    tags: tuple[str, ...] = ()  # added to the deployment's (a ticket, see vouched)
 
     @property
     def deployment(self) -> str:
@@ -103,6 +104,7 @@ def run_and_wait(call: FlowCall, timeout: float, poll_interval: float = 1.0) -> 
                 timeout=timeout,
                 poll_interval=poll_interval,
                 as_subflow=False,
+                tags=list(call.tags) or None,
             )
     except ObjectNotFound:
         raise PrefectUnavailable(

@@ -12,17 +12,20 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Generic, Protocol, TypeVar
 
-from pydantic import BaseModel
+from pydantic import BaseModel, model_validator
 
-# The actor of what serviceops does by itself (categorizing, assigning, asking for approval).
-SYSTEM_ACTOR = "serviceops"
+from serviceops.domain.provenance import SERVICE_ACTORS, Channel, Provenance, known_as
+from serviceops.domain.provenance import SYSTEM_ACTOR as SYSTEM_ACTOR
 
 StateT = TypeVar("StateT", bound=StrEnum)
 ActionT = TypeVar("ActionT", bound=StrEnum)
 
 
 class AuditEntry(BaseModel):
-    """One change to a record: who, when, from, to, why, and which flow run did it."""
+    """One change to a record: who, when, from, to, why, which flow run did it, and how the
+    actor was known (`via`, with `actor_ref` naming what vouches: serviceops.domain.provenance).
+    The domain knows only its own actors, stamped `system` here; how a person was known is
+    the caller's to say (the task that writes the row), so it is None until then."""
 
     record: str
     action: str
@@ -32,6 +35,24 @@ class AuditEntry(BaseModel):
     to_state: str
     reason: str = ""
     flow_run_id: str | None = None
+    via: Channel | None = None
+    actor_ref: str = ""
+
+    @model_validator(mode="after")
+    def _serviceops_acts_by_itself(self) -> "AuditEntry":
+        if self.via is None and self.actor in SERVICE_ACTORS:
+            self.via = Channel.SYSTEM
+        return self
+
+    @property
+    def known_as(self) -> str:
+        return known_as(self.via, self.actor_ref)
+
+    def known_through(self, provenance: Provenance) -> "AuditEntry":
+        """This row with how its actor was known; serviceops's own rows stay `system`."""
+        if self.actor in SERVICE_ACTORS:
+            return self
+        return self.model_copy(update={"via": provenance.via, "actor_ref": provenance.ref})
 
 
 class IllegalTransition(ValueError):

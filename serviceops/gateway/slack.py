@@ -35,6 +35,7 @@ from starlette.background import BackgroundTask, BackgroundTasks
 
 from serviceops.application import approvals
 from serviceops.application.approvals import Outcome
+from serviceops.domain.provenance import Channel, Provenance
 from serviceops.domain.request import ApprovalDecision, ApprovalKind
 from serviceops.gateway import slack_incidents
 from serviceops.gateway.payload import BodyTooLarge, read_body
@@ -131,7 +132,9 @@ async def _post_to_response_url(url: httpx.URL, reply: dict[str, Any]) -> None:
         logger.warning("Slack response_url post failed: %s", type(exc).__name__)
 
 
-async def _decide(request: Request, button: ApprovalButton, approve: bool, approver: str) -> str:
+async def _decide(
+    request: Request, button: ApprovalButton, approve: bool, approver: str, slack_user_id: str
+) -> str:
     """The text to show the approver, after resuming the run if the checks allow it."""
     number, kind = button.number, button.kind.value.replace("_", " ")
     decision = ApprovalDecision(approve=approve, approver=approver, comment="")
@@ -139,6 +142,7 @@ async def _decide(request: Request, button: ApprovalButton, approve: bool, appro
         request.app.state.sessions,
         number,
         decision,
+        Provenance(via=Channel.SLACK, ref=slack_user_id),
         kind=button.kind,
         flow_run_id=button.flow_run_id,
         api_url=request.app.state.prefect_api_url,
@@ -281,4 +285,4 @@ async def _answer(request: Request, payload: dict[str, Any], action: dict[str, A
             f"{slack_user_id} is not in the directory, so your decision was not recorded. "
             f"An operator adds you with `{command}`."
         )
-    return await _decide(request, button, DECISIONS[action["action_id"]], approver)
+    return await _decide(request, button, DECISIONS[action["action_id"]], approver, slack_user_id)

@@ -29,6 +29,7 @@ from serviceops.application import approvals, incident_runs
 from serviceops.application.forms import incident_choices
 from serviceops.domain.incident import IncidentCommand, IncidentDraft, Source
 from serviceops.domain.incident.buttons import ASKS_FIRST, STEP_ACTION, StepButton
+from serviceops.domain.provenance import Channel, Provenance
 from serviceops.gateway.slack_modals import field_errors, modal, submitted_values
 from serviceops.gateway.slack_payload import first_action, slack_user_id
 from serviceops.notify.slack import make_client
@@ -74,7 +75,7 @@ async def pressed(request: Request, payload: dict[str, Any], action: dict[str, A
     if command is None:
         return Reply(f"{button.number}: this serviceops version has no step {button.step}.")
     try:
-        actor = await _person(request, payload)
+        actor, known = await _person(request, payload)
     except Unknown as refused:
         return Reply(str(refused))
     if command in ASKS_FIRST:
@@ -89,7 +90,7 @@ async def pressed(request: Request, payload: dict[str, Any], action: dict[str, A
         )
         return Reply(await _open(request, payload, view) or "")
     step = command(number=button.number, actor=actor)
-    return Reply(_starting(step), start=partial(_start, request, step))
+    return Reply(_starting(step), start=partial(_start, request, step, known))
 
 
 async def submitted(request: Request, payload: dict[str, Any]) -> Reply:
@@ -100,12 +101,12 @@ async def submitted(request: Request, payload: dict[str, Any]) -> Reply:
     if callback not in (STEP_MODAL, LOG_MODAL):
         return Reply()
     try:
-        person = await _person(request, payload)
+        person, known = await _person(request, payload)
     except Unknown as refused:
         return Reply(answer=_errors(view, str(refused)))
     values = submitted_values(view)
     if callback == LOG_MODAL:
-        return _log(request, values | {"reporter": person, "source": Source.USER})
+        return _log(request, values | {"reporter": person, "source": Source.USER}, known)
     try:
         metadata = json.loads(view.get("private_metadata") or "{}")
         button = StepButton.model_validate(metadata)
@@ -119,7 +120,7 @@ async def submitted(request: Request, payload: dict[str, Any]) -> Reply:
     except ValidationError as invalid:
         fields = set(command.model_fields) - WHO_ACTS
         return Reply(answer=_invalid(invalid, fields))
-    return Reply(start=partial(_start, request, step))
+    return Reply(start=partial(_start, request, step, known))
 
 
 async def open_log_modal(request: Request, form: dict[str, str]) -> str:
@@ -146,18 +147,22 @@ async def open_log_modal(request: Request, form: dict[str, str]) -> str:
     return await _open(request, payload, view) or ""
 
 
-def _log(request: Request, values: dict[str, Any]) -> Reply:
+def _log(request: Request, values: dict[str, Any], known: Provenance) -> Reply:
     try:
         draft = IncidentDraft.model_validate(values)
     except ValidationError as invalid:
         return Reply(answer=_invalid(invalid, set(IncidentDraft.model_fields) - REPORTED))
-    return Reply(start=partial(_start_log, request, draft))
+    return Reply(start=partial(_start_log, request, draft, known))
 
 
-async def _start_log(request: Request, draft: IncidentDraft) -> str | None:
+async def _start_log(request: Request, draft: IncidentDraft, known: Provenance) -> str | None:
     try:
         await incident_runs.start_log_incident(
-            draft, api_url=request.app.state.prefect_api_url, timeout_s=START_TIMEOUT_S
+            request.app.state.sessions,
+            draft,
+            known,
+            api_url=request.app.state.prefect_api_url,
+            timeout_s=START_TIMEOUT_S,
         )
     except Exception as exc:  # Prefect down or slow: the person tries again
         logger.warning("log-incident not started from Slack: %s", type(exc).__name__)
@@ -165,8 +170,9 @@ async def _start_log(request: Request, draft: IncidentDraft) -> str | None:
     return None
 
 
-async def _person(request: Request, payload: dict[str, Any]) -> str:
-    """The directory user who pressed or submitted; Unknown says why not."""
+async def _person(request: Request, payload: dict[str, Any]) -> tuple[str, Provenance]:
+    """The directory user who pressed or submitted, known by their Slack user id; Unknown
+    says why not."""
     user_id = slack_user_id(payload)
     if user_id is None:
         raise Unknown("Slack did not say who you are; nothing was changed.")
@@ -178,7 +184,7 @@ async def _person(request: Request, payload: dict[str, Any]) -> str:
             f"{user_id} is not in the directory, so nothing was changed. An operator adds "
             f"you with `{command}`."
         )
-    return person
+    return person, Provenance(via=Channel.SLACK, ref=user_id)
 
 
 def _starting(command: IncidentCommand) -> str:
@@ -188,11 +194,15 @@ def _starting(command: IncidentCommand) -> str:
     )
 
 
-async def _start(request: Request, command: IncidentCommand) -> str | None:
+async def _start(request: Request, command: IncidentCommand, known: Provenance) -> str | None:
     """Create the step's run; what to tell the person when it could not be."""
     try:
         await incident_runs.start_step(
-            command, api_url=request.app.state.prefect_api_url, timeout_s=START_TIMEOUT_S
+            request.app.state.sessions,
+            command,
+            known,
+            api_url=request.app.state.prefect_api_url,
+            timeout_s=START_TIMEOUT_S,
         )
     except Exception as exc:  # Prefect down, slow or refusing: nothing changed, say so
         logger.warning("%s not started from Slack: %s", command.flow_name, type(exc).__name__)

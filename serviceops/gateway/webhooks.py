@@ -19,6 +19,7 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session, sessionmaker
 
 from serviceops.application import intake
+from serviceops.domain.provenance import Channel, Provenance
 from serviceops.domain.request import RequestSubmission
 from serviceops.gateway.payload import (
     MAX_BODY_BYTES,
@@ -119,7 +120,13 @@ async def receive_request(
     key = idempotency_key or submission.id
     accepted = await anyio.to_thread.run_sync(
         lambda: intake.accept(
-            sessions, submission, source=source, key=key, at=datetime.now(UTC), signature_key=seen
+            sessions,
+            submission,
+            source=source,
+            key=key,
+            at=datetime.now(UTC),
+            known=Provenance(via=Channel.TOKEN, ref=source),
+            signature_key=seen,
         )
     )
     if accepted.first:

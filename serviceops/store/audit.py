@@ -30,6 +30,9 @@ class AuditRecord(Base):
     to_state: Mapped[str] = mapped_column(String(20))
     reason: Mapped[str] = mapped_column(Text, default="")
     flow_run_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    # How the actor was known (serviceops.domain.provenance); null on rows older than that.
+    via: Mapped[str | None] = mapped_column(String(10))
+    actor_ref: Mapped[str | None] = mapped_column(String(200))
 
 
 class AuditRepository:
@@ -49,6 +52,8 @@ class AuditRepository:
                 to_state=entry.to_state,
                 reason=entry.reason,
                 flow_run_id=entry.flow_run_id,
+                via=entry.via,
+                actor_ref=entry.actor_ref,
             )
         )
 
@@ -86,7 +91,6 @@ def _audit_from_row(row: AuditRecord) -> AuditEntry:
         to_state=row.to_state,
         reason=row.reason,
         flow_run_id=row.flow_run_id,
+        via=row.via,
+        actor_ref=row.actor_ref or "",
     )
-
-
-# --------------------------------------------------------------------------- known errors

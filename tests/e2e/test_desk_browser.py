@@ -66,6 +66,8 @@ def test_log_an_incident_from_the_form_and_find_it_on_the_board(
             i for i in _api(stack, "/api/v1/incidents")["incidents"] if i["title"] == TITLE
         ]
         number = incident["number"]
+        logged = _api(stack, f"/api/v1/incidents/{number}")["audit"][0]
+        assert (logged["actor"], logged["via"]) == ("erin", "form")  # a typed name, unvouched
 
         page.goto(f"{stack.ui_url}/artifacts/key/service-desk")  # its versions, newest first
         page.locator("a[href*='/artifacts/artifact/']").first.click()

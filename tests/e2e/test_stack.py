@@ -3,6 +3,7 @@ through the read API, the CLI, the UI in a browser, then `make down` cancelling 
 
 The tests share one running stack and run in file order; the last one stops it."""
 
+import getpass
 import json
 import os
 import re
@@ -112,6 +113,11 @@ def test_cli_runs_the_same_deployments(stack: RunningStack) -> None:
     assert "cannot close" in illegal.stderr
     shown = json.loads(stack.cli("incident", "show", number, "--json").stdout)
     assert shown["incident"]["state"] == "assigned"
+    # --actor names anyone; what vouches is the OS user who ran the CLI.
+    user = getpass.getuser()
+    by_person = [(e["action"], e["actor"], e["via"], e["actor_ref"]) for e in shown["audit"]]
+    assert ("log", "erin", "cli", user) in by_person
+    assert ("acknowledge", "frank", "cli", user) in by_person
 
 
 def test_prefect_ui_lists_the_deployments(stack: RunningStack) -> None:
@@ -220,6 +226,9 @@ def test_portal_request_approved_with_a_slack_button(stack: RunningStack) -> Non
     assert [(a["kind"], a["approver"]) for a in record["approvals"]] == [
         ("financial", "finance-lead")
     ]
+    trail = {e["action"]: (e["actor"], e["via"], e["actor_ref"]) for e in shown.json()["audit"]}
+    assert trail["submit"] == ("quinn", "token", "portal")  # the portal's secret signed it
+    assert trail["approve"] == ("finance-lead", "slack", "U0FIONA")
 
 
 def test_event_management_and_checks_in_the_stack(stack: RunningStack) -> None:

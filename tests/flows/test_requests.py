@@ -2,7 +2,10 @@
 four eyes and approval authority, rejection, verification, a failed step retried, and the
 scheduled upkeep flows."""
 
+import asyncio
+import getpass
 import time
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -12,12 +15,19 @@ from prefect.exceptions import PrefectHTTPStatusError
 from prefect.states import Scheduled
 from sqlalchemy import text
 
+from blocks.request_policy import RequestPolicyBlock
+from blocks.saved import DOCUMENT
 from flows.operations.housekeeping import housekeeping
 from flows.request.upkeep import review_access
 from serviceops import deployment_names as names
+from serviceops.application import approvals
+from serviceops.application.approvals import Decided, Outcome
+from serviceops.domain.provenance import Channel, Provenance
 from serviceops.domain.request import (
+    ApprovalDecision,
     Identity,
     IdentityStatus,
+    RequestPolicy,
     RequestState,
     RequestSubmission,
     ServiceRequest,
@@ -143,6 +153,59 @@ def test_requester_and_people_without_authority_cannot_approve(served: ServedSta
         ("erin", f"erin requested {done.number} and cannot approve it (four eyes)"),
         ("zoe", "zoe is neither erin's manager (sam) nor a delegate of sam"),
     ]
+
+
+@pytest.fixture
+def verified_approvals() -> Iterator[None]:
+    """A request policy that takes approvals from a verified channel only; the defaults
+    again afterwards (the test server is shared by the module's tests)."""
+    RequestPolicyBlock(policy=RequestPolicy(verified_approvals=True)).save(DOCUMENT, overwrite=True)
+    yield
+    RequestPolicyBlock().save(DOCUMENT, overwrite=True)
+
+
+def test_a_verified_only_policy_refuses_the_forms_approval_and_takes_the_clis(
+    served: ServedStack, verified_approvals: None
+) -> None:
+    with served.sessions.begin() as session:
+        IdentityRepository(session).upsert(Identity(user="hana", manager="ivan"))
+    run_id = submit(served, "hana", laptop(900))  # under the threshold: the manager only
+    decide(run_id, "ivan")  # the form on the paused run: a name anyone could type
+    wait(run_id, {"PAUSED"})
+    refused = request_of(served, run_id)
+    assert refused.state == RequestState.AWAITING_APPROVAL and refused.approvals == []
+
+    cli = Provenance(via=Channel.CLI, ref=getpass.getuser())
+    decision = ApprovalDecision(approve=True, approver="ivan", comment="")
+    decided = _until_resumed(served, refused.number, decision, cli)
+    assert decided.outcome == Outcome.RESUMED
+    wait(run_id, FINAL)
+    done = request_of(served, run_id)
+    assert done.state == RequestState.CLOSED
+    with served.sessions.begin() as session:
+        trail = AuditRepository(session).for_record(done.number)
+    refusal = next(e for e in trail if e.action == "approval_refused")
+    assert (refusal.actor, refusal.known_as) == ("ivan", "form")
+    assert refusal.reason == (
+        "the request policy takes approvals only from a verified channel (a Slack button, "
+        "the CLI), and ivan came as a name typed into a UI form"
+    )
+    approval = next(e for e in trail if e.action == "approve")
+    assert (approval.actor, approval.known_as) == ("ivan", f"cli {getpass.getuser()}")
+
+
+def _until_resumed(
+    served: ServedStack, number: str, decision: ApprovalDecision, known: Provenance
+) -> Decided:
+    """approvals.decide as the CLI calls it, again while the run is between its suspends."""
+    deadline = time.monotonic() + 60
+    while True:
+        decided = asyncio.run(
+            approvals.decide(served.sessions, number, decision, known, timeout_s=10)
+        )
+        if decided.outcome != Outcome.NOT_PAUSED or time.monotonic() > deadline:
+            return decided
+        time.sleep(0.5)
 
 
 def test_rejection_ends_the_request_and_tells_the_requester(served: ServedStack) -> None:

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 import pytest
 from pydantic import ValidationError
 
+from serviceops.domain.provenance import FORM, Channel, Provenance
 from serviceops.domain.request import (
     ApprovalDecision,
     ApprovalKind,
@@ -27,6 +28,8 @@ LAPTOP = {"type": "new_laptop", "model": "standard", "cost": 2400, "justificatio
 CRM = {"type": "access_grant", "user": "dana", "system": "crm", "role": "user",
        "justification": "j"}  # fmt: skip
 MAILBOX = {"type": "shared_mailbox", "user": "dana", "mailbox": "support@example.com"}
+
+SLACK = Provenance(via=Channel.SLACK, ref="U0APPROVER")
 
 
 def waiting(
@@ -48,7 +51,9 @@ def refusal(
 ) -> str | None:
     kind = request.pending_approval()
     assert kind is not None
-    return fulfilment.approval_refusal(request, kind, approver, requester=requester, policy=policy)
+    return fulfilment.approval_refusal(
+        request, kind, approver, requester=requester, policy=policy, known=SLACK
+    )
 
 
 # --------------------------------------------------------------------------- four eyes
@@ -185,3 +190,35 @@ def test_malformed_contact_fields_are_refused(field: str, value: str) -> None:
     with pytest.raises(ValidationError) as raised:
         Identity.model_validate({"user": "sam", field: value})
     assert raised.value.errors()[0]["loc"] == (field,)
+
+
+# --------------------------------------------------------------------------- verified channel
+
+
+def test_a_policy_wanting_verified_approvals_refuses_a_name_typed_into_the_form() -> None:
+    request = waiting(MAILBOX, ApprovalKind.MANAGER)
+    strict = POLICY.model_copy(update={"verified_approvals": True})
+
+    def refused(policy: RequestPolicy, known: Provenance) -> str | None:
+        return fulfilment.approval_refusal(
+            request, ApprovalKind.MANAGER, "sam", requester=DANA, policy=policy, known=known
+        )
+
+    assert refused(strict, FORM) == (
+        "the request policy takes approvals only from a verified channel (a Slack button, "
+        "the CLI), and sam came as a name typed into a UI form"
+    )
+    assert refused(POLICY, FORM) is None
+    verified = [
+        SLACK,
+        Provenance(via=Channel.CLI, ref="ops"),
+        Provenance(via=Channel.TOKEN, ref="portal"),
+    ]
+    assert [refused(strict, known) for known in verified] == [None, None, None]
+    # A verified channel gives no authority: zoe is still not dana's manager.
+    assert (
+        fulfilment.approval_refusal(
+            request, ApprovalKind.MANAGER, "zoe", requester=DANA, policy=strict, known=SLACK
+        )
+        == "zoe is neither dana's manager (sam) nor a delegate of sam"
+    )

@@ -30,6 +30,7 @@ from serviceops.domain.incident import (
 from serviceops.domain.incident.steps import STEPS, carry_out, next_steps
 from serviceops.domain.machine import IllegalTransition
 from serviceops.domain.priority import Impact, Priority, Urgency
+from serviceops.domain.provenance import FORM
 from serviceops.domain.request import (
     ApprovalKind,
     Identity,
@@ -93,7 +94,7 @@ def test_the_steps_offered_are_those_the_steps_accept(state: IncidentState) -> N
     for command_type, fields in COMMAND_FIELDS.items():
         command = command_type.model_validate({"number": incident.number, "actor": "sam"} | fields)
         try:
-            carry_out(command, incident, IncidentPolicy(), AT)
+            carry_out(command, incident, IncidentPolicy(), AT, FORM)
         except IllegalTransition:
             assert command_type not in offered, (state, command_type.__name__)
         else:

@@ -24,6 +24,7 @@ from serviceops.domain.incident import (
 )
 from serviceops.domain.machine import AuditEntry
 from serviceops.domain.priority import Impact, Priority, Urgency
+from serviceops.domain.provenance import Channel
 from serviceops.notify import render
 from serviceops.notify.render import (
     RenderError,
@@ -378,6 +379,8 @@ def test_incident_summary_markdown() -> None:
             from_state="new",
             to_state="assigned",
             reason="rule payments -> l2\nfirst",
+            via=Channel.SLACK,
+            actor_ref="U0ROUTER",
         ),
     ]
     text = render_text("incident_summary", incident=incident, audit=audit, actions=[])
@@ -388,10 +391,10 @@ def test_incident_summary_markdown() -> None:
     assert "| resolution (1h 00m) | paused (40m left) |" in text
     assert "**KE-000007** Connection pool exhausted after deploy" in text
     assert (
-        "| 2026-11-26 14:05 UTC | assign | router | new | assigned | rule payments -> l2<br>first |"
-        in text
-    )
-    assert "| 2026-11-26 14:05 UTC | log | monitoring | — | new |  |" in text
+        "| 2026-11-26 14:05 UTC | assign | router | slack U0ROUTER | new | assigned "
+        "| rule payments -> l2<br>first |"
+    ) in text
+    assert "| 2026-11-26 14:05 UTC | log | monitoring | - | — | new |  |" in text
 
 
 def test_incident_summary_of_a_bare_incident() -> None:

@@ -22,7 +22,7 @@ from serviceops.domain.event.correlation import (
     Notice,
     NoticeKind,
 )
-from serviceops.domain.event.incidents import ACTOR, NeedsNewIncident, draft_for, follow_up
+from serviceops.domain.event.incidents import NeedsNewIncident, draft_for, follow_up
 from serviceops.domain.event.record import (
     NAME_PATTERN,
     EventIn,
@@ -39,7 +39,6 @@ from serviceops.domain.event.record import (
 )
 
 __all__ = [
-    "ACTOR",
     "NAME_PATTERN",
     "Action",
     "ActionKind",

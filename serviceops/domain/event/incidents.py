@@ -22,8 +22,7 @@ from serviceops.domain.incident import (
 )
 from serviceops.domain.incident import steps as incident_steps
 from serviceops.domain.priority import Impact, Urgency
-
-ACTOR = "event-management"
+from serviceops.domain.provenance import EVENT_ACTOR
 
 
 class NeedsNewIncident(Exception):
@@ -44,7 +43,7 @@ def draft_for(alert: Alert, note: str, impact: Impact | None, category: str) -> 
         category=category,
         impact=impact or Impact.MEDIUM,
         urgency=urgency,
-        reporter=ACTOR,
+        reporter=EVENT_ACTOR,
         source=Source.MONITORING,
     )
 
@@ -60,13 +59,13 @@ def follow_up(
         and incident.state is not IncidentState.NEW
     ):
         return incident_steps.resolve(
-            incident, ACTOR, at, ResolutionCode.FIXED, f"Cleared at the source: {note}"
+            incident, EVENT_ACTOR, at, ResolutionCode.FIXED, f"Cleared at the source: {note}"
         )
     if kind is ActionKind.REOPEN_INCIDENT and incident.state is IncidentState.CLOSED:
         raise NeedsNewIncident(f"{incident.number} is closed")
     if kind is ActionKind.REOPEN_INCIDENT and incident.state is IncidentState.RESOLVED:
         try:
-            return incident_steps.reopen(incident, policy, ACTOR, at, f"Firing again: {note}")
+            return incident_steps.reopen(incident, policy, EVENT_ACTOR, at, f"Firing again: {note}")
         except ReopenWindowClosed as exc:
             raise NeedsNewIncident(str(exc)) from None
     return _noted(incident, kind, note, at)
@@ -76,7 +75,7 @@ def _noted(incident: Incident, kind: ActionKind, note: str, at: datetime) -> Cha
     """No state change: the event is written on the incident's trail."""
     if incident.state not in OPEN_STATES or kind is not ActionKind.UPDATE_INCIDENT:
         note = f"{kind.value} not applied to a {incident.state.value} incident: {note}"
-    return incident_steps.note(incident, ACTOR, at, note)
+    return incident_steps.note(incident, EVENT_ACTOR, at, note)
 
 
 def _title(text: str) -> str:

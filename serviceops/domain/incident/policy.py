@@ -5,6 +5,7 @@ from datetime import timedelta
 from pydantic import BaseModel, Field
 
 from serviceops.domain.categories import clean_category
+from serviceops.domain.incident.record import IncidentAction
 from serviceops.domain.incident.routing import Route
 from serviceops.domain.incident.sla import BusinessCalendar
 from serviceops.domain.priority import Priority, PriorityPolicy
@@ -39,6 +40,12 @@ class IncidentPolicy(BaseModel):
     )
     group_routes: list[Route] = Field(default_factory=list)
     default_group: str = "service-desk"
+    verified_only: set[IncidentAction] = Field(
+        default_factory=set,
+        description="Steps taken only by an actor a verified channel vouches for (Slack, the "
+        "CLI, a signed gateway request), never by a name typed into a UI form; e.g. resolve "
+        "and close.",
+    )
     reopen_window: timedelta = timedelta(days=7)
     major_update_cadence: timedelta = Field(
         timedelta(minutes=30), description="How often a major incident posts a status update."

@@ -8,11 +8,12 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import ClassVar
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 from serviceops.domain.incident.sla import SlaClock
 from serviceops.domain.machine import Lifecycle
 from serviceops.domain.priority import Impact, Priority, Urgency
+from serviceops.domain.provenance import SERVICE_ACTORS, PersonName
 
 
 class IncidentState(StrEnum):
@@ -122,6 +123,14 @@ class IncidentDraft(BaseModel):
         False, title="Major incident", description="Take the major path whatever the priority."
     )
 
+    @model_validator(mode="after")
+    def _a_person_reports(self) -> "IncidentDraft":
+        """Only monitoring reports under serviceops's own name (its rows count as serviceops
+        acting by itself, see serviceops.domain.provenance)."""
+        if self.reporter in SERVICE_ACTORS and self.source is not Source.MONITORING:
+            raise ValueError(f"reporter {self.reporter!r} is serviceops's own name")
+        return self
+
 
 class KnownErrorMatch(BaseModel):
     """The known error that initial diagnosis matched, with the workaround offered."""
@@ -191,7 +200,7 @@ class IncidentCommand(BaseModel):
     number: str = Field(
         pattern=r"^INC-\d{6,}$", title="Incident number", description="e.g. INC-000123"
     )
-    actor: str = Field(min_length=1, max_length=200, title="Actor", description="Who acts.")
+    actor: PersonName = Field(title="Actor", description="Who acts.")
 
 
 class AcknowledgeIncident(IncidentCommand):

@@ -44,6 +44,7 @@ from serviceops.domain.incident.sla import (
 from serviceops.domain.machine import SYSTEM_ACTOR, AuditEntry, change_entry, first_entry
 from serviceops.domain.priority import Priority
 from serviceops.domain.problem import KnownError, match_known_errors
+from serviceops.domain.provenance import Provenance, UnverifiedActor
 
 
 class Change(BaseModel):
@@ -363,10 +364,20 @@ STEPS: dict[type[IncidentCommand], Callable[[Incident, Any, IncidentPolicy, date
 
 
 def carry_out(
-    command: IncidentCommand, incident: Incident, policy: IncidentPolicy, at: datetime
+    command: IncidentCommand,
+    incident: Incident,
+    policy: IncidentPolicy,
+    at: datetime,
+    known: Provenance,
 ) -> Change:
-    """The change `command` makes to `incident` (IllegalTransition when it may not)."""
-    return STEPS[type(command)](incident, command, policy, at)
+    """The change `command` makes to `incident`, its actor `known` through that channel:
+    IllegalTransition when the table does not allow it, UnverifiedActor when the policy
+    wants the step from a verified channel and the actor was a name typed into a form."""
+    wanted = policy.verified_only.intersection(command.actions)
+    if wanted and not known.verified:
+        raise UnverifiedActor(incident.number, command.label.lower(), command.actor)
+    change = STEPS[type(command)](incident, command, policy, at)
+    return change.model_copy(update={"audit": change.audit.known_through(known)})
 
 
 def next_steps(incident: Incident) -> list[type[IncidentCommand]]:

@@ -6,6 +6,7 @@ from pydantic import BaseModel, Field, field_validator
 
 from serviceops.domain.priority import Impact, Urgency
 from serviceops.domain.problem.kedb import _clean_names
+from serviceops.domain.provenance import PersonName
 
 # From this many linked incidents a problem's urgency is high, whatever was given.
 FREQUENT_INCIDENTS = 10
@@ -19,7 +20,7 @@ class ProblemCommand(BaseModel):
     number: str = Field(
         pattern=r"^PRB-\d{6,}$", title="Problem number", description="e.g. PRB-000042"
     )
-    actor: str = Field(min_length=1, max_length=200, title="Actor", description="Who acts.")
+    actor: PersonName = Field(title="Actor", description="Who acts.")
 
 
 class CategorizeProblem(ProblemCommand):

@@ -10,6 +10,7 @@ from enum import StrEnum
 from pydantic import BaseModel
 
 from serviceops.domain.machine import SYSTEM_ACTOR, AuditEntry, change_entry, first_entry
+from serviceops.domain.provenance import Provenance
 from serviceops.domain.request.access import Identity
 from serviceops.domain.request.catalogue import ApprovalKind, access_target
 from serviceops.domain.request.policy import RequestPolicy
@@ -101,16 +102,23 @@ def approval_refusal(
     *,
     requester: Identity | None,
     policy: RequestPolicy,
+    known: Provenance,
 ) -> str | None:
-    """Why `approver` (a directory user name) may not give the `kind` approval of `request`,
-    None when they may. The one rule for every way a decision arrives (a Slack button, the
-    CLI, the form on the paused run), so none of them can be more lenient than another.
+    """Why `approver` (a directory user name, `known` through that channel) may not give the
+    `kind` approval of `request`, None when they may. The one rule for every way a decision
+    arrives (a Slack button, the CLI, the form on the paused run), so none of them can be more
+    lenient than another.
 
     `requester` is the requester's directory entry (None: not in the directory): who their
     manager is comes from the directory, never from the request.
     """
     if requested_by(request, approver, requester):
         return f"{approver} requested {request.number} and cannot approve it (four eyes)"
+    if policy.verified_approvals and not known.verified:
+        return (
+            f"the request policy takes approvals only from a verified channel (a Slack "
+            f"button, the CLI), and {approver} came as {known.describe()}"
+        )
     if kind == ApprovalKind.MANAGER:
         return _manager_refusal(request, approver, requester, policy)
     if kind == ApprovalKind.SYSTEM_OWNER:

@@ -56,6 +56,11 @@ class RequestPolicy(BaseModel):
         },
         description="Where each kind of approval is asked for (with buttons).",
     )
+    verified_approvals: bool = Field(
+        False,
+        description="Take approvals only from a verified channel (a Slack button, the CLI), "
+        "never from a name typed into the form on a paused run.",
+    )
     escalation_channel: str = Field(
         "#service-desk-leads", description="Where overdue approvals are chased."
     )

@@ -7,7 +7,8 @@ from enum import StrEnum
 from pydantic import BaseModel, Field
 
 from serviceops.domain.machine import Lifecycle
-from serviceops.domain.request.catalogue import ApprovalKind, Name, RequestDetails
+from serviceops.domain.provenance import PersonName
+from serviceops.domain.request.catalogue import ApprovalKind, RequestDetails
 
 
 class RequestState(StrEnum):
@@ -51,7 +52,7 @@ REQUESTS = Lifecycle("request", REQUEST_TRANSITIONS)
 class RequestSubmission(BaseModel):
     """What a portal, a chat bot or the Prefect UI submits."""
 
-    requester: Name = Field(title="Requester", description="Who asks (cannot approve it).")
+    requester: PersonName = Field(title="Requester", description="Who asks (cannot approve it).")
     details: RequestDetails = Field(title="Request", description="Pick a catalogue item.")
     id: str | None = Field(
         None,
@@ -75,7 +76,7 @@ class ApprovalDecision(BaseModel):
     """The form on a paused fulfil-request run, and what a Slack button sends."""
 
     approve: bool = Field(title="Approve", description="On: approve. Off: reject.")
-    approver: Name = Field(
+    approver: PersonName = Field(
         title="Approver",
         description="Who decides, as the directory names them: the requester's manager (or "
         "a delegate), the system's owner, or a financial approver; never the requester.",

@@ -5,10 +5,13 @@ from datetime import datetime
 from pydantic import BaseModel
 
 from serviceops.domain.machine import AuditEntry
+from serviceops.domain.provenance import Channel, known_as
 
 
 class AuditView(BaseModel):
-    """One line of a record's history: who did what, when, from which state, in which run."""
+    """One line of a record's history: who did what, when, from which state, in which run,
+    and how the actor was known (`via`: slack, token, cli, form or system, null on rows
+    older than that; `actor_ref`: the Slack user id, the token's source or the OS user)."""
 
     record: str
     action: str
@@ -18,6 +21,12 @@ class AuditView(BaseModel):
     to_state: str
     reason: str
     flow_run_id: str | None
+    via: Channel | None
+    actor_ref: str
+
+    @property
+    def known_as(self) -> str:
+        return known_as(self.via, self.actor_ref)
 
     @classmethod
     def of(cls, entry: AuditEntry) -> "AuditView":

@@ -19,6 +19,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from serviceops.application import intake
+from serviceops.domain.provenance import Channel, Provenance
 from serviceops.domain.request import RequestSubmission
 from serviceops.store.db import make_engine
 from serviceops.store.request import DeliveryRepository
@@ -189,7 +190,13 @@ def test_a_replay_after_the_run_is_noted_names_the_run(sessions: sessionmaker[Se
     submission = RequestSubmission.model_validate(LAPTOP)
     at = datetime.now(UTC)
     accepted = intake.accept(
-        sessions, submission, source="portal", key="k-1", at=at, signature_key="sig:" + "a" * 64
+        sessions,
+        submission,
+        source="portal",
+        key="k-1",
+        at=at,
+        known=Provenance(via=Channel.TOKEN, ref="portal"),
+        signature_key="sig:" + "a" * 64,
     )
     intake.record_flow_run(sessions, accepted, "run-1", source="portal", key="k-1")
     with sessions.begin() as session:

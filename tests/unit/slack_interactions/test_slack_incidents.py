@@ -36,6 +36,7 @@ from serviceops.gateway.app import create_app
 from serviceops.notify.render import render_message
 from serviceops.settings import Settings
 from serviceops.store.cmdb import CatalogueRepository
+from serviceops.store.tickets import TicketRecord, ticket_of
 from tests.fakes.slack import FakeSlack
 from tests.unit.gateway_support import Collector, closed_port_url, slack_headers
 from tests.unit.slack_interactions.support import BOB, SIGNING_SECRET, _app
@@ -107,6 +108,20 @@ def _runs(deployments: dict[str, str], name: str) -> list[dict[str, Any]]:
     return [run.parameters for run in runs]
 
 
+def _vouched(
+    deployments: dict[str, str], name: str, sessions: sessionmaker[Session]
+) -> list[tuple[str, str, str, str]]:
+    """How the gateway told each run of `name` its actor was known: the ticket its tag names
+    (via, Slack user id, actor, record)."""
+    with get_client(sync_client=True) as client:
+        runs = client.read_flow_runs(
+            deployment_filter=DeploymentFilter(id=DeploymentFilterId(any_=[deployments[name]]))
+        )
+    with sessions.begin() as session:
+        tickets = [session.get(TicketRecord, ticket_of(run.tags) or "") for run in runs]
+        return [(t.via, t.ref, t.actor, t.record) for t in tickets if t is not None]
+
+
 def _post(client: TestClient, path: str, body: bytes, secret: str = SIGNING_SECRET) -> Any:
     response = client.post(path, content=body, headers=slack_headers(body, secret))
     return response
@@ -153,7 +168,7 @@ def _opened_view(slack: FakeSlack) -> dict[str, Any]:
 
 
 def test_acknowledge_is_done_by_the_mapped_user(
-    desk: tuple[TestClient, FakeSlack], deployments: dict[str, str]
+    desk: tuple[TestClient, FakeSlack], deployments: dict[str, str], sessions: sessionmaker[Session]
 ) -> None:
     client, _ = desk
     response = _press(client, "acknowledge-incident")
@@ -161,6 +176,9 @@ def test_acknowledge_is_done_by_the_mapped_user(
     assert response.json()["text"].startswith(f"Acknowledge {NUMBER} as bob: starting")
     assert _runs(deployments, "acknowledge-incident") == [
         {"command": {"number": NUMBER, "actor": "bob"}}
+    ]
+    assert _vouched(deployments, "acknowledge-incident", sessions) == [
+        ("slack", "U0BOB", "bob", NUMBER)
     ]
 
 
@@ -208,7 +226,7 @@ def test_resolve_asks_for_code_and_notes_then_resolves(
 
 
 def test_the_incident_command_logs_an_incident_with_the_presser_as_reporter(
-    desk: tuple[TestClient, FakeSlack], deployments: dict[str, str]
+    desk: tuple[TestClient, FakeSlack], deployments: dict[str, str], sessions: sessionmaker[Session]
 ) -> None:
     client, slack = desk
     body = urlencode({"command": "/incident", "user_id": "U0BOB", "trigger_id": "1.2.3"}).encode()
@@ -237,6 +255,7 @@ def test_the_incident_command_logs_an_incident_with_the_presser_as_reporter(
         "bob",
         "user",
     )
+    assert _vouched(deployments, "log-incident", sessions) == [("slack", "U0BOB", "bob", "")]
 
 
 def test_an_unknown_command_is_told_what_there_is(desk: tuple[TestClient, FakeSlack]) -> None:

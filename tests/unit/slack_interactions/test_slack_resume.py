@@ -11,9 +11,11 @@ from fastapi.testclient import TestClient
 from prefect.client.schemas.objects import StateType
 from prefect.input.actions import read_flow_run_input
 from prefect.input.run_input import Keyset, run_input_subclass_from_type
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from serviceops.domain.request import ApprovalDecision, ApprovalKind, RequestSubmission
+from serviceops.store.tickets import TicketRecord
 from tests.unit.conftest import Fulfilment
 from tests.unit.gateway_support import Collector, serve
 from tests.unit.policy_support import saved_request_policy
@@ -48,6 +50,13 @@ def _state_of(fulfilment: Fulfilment, run_id: UUID) -> tuple[StateType, str]:
     return fulfilment.state_of(run_id)
 
 
+def _tickets(sessions: sessionmaker[Session], number: str) -> list[tuple[str, str, str, str]]:
+    """The tickets the gateway left for the run on `number`: how it knew the approver."""
+    with sessions.begin() as session:
+        rows = session.scalars(select(TicketRecord).where(TicketRecord.record == number))
+        return [(t.via, t.ref, t.actor, t.purpose) for t in rows]
+
+
 # --------------------------------------------------------------------------- real resume
 
 
@@ -77,6 +86,8 @@ def test_approve_resumes_the_suspended_run_with_the_decision(
     assert stored == {"approve": True, "approver": "bob", "comment": ""}
     decision = run_input_subclass_from_type(ApprovalDecision).load(keyset, flow_run_id=run_id)
     assert (decision.approve, decision.approver, decision.comment) == (True, "bob", "")
+    # The run will find how bob was known: pressed in Slack as U0BOB.
+    assert _tickets(sessions, number) == [("slack", "U0BOB", "bob", "approval:manager:0")]
 
 
 def test_second_press_is_already_decided(
@@ -151,10 +162,14 @@ def test_only_who_has_the_authority_resumes_the_run(
         assert text == f"{number}: {refusal}{NOT_RECORDED}"
         assert _state_of(fulfilment, run_id) == (StateType.PAUSED, "Suspended")
         assert stored is None
+        assert _tickets(sessions, number) == []  # withdrawn: no later form can claim it
     else:
         label = kind.replace("_", " ")
         assert text == f"Approved {number} ({label} approval). Thank you."
         assert stored == {"approve": True, "approver": user["username"], "comment": ""}
+        assert _tickets(sessions, number) == [
+            ("slack", user["id"], user["username"], f"approval:{kind}:0")
+        ]
 
 
 def test_resume_over_a_real_socket(

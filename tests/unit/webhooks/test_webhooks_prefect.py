@@ -10,11 +10,14 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
 from serviceops.application import intake
+from serviceops.domain.provenance import Channel, Provenance
 from tests.unit.conftest import Fulfilment
 from tests.unit.gateway_support import silent_server
 from tests.unit.webhooks.support import LAPTOP, _app, _body, _post, _requests, _started
 
 # --------------------------------------------------------------------------- Prefect
+
+CLI = Provenance(via=Channel.CLI, ref="alice")
 
 
 def test_prefect_down_still_accepts_and_records(
@@ -90,8 +93,8 @@ def test_the_cli_path_gives_the_same_answer(
 
     submission = RequestSubmission.model_validate(LAPTOP)
     at = datetime.now(UTC)
-    accepted = intake.submit(sessions, submission, source="cli", key="cli-1", at=at)
-    repeat = intake.submit(sessions, submission, source="cli", key="cli-1", at=at)
+    accepted = intake.submit(sessions, submission, source="cli", key="cli-1", at=at, known=CLI)
+    repeat = intake.submit(sessions, submission, source="cli", key="cli-1", at=at, known=CLI)
     assert accepted.first and not repeat.first
     assert repeat.body == accepted.body and accepted.body["flow_run_id"]
     assert len(fulfilment.runs()) == 1

@@ -78,7 +78,10 @@ def test_valid_signature_is_accepted_and_recorded(
     assert request.details.cost == Decimal("1299.00")
     with sessions.begin() as session:
         audit = AuditRepository(session).for_record("REQ-000001")
-    assert [(entry.action, entry.actor) for entry in audit] == [("submit", "alice")]
+    # alice is who the portal says asks; the portal's secret signed it: that is the proof.
+    assert [(entry.action, entry.actor, entry.known_as) for entry in audit] == [
+        ("submit", "alice", "token portal")
+    ]
 
 
 def test_second_secret_of_a_rotation_is_accepted(client: TestClient) -> None:

@@ -2,6 +2,7 @@
 field and starts nothing, each command's deployment and JSON parameters (VERBS, every transition
 verb, walked against the commands), and run_and_wait's errors when Prefect cannot be reached."""
 
+import getpass
 import json
 from typing import Any
 
@@ -24,6 +25,7 @@ from serviceops.domain.incident import (
     StartIncidentWork,
 )
 from serviceops.settings import get_settings
+from serviceops.store.tickets import TicketRecord, ticket_of
 from tests.unit.cli.incidents.support import OPEN
 from tests.unit.cli.support import COMPLETED, _fake_run, _json
 
@@ -41,8 +43,11 @@ def _replace(args: list[str], option: str, value: str) -> list[str]:
 
 
 @pytest.fixture
-def no_prefect(monkeypatch: pytest.MonkeyPatch) -> list[cli_runs.FlowCall]:
-    """Record what would have been run; fail the test only by assertion, never by network."""
+def no_prefect(
+    monkeypatch: pytest.MonkeyPatch, cli_db: sessionmaker[Session]
+) -> list[cli_runs.FlowCall]:
+    """Record what would have been run; fail the test only by assertion, never by network.
+    The CLI writes the run's ticket in the database first (cli_db)."""
     calls: list[cli_runs.FlowCall] = []
 
     def fake(call: cli_runs.FlowCall, timeout: float) -> cli_runs.RunOutcome:
@@ -97,6 +102,19 @@ def test_prefect_unavailable_is_one_line_exit_1(
     assert result.exit_code == 1
     assert result.stderr == "error: no Prefect in unit tests\n"
     assert [call.deployment for call in no_prefect] == ["acknowledge-incident/acknowledge-incident"]
+
+
+def test_the_run_carries_a_ticket_saying_the_cli_ran_it(
+    runner: CliRunner, no_prefect: list[cli_runs.FlowCall], cli_db: sessionmaker[Session]
+) -> None:
+    """--actor is a name anyone can type; the ticket says the OS user who ran the CLI."""
+    runner.invoke(app, ["incident", "ack", "INC-000001", "--actor", "alice"])
+    (call,) = no_prefect
+    with cli_db.begin() as session:
+        ticket = session.get(TicketRecord, ticket_of(list(call.tags)) or "")
+        assert ticket is not None
+        vouched = (ticket.via, ticket.ref, ticket.actor, ticket.record, ticket.purpose)
+    assert vouched == ("cli", getpass.getuser(), "alice", "INC-000001", "acknowledge-incident")
 
 
 # --------------------------------------------------------------------------- parameters

@@ -205,7 +205,7 @@ def test_an_illegal_step_is_the_flows_message_exit_1(
 
 
 def test_prefect_unavailable_and_timeout_exit_1(
-    runner: CliRunner, monkeypatch: pytest.MonkeyPatch
+    runner: CliRunner, monkeypatch: pytest.MonkeyPatch, cli_db: sessionmaker[Session]
 ) -> None:
     def unavailable(call: cli_runs.FlowCall, timeout: float) -> cli_runs.RunOutcome:
         raise cli_runs.PrefectUnavailable("no Prefect in unit tests")

@@ -3,6 +3,8 @@ closed port for "down", where the request is recorded for the housekeeping to st
 Prefect's test server with the stand-in fulfil-request deployment for a start; bad input exits 2
 naming the option and records nothing."""
 
+import getpass
+
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import CliRunner
@@ -10,6 +12,7 @@ from typer.testing import CliRunner
 from serviceops.application import intake
 from serviceops.cli import app
 from serviceops.domain.request import RequestState
+from serviceops.store.audit import AuditRepository
 from tests.unit.cli.requests.support import LAPTOP_DETAILS, NOT_STARTED, _error, _requests
 from tests.unit.cli.support import _json, _ok
 from tests.unit.conftest import Fulfilment
@@ -49,6 +52,9 @@ def test_submit_with_prefect_down_records_and_says_it_will_start(
     assert (request.number, request.source, request.flow_run_id) == ("REQ-000001", "cli", None)
     assert request.details.model_dump(mode="json") == LAPTOP_DETAILS
     assert request.state == RequestState.SUBMITTED
+    with cli_db.begin() as session:
+        (submitted,) = AuditRepository(session).for_record("REQ-000001")
+    assert (submitted.actor, submitted.known_as) == ("alice", f"cli {getpass.getuser()}")
 
 
 def test_submit_json_document(
