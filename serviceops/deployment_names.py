@@ -18,6 +18,7 @@ HOUSEKEEPING = "housekeeping"
 OPS_REPORT = "ops-report"
 LOG_PROBLEM = "log-problem"
 DETECT_PROBLEMS = "detect-problems"
+SET_ONCALL_OVERRIDE = "set-oncall-override"
 
 
 def deployment(flow: str, name: str | None = None) -> str:

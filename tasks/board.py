@@ -21,6 +21,7 @@ from serviceops.domain.incident import Incident
 from serviceops.domain.incident.steps import STEPS, next_steps
 from serviceops.domain.problem import OPEN_PROBLEM_STATES
 from serviceops.domain.request import RequestPolicy, RequestState, approvers_for
+from serviceops.domain.views import OnCallView, on_call_document
 from serviceops.domain.views.board import (
     SHOWN_PER_PRIORITY,
     SHOWN_PER_SECTION,
@@ -36,8 +37,10 @@ from serviceops.domain.views.board import (
     week_start,
 )
 from serviceops.notify.render import render_text
+from serviceops.store.cmdb import CatalogueRepository
 from serviceops.store.event import AlertRepository
 from serviceops.store.incident import IncidentRepository
+from serviceops.store.oncall import OverrideRepository
 from serviceops.store.problem import KnownErrorRepository, ProblemRepository
 from serviceops.store.request import IdentityRepository, RequestRepository
 from tasks.context import now, sessions
@@ -106,7 +109,13 @@ def build_board(
         **_approvals(session, policy),
         **_alerts(session),
         **_problems(session, at),
+        on_call=_on_call(session, at),
     )
+
+
+def _on_call(session: Session, at: datetime) -> list[OnCallView]:
+    schedules = CatalogueRepository(session).catalogue().oncall
+    return on_call_document(schedules, OverrideRepository(session).current(at), at).oncall
 
 
 def _approvals(session: Session, policy: RequestPolicy) -> dict[str, object]:

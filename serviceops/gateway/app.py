@@ -24,6 +24,7 @@ from serviceops.gateway import (
     events,
     incidents,
     kpis,
+    oncall,
     problems,
     requests,
     slack,
@@ -158,6 +159,7 @@ def create_app(
     app.include_router(slack.router)
     app.include_router(kpis.router)
     app.include_router(problems.router)
+    app.include_router(oncall.router)
 
     @app.get("/healthz", tags=["health"])
     def healthz() -> JSONResponse:

@@ -10,6 +10,7 @@ from serviceops.store.base import Base
 from serviceops.store.cmdb import tables as cmdb_tables  # noqa: F401
 from serviceops.store.event import tables as event_tables  # noqa: F401
 from serviceops.store.incident import tables as incident_tables  # noqa: F401
+from serviceops.store.oncall import tables as oncall_tables  # noqa: F401
 from serviceops.store.problem import tables as problem_tables  # noqa: F401
 from serviceops.store.request import tables as request_tables  # noqa: F401
 

@@ -11,6 +11,7 @@ import sqlite3
 import subprocess
 import tempfile
 import time
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlencode
 
 import httpx
@@ -118,6 +119,27 @@ def test_cli_runs_the_same_deployments(stack: RunningStack) -> None:
     by_person = [(e["action"], e["actor"], e["via"], e["actor_ref"]) for e in shown["audit"]]
     assert ("log", "erin", "cli", user) in by_person
     assert ("acknowledge", "frank", "cli", user) in by_person
+
+
+def test_every_support_group_is_on_call_after_make_up(stack: RunningStack) -> None:
+    """The default catalogue's schedules answer at once; an override set with the CLI runs
+    its deployment and shows on the read API."""
+    who = stack.cli("oncall", "who", "--json")
+    assert who.returncode == 0, who.stderr
+    groups = {view["group"] for view in json.loads(who.stdout)["oncall"]}
+    assert groups == {"operations", "messaging", "web", "dba", "service-desk"}
+
+    now = datetime.now(UTC).replace(microsecond=0)
+    window = ["--from", (now - timedelta(minutes=1)).isoformat(),
+              "--until", (now + timedelta(hours=1)).isoformat()]  # fmt: skip
+    override = ["oncall", "override", "--group", "dba", "--person", "sam", "--actor", "dora"]
+    covered = stack.cli(*override, *window, "--reason", "e2e")
+    assert covered.returncode == 0, covered.stderr
+    auth = {"Authorization": f"Bearer {stack.token}"}
+    shown = httpx.get(f"{stack.gateway_url}/api/v1/oncall?group=dba", headers=auth, timeout=10)
+    assert shown.status_code == 200, shown.text
+    (dba,) = shown.json()["oncall"]
+    assert (dba["person"], dba["why"]) == ("sam", "override")
 
 
 def test_prefect_ui_lists_the_deployments(stack: RunningStack) -> None:

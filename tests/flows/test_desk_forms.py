@@ -176,13 +176,14 @@ def test_acknowledge_in_slack_updates_the_message_in_place(
     assert pressed.json()["text"].startswith(f"Acknowledge {incident.number} as bob: starting")
 
     deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
+    while time.monotonic() < deadline:  # the update and the thread reply: two deliveries
         updates = [
             call["params"]
             for call in served.slack.calls_to("chat.update")
             if call["params"].get("ts") == logged["ts"]
         ]
-        if updates:
+        replies = [m for m in served.slack.messages if m["thread_ts"] == logged["ts"]]
+        if updates and replies:
             break
         time.sleep(0.3)
     assert updates, "the incident's message was not updated"
@@ -192,7 +193,6 @@ def test_acknowledge_in_slack_updates_the_message_in_place(
     current = next(m for m in served.slack.messages if m["ts"] == logged["ts"])
     assert "incident_step:acknowledge-incident" not in _action_ids(current["blocks"])
     assert "incident_step:start-incident-work" in _action_ids(current["blocks"])
-    replies = [m for m in served.slack.messages if m["thread_ts"] == logged["ts"]]
     assert len(replies) == 1 and incident.number in replies[0]["text"]
 
 

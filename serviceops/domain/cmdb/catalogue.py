@@ -34,6 +34,7 @@ from serviceops.domain.cmdb.checks import (
     TcpCheck,
     TlsCheck,
 )
+from serviceops.domain.oncall import Schedule
 from serviceops.domain.priority import Impact
 
 __all__ = [
@@ -159,6 +160,10 @@ class Catalogue(BaseModel):
         default_factory=lambda: dict(DEFAULT_SCHEDULES),
         description="Seconds between two runs, per kind of check; kinds not given keep theirs.",
     )
+    oncall: list[Schedule] = Field(
+        default_factory=list,
+        description="Each support group's on-call schedule: layers of rotations, its manager.",
+    )
 
     @field_validator("checks", mode="before")
     @classmethod
@@ -210,6 +215,10 @@ class Catalogue(BaseModel):
                 raise ValueError(
                     f"items: {item.name}.endpoints give a bad check: {problems}"
                 ) from None
+        groups = [schedule.group for schedule in self.oncall]
+        twice = sorted(group for group, count in Counter(groups).items() if count > 1)
+        if twice:
+            raise ValueError(f"oncall: more than one schedule for {', '.join(twice)}")
         check_names = [check.name for check in self.all_checks()]
         duplicates = sorted(name for name, count in Counter(check_names).items() if count > 1)
         if duplicates:

@@ -34,6 +34,12 @@ from serviceops.domain.views.incidents import (
     SlaLevel,
     sla_level,
 )
+from serviceops.domain.views.oncall import (
+    OnCallDocument,
+    OnCallView,
+    OverrideView,
+    on_call_document,
+)
 from serviceops.domain.views.problems import (
     DetectionDocument,
     KnownErrorDocument,
@@ -80,6 +86,9 @@ __all__ = [
     "KnownErrorDocView",
     "KnownErrorDocument",
     "KnownErrorList",
+    "OnCallDocument",
+    "OnCallView",
+    "OverrideView",
     "ProblemDocument",
     "ProblemList",
     "ProblemRunDocument",
@@ -94,6 +103,7 @@ __all__ = [
     "SlaLevel",
     "SubmittedDocument",
     "check_views",
+    "on_call_document",
     "shown_details",
     "sla_level",
 ]

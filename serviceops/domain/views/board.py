@@ -15,6 +15,7 @@ from serviceops.domain.incident import Incident, IncidentState, SlaClock
 from serviceops.domain.priority import Priority
 from serviceops.domain.request import ApprovalKind
 from serviceops.domain.views.incidents import SlaLevel, sla_level
+from serviceops.domain.views.oncall import OnCallView
 
 SHOWN_PER_PRIORITY = 20
 SHOWN_PER_SECTION = 25
@@ -92,6 +93,7 @@ class ServiceDeskBoard(BaseModel):
     problems: list[BoardProblem]
     problems_open: int
     known_errors: list[BoardKnownError] = Field(description="Added since the week began.")
+    on_call: list[OnCallView] = Field(description="Each group's layers: who now, who next.")
 
 
 def time_left(clock: SlaClock | None, now: datetime) -> timedelta | None:

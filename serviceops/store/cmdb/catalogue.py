@@ -83,6 +83,7 @@ class CatalogueRepository:
             "id": _SETTINGS_ID,
             "network": catalogue.network.model_dump(mode="json"),
             "schedules": {kind.value: seconds for kind, seconds in catalogue.schedules.items()},
+            "oncall": [schedule.model_dump(mode="json") for schedule in catalogue.oncall],
             "loaded_at": at,
             "source_file": source_file,
         }
@@ -98,7 +99,11 @@ class CatalogueRepository:
         ).all()
         document: dict[str, Any] = {"items": self.items(), "checks": list(declared)}
         if settings is not None:
-            document |= {"network": settings.network, "schedules": settings.schedules}
+            document |= {
+                "network": settings.network,
+                "schedules": settings.schedules,
+                "oncall": settings.oncall or [],
+            }
         return Catalogue.model_validate(document)
 
     def items(self) -> list[ConfigurationItem]:

@@ -1,0 +1,1 @@
+"""On-call (schedules, overrides; paging to come) as flows."""
