@@ -35,7 +35,7 @@ DEPLOYMENTS = [
     "backup-checks", "disk-checks", "database-checks", "daily-report", "weekly-report",
     "log-problem", "categorize-problem", "prioritize-problem", "investigate-problem",
     "record-workaround", "raise-known-error", "resolve-problem", "close-problem",
-    "review-major-problem", "detect-problems",
+    "review-major-problem", "detect-problems", "set-oncall-override",
 ]  # fmt: skip
 CHECK_KINDS = ["http", "tcp", "tls", "backup", "disk", "database"]
 INCIDENT = {
