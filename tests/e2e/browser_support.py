@@ -73,5 +73,12 @@ def pick(page: Page, title: str, option: str) -> None:
 
 
 def submit(page: Page) -> None:
-    page.get_by_role("button", name="Submit").click()
+    """Submit the run form; the server's answer to the run's creation is checked first, so a
+    refusal fails with what the server said rather than a navigation timeout."""
+    with page.expect_response(
+        lambda response: "/create_flow_run" in response.url and response.request.method == "POST"
+    ) as created:
+        page.get_by_role("button", name="Submit").click()
+    response = created.value
+    assert response.ok, f"the run was not created: HTTP {response.status} {response.text()}"
     page.wait_for_url(re.compile(r"/deployments/deployment/[^/]+(\?.*)?$"))
