@@ -17,6 +17,7 @@ from flows.event.process_events import process_events
 from flows.event.record_missed_check import record_missed_check
 from flows.incident.log_incident import log_incident
 from flows.incident.transitions import TRANSITION_FLOWS
+from flows.oncall.paging import acknowledge_page_flow, page_on_call
 from flows.oncall.set_override import set_oncall_override
 from flows.operations.housekeeping import housekeeping
 from flows.operations.ops_report import ops_report
@@ -59,6 +60,8 @@ ON_DEMAND: tuple[Flow, ...] = (
     log_problem,
     *PROBLEM_FLOWS,
     set_oncall_override,
+    page_on_call,
+    acknowledge_page_flow,
 )
 EVERY_MINUTE_FLOWS: tuple[Flow, ...] = (housekeeping,)
 # Event management is a watch: each run watches longer than the minute between two starts, so
@@ -91,7 +94,7 @@ PROCESSES: dict[str, Process] = {
     review_access.name: Process.ACCESS,
     **{flow.name: Process.EVENT for flow in (EVENT_FLOW, record_missed_check, CHECK_FLOW)},
     **{flow.name: Process.PROBLEM for flow in (log_problem, *PROBLEM_FLOWS, *HOURLY_FLOWS)},
-    set_oncall_override.name: Process.ONCALL,
+    **{f.name: Process.ONCALL for f in (set_oncall_override, page_on_call, acknowledge_page_flow)},
     **{flow.name: Process.OPERATIONS for flow in (*EVERY_MINUTE_FLOWS, REPORT_FLOW)},
 }
 

@@ -19,6 +19,8 @@ OPS_REPORT = "ops-report"
 LOG_PROBLEM = "log-problem"
 DETECT_PROBLEMS = "detect-problems"
 SET_ONCALL_OVERRIDE = "set-oncall-override"
+PAGE_ON_CALL = "page-on-call"
+ACKNOWLEDGE_PAGE = "acknowledge-page"
 
 
 def deployment(flow: str, name: str | None = None) -> str:

@@ -16,11 +16,13 @@ from tasks.incident import (
     set_sla_due_times,
 )
 from tasks.notifications import deliver_notifications
+from tasks.paging import start_paging
 
 
 @flow(name=names.LOG_INCIDENT, log_prints=False)
 def log_incident(incident: IncidentDraft) -> str:
-    """Log, categorize, prioritize, diagnose, assign, time and announce a new incident.
+    """Log, categorize, prioritize, diagnose, assign, time and announce a new incident, and
+    page its support group's on-call when the incident policy says so.
 
     Returns the incident number. Priority 1, or the major flag, takes the major path.
 
@@ -34,6 +36,7 @@ def log_incident(incident: IncidentDraft) -> str:
     assign_incident(number)
     set_sla_due_times(number)
     notify_incident_logged(number)
+    start_paging(number, return_state=True)  # a failure to page is logged, never unlogs it
     if prioritized.major:
         major_incident_procedure(number)
     deliver_notifications()

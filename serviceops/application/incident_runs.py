@@ -6,15 +6,12 @@ channel (the incident's message is updated in place, the change is a reply in it
 
 from uuid import UUID
 
-import anyio
 from sqlalchemy.orm import Session, sessionmaker
 
 from serviceops import deployment_names as names
-from serviceops.application import tickets
-from serviceops.application.prefect_api import prefect_client
+from serviceops.application.tickets import start_on_ticket
 from serviceops.domain.incident import IncidentCommand, IncidentDraft
 from serviceops.domain.provenance import Provenance
-from serviceops.store.tickets import ticket_tag
 
 
 async def start_step(
@@ -26,9 +23,11 @@ async def start_step(
     timeout_s: float,
 ) -> UUID:
     """The id of the transition's run for `command`; TimeoutError when Prefect is slow."""
-    ticket = await tickets.issue(sessions, known, command.actor, command.number, command.flow_name)
     parameters = {"command": command.model_dump(mode="json")}
-    return await _start(command.flow_name, parameters, ticket, api_url, timeout_s)
+    vouched = (known, command.actor, command.number)
+    return await start_on_ticket(
+        sessions, command.flow_name, parameters, vouched, api_url=api_url, timeout_s=timeout_s
+    )
 
 
 async def start_log_incident(
@@ -39,22 +38,8 @@ async def start_log_incident(
     api_url: str | None,
     timeout_s: float,
 ) -> UUID:
-    ticket = await tickets.issue(sessions, known, draft.reporter, "", names.LOG_INCIDENT)
     parameters = {"incident": draft.model_dump(mode="json")}
-    return await _start(names.LOG_INCIDENT, parameters, ticket, api_url, timeout_s)
-
-
-async def _start(
-    flow_name: str,
-    parameters: dict[str, object],
-    ticket: str,
-    api_url: str | None,
-    timeout_s: float,
-) -> UUID:
-    with anyio.fail_after(timeout_s):
-        async with prefect_client(api_url) as client:
-            deployment = await client.read_deployment_by_name(names.deployment(flow_name))
-            run = await client.create_flow_run_from_deployment(
-                deployment.id, parameters=parameters, tags=[ticket_tag(ticket)]
-            )
-    return run.id
+    vouched = (known, draft.reporter, "")
+    return await start_on_ticket(
+        sessions, names.LOG_INCIDENT, parameters, vouched, api_url=api_url, timeout_s=timeout_s
+    )

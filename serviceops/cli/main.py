@@ -29,7 +29,7 @@ from serviceops.cli.events import alerts_app, events_app
 from serviceops.cli.identities import identity_app
 from serviceops.cli.incidents import incident_app
 from serviceops.cli.kedb import kedb_app
-from serviceops.cli.oncall import oncall_app
+from serviceops.cli.oncall import oncall_app, page_app
 from serviceops.cli.problems import problem_app
 from serviceops.cli.requests import catalogue_app, request_app
 from serviceops.settings import get_settings
@@ -56,6 +56,7 @@ app.add_typer(alerts_app, name="alerts", no_args_is_help=True)
 app.add_typer(problem_app, name="problem", no_args_is_help=True)
 app.add_typer(kedb_app, name="kedb", no_args_is_help=True)
 app.add_typer(oncall_app, name="oncall", no_args_is_help=True)
+app.add_typer(page_app, name="page", no_args_is_help=True)
 
 
 # --------------------------------------------------------------------------- db, gateway

@@ -1,6 +1,7 @@
 """`serviceops oncall ...`: who is on call (read from the catalogue's schedules and the
 overrides), and overrides set through the set-oncall-override deployment, so they are audited
-like any change (as the OS user who ran the CLI)."""
+like any change (as the OS user who ran the CLI); `serviceops page ...`: a page shown, and
+answered through acknowledge-page."""
 
 from datetime import UTC, datetime
 from typing import Annotated
@@ -10,6 +11,7 @@ from pydantic_core import ErrorDetails
 
 from serviceops import deployment_names as names
 from serviceops.application.oncall import on_call
+from serviceops.application.pages import acknowledge_refusal
 from serviceops.cli import runs
 from serviceops.cli.common import (
     ActorOpt,
@@ -24,9 +26,11 @@ from serviceops.cli.common import (
     vouched,
 )
 from serviceops.cli.output import table, when
-from serviceops.domain.oncall import SetOverride, UnknownSchedule
+from serviceops.domain.oncall import AcknowledgePage, SetOverride, UnknownSchedule
 from serviceops.domain.views import OnCallDocument
 from serviceops.settings import get_settings
+from serviceops.store.base import RecordNotFound
+from serviceops.store.oncall import PageRepository
 
 oncall_app = typer.Typer(help="On-call schedules: who answers a page, and overrides.")
 
@@ -114,3 +118,49 @@ def _who_table(document: OnCallDocument) -> str:
         for v in document.oncall
     ]
     return table(["group", "layer", "on call", "why", "until", "next"], rows)
+
+
+page_app = typer.Typer(help="Pages: an incident's walk up its group's escalation ladder.")
+
+PageArg = Annotated[str, typer.Argument(help="The page, e.g. PGE-000001.")]
+
+
+@page_app.command("ack")
+def page_ack(
+    number: PageArg, actor: ActorOpt, timeout: TimeoutOpt = 120, as_json: JsonOpt = False
+) -> None:
+    """Answer a page (runs acknowledge-page): the ladder stops and the incident is yours. Only
+    someone the page paged, or a member of its group, may."""
+    command = validated(AcknowledgePage, number=number, actor=actor)
+    with transaction(get_settings()) as session:
+        refusal = acknowledge_refusal(session, command.number, command.actor)
+    if refusal is not None:
+        fail(refusal)
+    call = runs.FlowCall(names.ACKNOWLEDGE_PAGE, {"command": runs.as_parameter(command)})
+    run_or_fail(vouched(call, command.actor, command.number, get_settings()), timeout, as_json)
+    _show(command.number, as_json)
+
+
+@page_app.command("show")
+def page_show(number: PageArg, as_json: JsonOpt = False) -> None:
+    """A page: its state, each step paged (whom, when), who acknowledged."""
+    _show(number, as_json)
+
+
+def _show(number: str, as_json: bool) -> None:
+    with transaction(get_settings()) as session:
+        try:
+            page = PageRepository(session).get(number)
+        except RecordNotFound:
+            fail(f"no page {number}")
+    if as_json:
+        echo_json({"page": page.model_dump(mode="json")})
+        return
+    by = (
+        f" by {page.acknowledged_by} at {when(page.acknowledged_at)}"
+        if page.acknowledged_by
+        else ""
+    )
+    typer.echo(f"{page.number} for {page.incident} ({page.group}): {page.state}{by}")
+    rows = [[str(p.step + 1), when(p.at), ", ".join(p.persons)] for p in page.paged]
+    typer.echo(table(["step", "paged at", "whom"], rows))

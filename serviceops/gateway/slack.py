@@ -37,7 +37,7 @@ from serviceops.application import approvals
 from serviceops.application.approvals import Outcome
 from serviceops.domain.provenance import Channel, Provenance
 from serviceops.domain.request import ApprovalDecision, ApprovalKind
-from serviceops.gateway import slack_incidents
+from serviceops.gateway import slack_incidents, slack_pages
 from serviceops.gateway.payload import BodyTooLarge, read_body
 from serviceops.gateway.signatures import SignatureError, verify_slack
 from serviceops.gateway.slack_payload import first_action
@@ -194,7 +194,7 @@ async def interactions(
     signature: Annotated[str | None, Header(alias="X-Slack-Signature")] = None,
 ) -> JSONResponse:
     """Slack's interactivity endpoint (form-encoded `payload=<json>`, signed v0): approval
-    buttons, incident step buttons and the modals they open."""
+    buttons, incident step buttons and the modals they open, pages' Acknowledge buttons."""
     body = await _verified_body(request, timestamp, signature)
     try:
         payload = _payload(body)
@@ -209,8 +209,11 @@ async def interactions(
         return JSONResponse(reply.answer, background=_afterwards(reply, target))
     step = slack_incidents.step_action(payload)
     action = _approval_action(payload)
+    page = slack_pages.page_action(payload)
     if step is not None:
         reply = await slack_incidents.pressed(request, payload, step)
+    elif page is not None:
+        reply = await slack_pages.pressed(request, payload, page)
     elif action is not None:
         reply = slack_incidents.Reply(await _answer(request, payload, action))
     else:  # not ours (shortcuts, other buttons): acknowledge, do nothing

@@ -75,7 +75,7 @@ async def pressed(request: Request, payload: dict[str, Any], action: dict[str, A
     if command is None:
         return Reply(f"{button.number}: this serviceops version has no step {button.step}.")
     try:
-        actor, known = await _person(request, payload)
+        actor, known = await person_of(request, payload)
     except Unknown as refused:
         return Reply(str(refused))
     if command in ASKS_FIRST:
@@ -101,7 +101,7 @@ async def submitted(request: Request, payload: dict[str, Any]) -> Reply:
     if callback not in (STEP_MODAL, LOG_MODAL):
         return Reply()
     try:
-        person, known = await _person(request, payload)
+        person, known = await person_of(request, payload)
     except Unknown as refused:
         return Reply(answer=_errors(view, str(refused)))
     values = submitted_values(view)
@@ -128,7 +128,7 @@ async def open_log_modal(request: Request, form: dict[str, str]) -> str:
     categories as selects (text after the command is not used)."""
     payload = {"user": {"id": form.get("user_id", "")}, "trigger_id": form.get("trigger_id")}
     try:
-        await _person(request, payload)
+        await person_of(request, payload)
     except Unknown as refused:
         return str(refused)
     choices = await incident_choices(request.app.state.sessions, request.app.state.prefect_api_url)
@@ -170,7 +170,7 @@ async def _start_log(request: Request, draft: IncidentDraft, known: Provenance) 
     return None
 
 
-async def _person(request: Request, payload: dict[str, Any]) -> tuple[str, Provenance]:
+async def person_of(request: Request, payload: dict[str, Any]) -> tuple[str, Provenance]:
     """The directory user who pressed or submitted, known by their Slack user id; Unknown
     says why not."""
     user_id = slack_user_id(payload)

@@ -23,6 +23,7 @@ from serviceops.domain.incident import (
     stop_clock,
 )
 from serviceops.domain.machine import AuditEntry
+from serviceops.domain.oncall import Page, Paged, PageState
 from serviceops.domain.priority import Impact, Priority, Urgency
 from serviceops.domain.provenance import Channel
 from serviceops.notify import render
@@ -104,6 +105,20 @@ def change(action: str = "start_work", **fields: Any) -> AuditEntry:
     return AuditEntry(**(values | fields))
 
 
+def page(*, exhausted: bool = False) -> Page:
+    paged = [Paged(step=0, persons=["alex"], at=T0), Paged(step=1, persons=["casey"], at=T0)]
+    return Page(
+        number="PGE-000001",
+        incident="INC-000042",
+        group="payments-l2",
+        state=PageState.EXHAUSTED if exhausted else PageState.PAGING,
+        step=1,
+        opened_at=T0,
+        updated_at=T0,
+        paged=paged,
+    )
+
+
 def contexts() -> dict[str, dict[str, Any]]:
     """A realistic context for every Slack template (besides `incident`)."""
     return {
@@ -135,6 +150,8 @@ def contexts() -> dict[str, dict[str, Any]]:
             )
         },
         "major_opened": {"channel": "major-inc-000042"},
+        "page": {"page": page(), "button": '{"number": "PGE-000001"}'},
+        "page_exhausted": {"page": page(exhausted=True)},
         "major_status": {
             "now": T0 + timedelta(hours=1, minutes=30),
             "notes": ["Rolled back deploy 4711", "Error rate down to 2%"],
@@ -183,6 +200,18 @@ def test_every_slack_template_renders_valid_block_kit(name: str, make: Any) -> N
             assert "text" in block or "fields" in block
             assert len(block.get("fields", [])) <= 10
     assert "None" not in all_text(message)
+
+
+def test_a_page_is_a_direct_message_with_an_acknowledge_button() -> None:
+    message = render_message("page", incident=sample_incident(), **contexts()["page"])
+    assert message.text.startswith(":rotating_light: PGE-000001: you are paged for INC-000042")
+    (actions,) = [b for b in message.blocks if b["type"] == "actions"]
+    (button,) = actions["elements"]
+    assert (button["action_id"], button["value"]) == ("page_ack", '{"number": "PGE-000001"}')
+    told = render_message(
+        "page_exhausted", incident=sample_incident(), **contexts()["page_exhausted"]
+    )
+    assert "paged alex; casey" in all_text(told)
 
 
 def test_logged_message_carries_the_facts() -> None:

@@ -1,6 +1,6 @@
 """The incident policy an operator tunes: priorities, calendar, routing, reopen window, cadence."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from pydantic import BaseModel, Field
 
@@ -40,6 +40,13 @@ class IncidentPolicy(BaseModel):
     )
     group_routes: list[Route] = Field(default_factory=list)
     default_group: str = "service-desk"
+    page_any_hour: set[Priority] = Field(
+        default_factory=lambda: {Priority.CRITICAL, Priority.HIGH},
+        description="Priorities that page the support group's on-call at any hour.",
+    )
+    page_in_business_hours: bool = Field(
+        True, description="Other priorities page within business hours (the calendar) only."
+    )
     verified_only: set[IncidentAction] = Field(
         default_factory=set,
         description="Steps taken only by an actor a verified channel vouches for (Slack, the "
@@ -50,6 +57,12 @@ class IncidentPolicy(BaseModel):
     major_update_cadence: timedelta = Field(
         timedelta(minutes=30), description="How often a major incident posts a status update."
     )
+
+    def pages(self, priority: Priority | None, at: datetime) -> bool:
+        """Whether an incident of `priority` logged at `at` pages whoever is on call."""
+        if priority in self.page_any_hour:
+            return True
+        return priority is not None and self.page_in_business_hours and self.calendar.is_open(at)
 
     def calendar_for(self, priority: Priority) -> BusinessCalendar:
         if priority in self.round_the_clock:

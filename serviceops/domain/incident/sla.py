@@ -51,6 +51,13 @@ class BusinessCalendar(BaseModel):
             raise ValueError("opens must be before closes (overnight hours are not supported)")
         return self
 
+    def is_open(self, instant: datetime) -> bool:
+        """Whether `instant` falls in business hours."""
+        if self.always_open:
+            return True
+        window = self._window(self._local_date(instant))
+        return window is not None and window[0] <= instant < window[1]
+
     def _window(self, day: date) -> tuple[datetime, datetime] | None:
         """The open hours of a local date as UTC instants, or None when closed that day.
 

@@ -380,6 +380,11 @@ def carry_out(
     return change.model_copy(update={"audit": change.audit.known_through(known)})
 
 
+def allows(incident: Incident, command: type[IncidentCommand]) -> bool:
+    """Whether the transition table lets that kind of command act on `incident` now."""
+    return any((incident.state, action) in TRANSITIONS for action in command.actions)
+
+
 def next_steps(incident: Incident) -> list[type[IncidentCommand]]:
     """The transitions a person can take now, in the order the buttons and links show them:
     those the transition table allows from the incident's state, less acknowledging an
@@ -387,6 +392,6 @@ def next_steps(incident: Incident) -> list[type[IncidentCommand]]:
     return [
         command
         for command in STEPS
-        if any((incident.state, action) in TRANSITIONS for action in command.actions)
+        if allows(incident, command)
         and not (command is AcknowledgeIncident and incident.acknowledged_at is not None)
     ]

@@ -1,12 +1,33 @@
-"""On-call: each support group's schedule (layers of rotations, restrictions), overrides,
-and who answers a page at an instant (schedule); setting an override (overrides)."""
+"""On-call: each support group's schedule (layers of rotations, restrictions) and who answers
+at an instant (schedule); overrides (overrides); escalation policies, whom each level pages
+(escalation); and the page that walks a group's ladder for an incident (paging)."""
 
+from serviceops.domain.oncall.escalation import EscalationPolicy, Level, Target, TargetKind
 from serviceops.domain.oncall.overrides import (
     SetOverride,
     UnknownSchedule,
     check_override,
     override_number,
     override_set,
+)
+from serviceops.domain.oncall.paging import (
+    PAGE_NUMBER,
+    PAGES,
+    AcknowledgePage,
+    NotPaged,
+    Page,
+    PageAction,
+    PageChange,
+    Paged,
+    PageState,
+    acknowledge,
+    escalate,
+    ladder,
+    members,
+    next_due,
+    page_step,
+    persons_to_page,
+    stop,
 )
 from serviceops.domain.oncall.schedule import (
     GROUP_PATTERN,
@@ -27,20 +48,41 @@ from serviceops.domain.oncall.schedule import (
 __all__ = [
     "GROUP_PATTERN",
     "HORIZON",
+    "PAGES",
+    "PAGE_NUMBER",
+    "AcknowledgePage",
+    "EscalationPolicy",
     "Layer",
+    "Level",
+    "NotPaged",
     "OnCall",
     "Override",
+    "Page",
+    "PageAction",
+    "PageChange",
+    "PageState",
+    "Paged",
     "Period",
     "Restriction",
     "Schedule",
     "SetOverride",
     "Shift",
+    "Target",
+    "TargetKind",
     "UnknownSchedule",
     "Weekday",
     "Why",
+    "acknowledge",
     "check_override",
+    "escalate",
+    "ladder",
+    "members",
+    "next_due",
     "on_call",
     "override_number",
     "override_set",
+    "page_step",
+    "persons_to_page",
     "shift",
+    "stop",
 ]

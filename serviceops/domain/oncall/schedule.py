@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, PositiveInt, field_validator, model_validator
 
+from serviceops.domain.oncall.escalation import EscalationPolicy
 from serviceops.domain.provenance import PersonName
 
 # A support group's name as incidents and the catalogue spell it: no control characters.
@@ -120,6 +121,10 @@ class Schedule(BaseModel):
     timezone: str = "UTC"
     manager: PersonName = Field(description="Who a gap in any layer falls to.")
     layers: list[Layer] = Field(min_length=1)
+    escalation: EscalationPolicy | None = Field(
+        None,
+        description="Whom a page wakes, level by level; default: each layer, then the manager.",
+    )
 
     @field_validator("timezone")
     @classmethod
@@ -135,6 +140,10 @@ class Schedule(BaseModel):
         names = [layer.name for layer in self.layers]
         if len(set(names)) != len(names):
             raise ValueError(f"layer names repeat: {', '.join(names)}")
+        for level in self.escalation.levels if self.escalation else []:
+            unknown = [t.name for t in level.targets if t.kind == "layer" and t.name not in names]
+            if unknown:
+                raise ValueError(f"escalation pages layers it has not: {', '.join(unknown)}")
         return self
 
     @property

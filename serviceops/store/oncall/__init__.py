@@ -1,5 +1,6 @@
-"""On-call overrides as recorded; the schedules they override are the catalogue's."""
+"""On-call overrides and pages as recorded; the schedules are the catalogue's."""
 
 from serviceops.store.oncall.overrides import OverrideRepository
+from serviceops.store.oncall.pages import PageRepository
 
-__all__ = ["OverrideRepository"]
+__all__ = ["OverrideRepository", "PageRepository"]

@@ -1,8 +1,9 @@
-"""The table of on-call overrides (the schedules themselves are the catalogue's)."""
+"""The tables of on-call: overrides and pages (the schedules themselves are the catalogue's)."""
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Index, String, Text
+from sqlalchemy import JSON, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from serviceops.store.base import Base
@@ -25,3 +26,22 @@ class OverrideRecord(Base):
     created_by: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime]
     cancelled_at: Mapped[datetime | None]
+
+
+class PageRecord(Base):
+    """A page (PGE-000001): an incident's walk up its group's escalation ladder. `paged` is
+    the steps paged so far, whom and when (the domain's Paged, as JSON)."""
+
+    __tablename__ = "oncall_pages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str | None] = mapped_column(String(20), unique=True)
+    incident: Mapped[str] = mapped_column(String(20), index=True)
+    group_name: Mapped[str] = mapped_column(String(100))
+    state: Mapped[str] = mapped_column(String(20))
+    step: Mapped[int]
+    paged: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    opened_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    acknowledged_by: Mapped[str | None] = mapped_column(String(200))
+    acknowledged_at: Mapped[datetime | None]

@@ -10,11 +10,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import CliRunner
 
 from serviceops.cli import app
+from serviceops.cli import runs as cli_runs
 from serviceops.domain.cmdb import CheckKind, CheckResult, CheckStatus
 from serviceops.settings import get_settings
 from serviceops.store.cmdb import CheckRunRepository
 from serviceops.store.db import sessions_for
 from tests.unit.cli.support import _json, _ok
+from tests.unit.gateway_support import closed_port_url
 
 ROOT = Path(__file__).resolve().parents[3]
 DEFAULT_ITEMS = [
@@ -42,8 +44,11 @@ tier = 3
 def cli(
     monkeypatch: pytest.MonkeyPatch, database_url: str, sessions: sessionmaker[Session]
 ) -> Iterator[CliRunner]:
-    """The CLI on the fixture database, reading the repository's cmdb.toml by default; its
-    cached engine is disposed afterwards so no pooled connection outlives the test schema."""
+    """The CLI on the fixture database, reading the repository's cmdb.toml by default, with
+    no Prefect API to reach (another test on this worker may have left the harness running
+    with a log-incident deployment); its cached engine is disposed afterwards so no pooled
+    connection outlives the test schema."""
+    monkeypatch.setattr(cli_runs, "api_url", closed_port_url)
     monkeypatch.setenv("SERVICEOPS_DATABASE_URL", database_url)
     monkeypatch.setenv("SERVICEOPS_CMDB_FILE", str(ROOT / "cmdb.toml"))
     get_settings.cache_clear()

@@ -1,0 +1,57 @@
+"""page-on-call and acknowledge-page: an incident's walk up its group's escalation ladder.
+
+A page is a chain of short runs, one per step: each pages whom its step names and schedules
+the next at the time its level waits for an acknowledgement. Between steps nothing runs and
+no process is held; the next run is in Prefect's database, so a restart of serve, a worker
+or the server only delays it. Each run first checks the page (acknowledged, or the incident
+resolved: it ends there) and the step (paged already: nobody is paged again)."""
+
+from prefect import flow
+
+from serviceops import deployment_names as names
+from serviceops.domain.oncall import AcknowledgePage, PageState
+from tasks.board import publish_board
+from tasks.notifications import deliver_notifications
+from tasks.paging import (
+    acknowledge_page,
+    escalate_page,
+    open_page,
+    page_current_step,
+    schedule_step,
+)
+
+
+@flow(name=names.PAGE_ON_CALL)
+def page_on_call(incident: str, step: int = 0) -> str:
+    """Page whoever is on call for an incident's support group, and escalate on time until
+    someone acknowledges. Started by log-incident (priorities 1 and 2 at any hour, others in
+    business hours) and by itself, one run per step of the ladder.
+
+    Args:
+        incident: The incident to page for, e.g. INC-000123.
+        step: The ladder's step this run pages (0: the first; later steps are scheduled).
+    """
+    page = open_page(incident)
+    if page is None:
+        return "no on-call schedule"
+    if step > 0:
+        page = escalate_page(page.number, step)
+    due = page_current_step(page.number) if page.state is PageState.PAGING else None
+    deliver_notifications()
+    if due is not None:
+        schedule_step(incident, page.number, page.step + 1, due)
+    return f"{page.number} {page.state} at step {page.step + 1}"
+
+
+@flow(name=names.ACKNOWLEDGE_PAGE)
+def acknowledge_page_flow(command: AcknowledgePage) -> str:
+    """Answer a page: the ladder stops, and the incident is acknowledged by whoever answers
+    (someone the page paged, or a member of the group; anyone else is refused).
+
+    Args:
+        command: The page and who answers it.
+    """
+    page = acknowledge_page(command)
+    deliver_notifications()
+    publish_board()
+    return page.state.value

@@ -1,0 +1,222 @@
+"""Paging tasks: open an incident's page, page its current step, escalate, acknowledge. Each
+is one transaction with its audit rows and its messages (the outbox), and idempotent against
+the page record, so a retried or restarted run never pages anyone twice for one step."""
+
+import json
+import logging
+from datetime import datetime
+
+from prefect import task
+from prefect.cache_policies import NO_CACHE
+from sqlalchemy.orm import Session
+
+from blocks.incident_policy import load_policy
+from blocks.slack import load_slack
+from serviceops import deployment_names as names
+from serviceops.domain.incident import AcknowledgeIncident, Incident, IncidentState
+from serviceops.domain.incident import steps as incident_steps
+from serviceops.domain.machine import first_entry
+from serviceops.domain.oncall import (
+    AcknowledgePage,
+    Page,
+    PageChange,
+    PageState,
+    Schedule,
+    acknowledge,
+    escalate,
+    ladder,
+    members,
+    next_due,
+    page_step,
+    persons_to_page,
+    stop,
+)
+from serviceops.domain.provenance import SYSTEM_ACTOR
+from serviceops.notify.outbox import Outbox
+from serviceops.notify.render import render_message
+from serviceops.store.cmdb import CatalogueRepository
+from serviceops.store.incident import IncidentRepository
+from serviceops.store.oncall import OverrideRepository, PageRepository
+from serviceops.store.request import IdentityRepository
+from tasks import messages
+from tasks.context import audit, now, run_provenance, sessions
+
+logger = logging.getLogger(__name__)
+
+
+def _schedule(session: Session, group: str | None) -> Schedule | None:
+    return next(
+        (s for s in CatalogueRepository(session).catalogue().oncall if s.group == group), None
+    )
+
+
+def _record(session: Session, change: PageChange | None) -> Page | None:
+    if change is None:
+        return None
+    saved = PageRepository(session).save(change.page)
+    audit(session, change.audit)
+    return saved
+
+
+@task(cache_policy=NO_CACHE)
+def open_page(incident_number: str) -> Page | None:
+    """The incident's page, opened once: None when its support group has no schedule (the
+    incident's own channel has it all the same)."""
+    with sessions().begin() as session:
+        pages = PageRepository(session)
+        existing = pages.of_incident(incident_number, for_update=True)
+        if existing is not None:
+            return existing
+        incident = IncidentRepository(session).get(incident_number)
+        if _schedule(session, incident.support_group) is None:
+            logger.warning("%s: %s has no on-call schedule, nobody paged", incident_number,
+                           incident.support_group)  # fmt: skip
+            return None
+        page = pages.open(incident_number, incident.support_group or "", now())
+        reason = f"{incident_number} {incident.priority} for {page.group}"
+        audit(session, first_entry(page, "open", SYSTEM_ACTOR, page.opened_at, reason))
+    return page
+
+
+@task(cache_policy=NO_CACHE)
+def page_current_step(number: str) -> datetime | None:
+    """Page whom the current step names, by a Slack direct message each (once per step and
+    person); stop instead when the incident is resolved. When the next step is due, if any."""
+    with sessions().begin() as session:
+        page = PageRepository(session).get(number, for_update=True)
+        incident = IncidentRepository(session).get(page.incident)
+        if incident.state in (IncidentState.RESOLVED, IncidentState.CLOSED):
+            _record(session, stop(page, f"{incident.number} {incident.state}", now()))
+            return None
+        schedule = _schedule(session, page.group)
+        if schedule is None:
+            return None
+        policy, at = ladder(schedule), now()
+        level = policy.level(page.step)
+        if level is None:
+            return None
+        overrides = OverrideRepository(session).current(at, page.group)
+        change = page_step(page, persons_to_page(level, schedule, overrides, at), at)
+        saved = _record(session, change) or page
+        if change is not None:
+            _send_pages(session, saved, incident, change.page.paged[-1].persons)
+    return next_due(saved, policy)
+
+
+def _send_pages(session: Session, page: Page, incident: Incident, persons: list[str]) -> None:
+    directory, outbox = IdentityRepository(session), Outbox(session)
+    button = json.dumps({"number": page.number})
+    message = render_message("page", page=page, incident=incident, button=button)
+    for person in persons:
+        identity = directory.get(person)
+        if identity is None or identity.slack_user_id is None:
+            logger.warning("%s: %s has no Slack user id in the directory, not paged there",
+                           page.number, person)  # fmt: skip
+            continue
+        outbox.post(
+            key=f"{page.number}:step:{page.step}:{person}:slack",
+            channel=identity.slack_user_id,
+            message=message,
+            record=page.number,
+            at=now(),
+        )
+
+
+@task(cache_policy=NO_CACHE)
+def escalate_page(number: str, to_step: int) -> Page:
+    """Nobody answered the step before `to_step`: move to it; past the ladder's end the page
+    is exhausted and management told. Nothing when the page is past it or has ended."""
+    slack = load_slack()
+    with sessions().begin() as session:
+        page = PageRepository(session).get(number, for_update=True)
+        schedule = _schedule(session, page.group)
+        if schedule is None:
+            return page
+        saved = _record(session, escalate(page, ladder(schedule), to_step, now()))
+        if saved is None:
+            return page
+        if saved.state is PageState.EXHAUSTED:
+            incident = IncidentRepository(session).get(page.incident)
+            Outbox(session).post(
+                key=f"{number}:exhausted",
+                channel=slack.management_channel,
+                message=render_message("page_exhausted", page=saved, incident=incident),
+                record=number,
+                at=now(),
+            )
+    return saved
+
+
+@task(cache_policy=NO_CACHE)
+def acknowledge_page(command: AcknowledgePage) -> Page:
+    """The page ends, answered by `command.actor` (paged, or in the group: NotPaged
+    otherwise, nothing changed); the incident is acknowledged by them as its owner, unless
+    someone already owns it."""
+    policy, slack = load_policy(), load_slack()
+    with sessions().begin() as session:
+        pages, incidents = PageRepository(session), IncidentRepository(session)
+        page = pages.get(command.number, for_update=True)
+        schedule = _schedule(session, page.group)
+        group = members(schedule) if schedule is not None else set()
+        change = acknowledge(page, command.actor, group, now())
+        saved = pages.save(change.page)
+        audit(session, change.audit)
+        incident = incidents.get(page.incident, for_update=True)
+        if incident.acknowledged_at is None and incident_steps.allows(
+            incident, AcknowledgeIncident
+        ):
+            known = run_provenance(session, command.actor)
+            ack = AcknowledgeIncident(number=incident.number, actor=command.actor)
+            step = incident_steps.carry_out(ack, incident, policy, now(), known)
+            updated = incidents.save(step.incident)
+            audit(session, step.audit)
+            messages.queue_change(session, slack, updated, step.audit)
+    return saved
+
+
+@task(cache_policy=NO_CACHE, retries=3, retry_delay_seconds=2)
+def schedule_step(incident_number: str, page: str, step: int, at: datetime) -> str:
+    """The page-on-call run that pages `step` at `at`: a scheduled run in Prefect's database,
+    so nothing waits in a process meanwhile and a restart of serve, a worker or the server
+    loses nothing; its idempotency key makes a retried request the same run."""
+    from prefect.client.orchestration import get_client
+    from prefect.states import Scheduled
+
+    with get_client(sync_client=True) as client:
+        deployment = client.read_deployment_by_name(names.deployment(names.PAGE_ON_CALL))
+        run = client.create_flow_run_from_deployment(
+            deployment.id,
+            parameters={"incident": incident_number, "step": step},
+            state=Scheduled(scheduled_time=at),
+            idempotency_key=f"{page}:step:{step}",
+            tags=[f"page:{page}"],
+        )
+    return str(run.id)
+
+
+@task(cache_policy=NO_CACHE)
+def start_paging(incident_number: str) -> str | None:
+    """log-incident's last step: the incident policy says whether it pages (priorities 1 and
+    2 at any hour, the others in business hours); the page-on-call run's id if one was
+    started. A stack without that deployment logs it and pages nobody."""
+    from prefect.client.orchestration import get_client
+    from prefect.exceptions import ObjectNotFound
+
+    policy = load_policy()
+    with sessions().begin() as session:
+        incident = IncidentRepository(session).get(incident_number)
+        pages = _schedule(session, incident.support_group) is not None
+    if not pages or not policy.pages(incident.priority, incident.created_at):
+        return None
+    with get_client(sync_client=True) as client:
+        try:
+            deployment = client.read_deployment_by_name(names.deployment(names.PAGE_ON_CALL))
+        except ObjectNotFound:
+            logger.warning("%s: page-on-call is not deployed, nobody paged", incident_number)
+            return None
+        run = client.create_flow_run_from_deployment(
+            deployment.id,
+            parameters={"incident": incident_number, "step": 0},
+            idempotency_key=f"{incident_number}:page",
+        )
+    return str(run.id)
