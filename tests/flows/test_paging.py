@@ -25,6 +25,7 @@ from tests.flows.conftest import ServedStack
 from tests.flows.run_support import wait
 
 WAIT = timedelta(seconds=2)
+SLOW = timedelta(seconds=20)  # longer than resolving an incident takes on a loaded machine
 LADDER = EscalationPolicy(
     levels=[
         Level(targets=["primary"], wait=WAIT),  # type: ignore[list-item]
@@ -55,6 +56,12 @@ def on_call(served: ServedStack) -> Iterator[ServedStack]:
     yield served
     with served.sessions.begin() as session:
         CatalogueRepository(session).replace(Catalogue(), datetime.now(UTC), "t")
+
+
+def _ladder(stack: ServedStack, ladder: EscalationPolicy) -> None:
+    with stack.sessions.begin() as session:
+        desk = DESK.model_copy(update={"escalation": ladder})
+        CatalogueRepository(session).replace(Catalogue(oncall=[desk]), datetime.now(UTC), "t")
 
 
 def _log(title: str) -> str:
@@ -105,6 +112,17 @@ def _dms(stack: ServedStack, incident: str) -> list[str]:
     ]
 
 
+def _told(stack: ServedStack, incident: str) -> list[str]:
+    """What management was told about the incident's page."""
+    return [
+        m["text"]
+        for m in stack.slack.messages
+        if m["channel"] == "#incident-management"
+        and "Nobody answered" in m["text"]
+        and incident in m["text"]
+    ]
+
+
 def _answer(page: str, person: str) -> str:
     run = _start(
         "acknowledge-page/acknowledge-page", {"command": {"number": page, "actor": person}}
@@ -139,12 +157,12 @@ def test_nobody_answering_walks_the_whole_ladder_once_then_tells_management(
     wait(_log("Mail relay refuses mail"), {"COMPLETED"})
     incident = _incident(on_call, "Mail relay refuses mail")
     _until(lambda: _state(on_call, incident.number) is PageState.EXHAUSTED)
+    _until(lambda: _told(on_call, incident.number))  # delivered just after the state is saved
     assert _dms(on_call, incident.number) == ["U0ALEX", "U0CASEY", "U0OLIVIA"]
     first = next(m for m in on_call.slack.messages if m["channel"] == "U0ALEX")
     buttons = [e for b in first["blocks"] if b["type"] == "actions" for e in b["elements"]]
     assert [b["action_id"] for b in buttons] == ["page_ack"]
-    told = [m for m in on_call.slack.messages if m["channel"] == "#incident-management"]
-    assert [m["text"] for m in told if "Nobody answered" in m["text"]] == [
+    assert _told(on_call, incident.number) == [
         f":no_bell: Nobody answered {_page(on_call, incident.number).number} for "
         f"{incident.number} (P2 High): Mail relay refuses mail"
     ]
@@ -156,6 +174,11 @@ def test_nobody_answering_walks_the_whole_ladder_once_then_tells_management(
 def test_an_acknowledgement_at_level_two_stops_the_ladder_and_owns_the_incident(
     on_call: ServedStack,
 ) -> None:
+    patient = LADDER.model_copy(
+        update={"levels": [*LADDER.levels[:1], LADDER.levels[1].model_copy(update={"wait": SLOW}),
+                           *LADDER.levels[2:]]}
+    )  # fmt: skip
+    _ladder(on_call, patient)  # the answer must come before step 3
     wait(_log("Shared drive unreachable"), {"COMPLETED"})
     incident = _incident(on_call, "Shared drive unreachable")
     _until(lambda: "U0CASEY" in _dms(on_call, incident.number))
@@ -183,6 +206,10 @@ def test_an_acknowledgement_at_level_two_stops_the_ladder_and_owns_the_incident(
 
 
 def test_a_resolved_incident_stops_its_page(on_call: ServedStack) -> None:
+    slow = LADDER.model_copy(
+        update={"levels": [level.model_copy(update={"wait": SLOW}) for level in LADDER.levels]}
+    )
+    _ladder(on_call, slow)  # the resolution must come before step 2
     wait(_log("Printer queue frozen"), {"COMPLETED"})
     incident = _incident(on_call, "Printer queue frozen")
     _until(lambda: "U0ALEX" in _dms(on_call, incident.number))
