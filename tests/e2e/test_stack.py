@@ -35,7 +35,8 @@ DEPLOYMENTS = [
     "backup-checks", "disk-checks", "database-checks", "daily-report", "weekly-report",
     "log-problem", "categorize-problem", "prioritize-problem", "investigate-problem",
     "record-workaround", "raise-known-error", "resolve-problem", "close-problem",
-    "review-major-problem", "detect-problems", "set-oncall-override",
+    "review-major-problem", "detect-problems", "set-oncall-override", "page-on-call",
+    "acknowledge-page",
 ]  # fmt: skip
 CHECK_KINDS = ["http", "tcp", "tls", "backup", "disk", "database"]
 INCIDENT = {
