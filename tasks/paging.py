@@ -8,6 +8,9 @@ from datetime import datetime
 
 from prefect import task
 from prefect.cache_policies import NO_CACHE
+from prefect.client.orchestration import get_client
+from prefect.exceptions import ObjectNotFound
+from prefect.states import Scheduled, State
 from sqlalchemy.orm import Session
 
 from blocks.incident_policy import load_policy
@@ -45,9 +48,7 @@ logger = logging.getLogger(__name__)
 
 
 def _schedule(session: Session, group: str | None) -> Schedule | None:
-    return next(
-        (s for s in CatalogueRepository(session).catalogue().oncall if s.group == group), None
-    )
+    return CatalogueRepository(session).catalogue().schedule(group)
 
 
 def _record(session: Session, change: PageChange | None) -> Page | None:
@@ -174,24 +175,30 @@ def acknowledge_page(command: AcknowledgePage) -> Page:
     return saved
 
 
-@task(cache_policy=NO_CACHE, retries=3, retry_delay_seconds=2)
-def schedule_step(incident_number: str, page: str, step: int, at: datetime) -> str:
-    """The page-on-call run that pages `step` at `at`: a scheduled run in Prefect's database,
-    so nothing waits in a process meanwhile and a restart of serve, a worker or the server
-    loses nothing; its idempotency key makes a retried request the same run."""
-    from prefect.client.orchestration import get_client
-    from prefect.states import Scheduled
-
+def _page_run(
+    incident_number: str, step: int, key: str, state: State | None = None, page: str = ""
+) -> str:
+    """Create (or, by `key`, find) the page-on-call run that pages `step` of the incident's
+    page; ObjectNotFound when page-on-call is not deployed."""
     with get_client(sync_client=True) as client:
         deployment = client.read_deployment_by_name(names.deployment(names.PAGE_ON_CALL))
         run = client.create_flow_run_from_deployment(
             deployment.id,
             parameters={"incident": incident_number, "step": step},
-            state=Scheduled(scheduled_time=at),
-            idempotency_key=f"{page}:step:{step}",
-            tags=[f"page:{page}"],
+            state=state,
+            idempotency_key=key,
+            tags=[f"page:{page}"] if page else None,
         )
     return str(run.id)
+
+
+@task(cache_policy=NO_CACHE, retries=3, retry_delay_seconds=2)
+def schedule_step(incident_number: str, page: str, step: int, at: datetime) -> str:
+    """The page-on-call run that pages `step` at `at`: a scheduled run in Prefect's database,
+    so nothing waits in a process meanwhile and a restart of serve, a worker or the server
+    loses nothing; its idempotency key makes a retried request the same run."""
+    at_its_time = Scheduled(scheduled_time=at)
+    return _page_run(incident_number, step, f"{page}:step:{step}", at_its_time, page)
 
 
 @task(cache_policy=NO_CACHE)
@@ -199,24 +206,14 @@ def start_paging(incident_number: str) -> str | None:
     """log-incident's last step: the incident policy says whether it pages (priorities 1 and
     2 at any hour, the others in business hours); the page-on-call run's id if one was
     started. A stack without that deployment logs it and pages nobody."""
-    from prefect.client.orchestration import get_client
-    from prefect.exceptions import ObjectNotFound
-
     policy = load_policy()
     with sessions().begin() as session:
         incident = IncidentRepository(session).get(incident_number)
         pages = _schedule(session, incident.support_group) is not None
     if not pages or not policy.pages(incident.priority, incident.created_at):
         return None
-    with get_client(sync_client=True) as client:
-        try:
-            deployment = client.read_deployment_by_name(names.deployment(names.PAGE_ON_CALL))
-        except ObjectNotFound:
-            logger.warning("%s: page-on-call is not deployed, nobody paged", incident_number)
-            return None
-        run = client.create_flow_run_from_deployment(
-            deployment.id,
-            parameters={"incident": incident_number, "step": 0},
-            idempotency_key=f"{incident_number}:page",
-        )
-    return str(run.id)
+    try:
+        return _page_run(incident_number, 0, f"{incident_number}:page")
+    except ObjectNotFound:
+        logger.warning("%s: page-on-call is not deployed, nobody paged", incident_number)
+        return None

@@ -20,8 +20,7 @@ def acknowledge_refusal(session: Session, number: str, person: str) -> str | Non
         page = PageRepository(session).get(number)
     except RecordNotFound:
         return f"There is no page {number}."
-    schedules = CatalogueRepository(session).catalogue().oncall
-    schedule = next((s for s in schedules if s.group == page.group), None)
+    schedule = CatalogueRepository(session).catalogue().schedule(page.group)
     group = members(schedule) if schedule is not None else set()
     try:
         acknowledge(page, person, group, datetime.now(UTC))

@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
+from serviceops.domain.incident import IncidentPolicy
 from serviceops.domain.machine import IllegalTransition
 from serviceops.domain.oncall import (
     EscalationPolicy,
@@ -28,6 +29,7 @@ from serviceops.domain.oncall import (
     persons_to_page,
     stop,
 )
+from serviceops.domain.priority import Priority
 
 T0 = datetime(2026, 1, 7, 3, 0, tzinfo=UTC)  # 03:00 on a Wednesday of alex's week
 MINUTE = timedelta(minutes=1)
@@ -156,3 +158,14 @@ def test_without_a_policy_each_layer_then_the_manager() -> None:
             layers=[PRIMARY],
             escalation=EscalationPolicy(levels=[Level(targets=["tertiary"])]),  # type: ignore[list-item]
         )
+
+
+def test_the_incident_policy_pages_p1_and_p2_at_any_hour_the_others_in_business_hours() -> None:
+    policy = IncidentPolicy()  # Mon-Fri 09:00-17:00 UTC
+    night, office = T0, T0.replace(hour=10)  # a Wednesday, 03:00 and 10:00
+    assert [policy.pages(p, night) for p in Priority] == [True, True, False, False, False]
+    assert [policy.pages(p, office) for p in Priority] == [True] * 5
+    quiet = policy.model_copy(update={"page_in_business_hours": False})
+    assert [quiet.pages(p, office) for p in Priority] == [True, True, False, False, False]
+    assert not policy.pages(None, office)  # not prioritized yet
+    assert policy.pages(Priority.LOW, office + timedelta(days=3)) is False  # Saturday

@@ -228,6 +228,10 @@ class Catalogue(BaseModel):
             )
         return self
 
+    def schedule(self, group: str | None) -> Schedule | None:
+        """The support group's on-call schedule; None when it has none."""
+        return next((s for s in self.oncall if s.group == group), None)
+
     def item(self, name: str) -> ConfigurationItem:
         """The item of that name; KeyError when the catalogue has none."""
         for item in self.items:

@@ -39,10 +39,6 @@ class Weekday(StrEnum):
     SAT = "sat"
     SUN = "sun"
 
-    @property
-    def index(self) -> int:
-        return list(Weekday).index(self)
-
 
 class Restriction(BaseModel):
     """When a layer is on: these weekdays, from `start` to `end` local time (`end` before

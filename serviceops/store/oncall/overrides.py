@@ -5,8 +5,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from serviceops.domain.oncall import Override, override_number
-from serviceops.store.base import RecordNotFound
+from serviceops.domain.oncall import Override
 from serviceops.store.oncall.tables import OverrideRecord
 
 
@@ -29,20 +28,10 @@ class OverrideRepository:
         self.session.flush()
         return _from_row(row)
 
-    def cancel(self, override_id: int, at: datetime) -> Override:
-        """Withdraw an override (from now on it covers nobody); RecordNotFound if unknown."""
-        row = self.session.get(OverrideRecord, override_id, with_for_update=True)
-        if row is None or row.cancelled_at is not None:
-            raise RecordNotFound("override", override_number(override_id))
-        row.cancelled_at = at
-        return _from_row(row)
-
     def current(self, after: datetime, group: str | None = None) -> list[Override]:
-        """Every override not withdrawn that ends after `after` (now and to come), oldest
-        first; one group's when `group` is given."""
-        query = select(OverrideRecord).where(
-            OverrideRecord.ends_at > after, OverrideRecord.cancelled_at.is_(None)
-        )
+        """Every override that ends after `after` (now and to come), oldest first; one
+        group's when `group` is given."""
+        query = select(OverrideRecord).where(OverrideRecord.ends_at > after)
         if group is not None:
             query = query.where(OverrideRecord.group_name == group)
         rows = self.session.scalars(query.order_by(OverrideRecord.id))

@@ -55,13 +55,6 @@ class PageRepository:
         row.acknowledged_by, row.acknowledged_at = page.acknowledged_by, page.acknowledged_at
         return _from_row(row)
 
-    def waiting(self) -> list[Page]:
-        """Pages still walking their ladder, oldest first."""
-        rows = self.session.scalars(
-            select(PageRecord).where(PageRecord.state == PageState.PAGING).order_by(PageRecord.id)
-        )
-        return [_from_row(row) for row in rows]
-
 
 def _from_row(row: PageRecord) -> Page:
     assert row.number is not None

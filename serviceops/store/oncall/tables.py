@@ -11,7 +11,7 @@ from serviceops.store.base import Base
 
 class OverrideRecord(Base):
     """Someone else on a layer of a group's rotation for a while. Kept after it ends: the
-    history of who covered whom; `cancelled_at` set when it is withdrawn before its end."""
+    history of who covered whom."""
 
     __tablename__ = "oncall_overrides"
     __table_args__ = (Index("ix_oncall_overrides_group_ends_at", "group_name", "ends_at"),)
@@ -25,7 +25,6 @@ class OverrideRecord(Base):
     reason: Mapped[str] = mapped_column(Text, default="")
     created_by: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime]
-    cancelled_at: Mapped[datetime | None]
 
 
 class PageRecord(Base):
