@@ -41,6 +41,28 @@ class Settings(BaseSettings):
             "exactly that origin (a loopback endpoint in tests)."
         ),
     )
+    public_url: str | None = Field(
+        None,
+        description=(
+            "Where people reach the gateway, the base of the acknowledge links in pages sent "
+            "by mail and SMS; default http://gateway_host:gateway_port."
+        ),
+    )
+    page_link_secret: SecretStr | None = Field(
+        None, description="Signs pages' acknowledge links; default: the one `make up` made."
+    )
+    smtp_host: str | None = Field(None, description="Mail server for pages; empty: no mail.")
+    smtp_port: int = 25
+    smtp_starttls: bool = False
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    mail_from: str = "serviceops@localhost"
+    sms_base_url: str | None = Field(
+        None, description="The SMS provider's REST API (Twilio's shape); empty: no SMS."
+    )
+    sms_account: str | None = None
+    sms_token: SecretStr | None = None
+    sms_from: str | None = Field(None, description="The number SMS are sent from (E.164).")
     cmdb_file: Path = Field(
         Path("cmdb.toml"),
         description=(
@@ -90,24 +112,35 @@ class Settings(BaseSettings):
         return self.state_dir / "api-token"
 
     @property
+    def page_link_secret_file(self) -> Path:
+        return self.state_dir / "page-link-secret"
+
+    @property
+    def resolved_public_url(self) -> str:
+        return (self.public_url or f"http://{self.gateway_host}:{self.gateway_port}").rstrip("/")
+
+    def read_page_link_secret(self) -> str | None:
+        return _configured_or_generated(self.page_link_secret, self.page_link_secret_file)
+
+    @property
     def alertmanager_token_file(self) -> Path:
         return self.state_dir / "alertmanager-token"
 
     def read_alertmanager_token(self) -> str | None:
-        """The configured token, else the one `make up` generated into the state dir."""
-        if self.alertmanager_token is not None:
-            return self.alertmanager_token.get_secret_value() or None
-        if self.alertmanager_token_file.exists():
-            return self.alertmanager_token_file.read_text().strip() or None
-        return None
+        return _configured_or_generated(self.alertmanager_token, self.alertmanager_token_file)
 
     def read_api_token(self) -> str | None:
-        """The configured token, else the one `make up` generated into the state dir."""
-        if self.api_token is not None:
-            return self.api_token.get_secret_value()
-        if self.api_token_file.exists():
-            return self.api_token_file.read_text().strip() or None
-        return None
+        return _configured_or_generated(self.api_token, self.api_token_file)
+
+
+def _configured_or_generated(configured: SecretStr | None, generated: Path) -> str | None:
+    """The configured secret, else the one `make up` generated into the state dir; an empty
+    one is none."""
+    if configured is not None:
+        return configured.get_secret_value() or None
+    if generated.exists():
+        return generated.read_text().strip() or None
+    return None
 
 
 _HOST = re.compile(r"^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$")

@@ -129,6 +129,8 @@ class Stack:
             _ensure_token(self.settings.api_token_file)
         if self.settings.alertmanager_token is None:
             _ensure_token(self.settings.alertmanager_token_file)
+        if self.settings.page_link_secret is None:
+            _ensure_token(self.settings.page_link_secret_file)
         server, serve, routine, gateway = self.components()
         self._listing = self._list_deployments()
         self._start(server)

@@ -41,6 +41,7 @@ from serviceops.store.event import (
 from serviceops.store.incident import IncidentRepository
 from tasks import messages
 from tasks.context import audit, current_flow_run_id, now, sessions
+from tasks.paging import page_incident
 
 logger = logging.getLogger(__name__)
 
@@ -136,6 +137,18 @@ def follow_up_incident(action: AlertAction) -> str | None:
         if change.audit.from_state != change.audit.to_state:
             messages.queue_change(session, slack, saved, change.audit)
     return f"{number}: {change.audit.action} ({change.audit.to_state})"
+
+
+@task(cache_policy=NO_CACHE)
+def page_alert_incident(action: AlertAction) -> str:
+    """The alert climbed to a page rule after its incident was raised: page that incident's
+    on-call now (once: the page's run is keyed by the incident)."""
+    with sessions().begin() as session:
+        number = AlertRepository(session).get(action.alert_number).incident_number
+    if number is None:
+        return "no incident linked"
+    run = page_incident(number, always=True)
+    return f"{number}: paged" if run is not None else f"{number}: nobody to page"
 
 
 @task(cache_policy=NO_CACHE)

@@ -35,8 +35,12 @@ from serviceops.domain.oncall import (
     stop,
 )
 from serviceops.domain.provenance import SYSTEM_ACTOR
+from serviceops.notify.email import mail_server
 from serviceops.notify.outbox import Outbox
-from serviceops.notify.render import render_message
+from serviceops.notify.page_links import acknowledge_link
+from serviceops.notify.render import priority_label, render_message, render_text
+from serviceops.notify.sms import sms_provider
+from serviceops.settings import get_settings
 from serviceops.store.cmdb import CatalogueRepository
 from serviceops.store.incident import IncidentRepository
 from serviceops.store.oncall import OverrideRepository, PageRepository
@@ -105,22 +109,42 @@ def page_current_step(number: str) -> datetime | None:
 
 
 def _send_pages(session: Session, page: Page, incident: Incident, persons: list[str]) -> None:
-    directory, outbox = IdentityRepository(session), Outbox(session)
+    """Every contact method each person has in the directory: a Slack direct message, a mail
+    once a mail server is configured, an SMS once a provider is; mail and SMS carry a link
+    signed for this page and person. One outbox row per step, person and method."""
+    directory, outbox, settings = IdentityRepository(session), Outbox(session), get_settings()
+    mail, sms = mail_server(settings) is not None, sms_provider(settings) is not None
     button = json.dumps({"number": page.number})
     message = render_message("page", page=page, incident=incident, button=button)
+    secret, at = settings.read_page_link_secret(), now()
     for person in persons:
         identity = directory.get(person)
-        if identity is None or identity.slack_user_id is None:
-            logger.warning("%s: %s has no Slack user id in the directory, not paged there",
-                           page.number, person)  # fmt: skip
-            continue
-        outbox.post(
-            key=f"{page.number}:step:{page.step}:{person}:slack",
-            channel=identity.slack_user_id,
-            message=message,
-            record=page.number,
-            at=now(),
+        key = f"{page.number}:step:{page.step}:{person}"
+        contacts = 0
+        if identity is not None and identity.slack_user_id is not None:
+            outbox.post(key=f"{key}:slack", channel=identity.slack_user_id, message=message,
+                        record=page.number, at=at)  # fmt: skip
+            contacts += 1
+        link = (
+            acknowledge_link(settings.resolved_public_url, secret, page.number, person, at)
+            if secret
+            else ""
         )
+        text = {"page": page, "incident": incident, "link": link}
+        if mail and identity is not None and identity.email is not None:
+            subject = f"{incident.number} {priority_label(incident.priority)}: {incident.title}"
+            outbox.email(key=f"{key}:email", to=identity.email, subject=subject[:200],
+                         body=render_text("page_email.txt.j2", **text), record=page.number,
+                         at=at)  # fmt: skip
+            contacts += 1
+        if sms and identity is not None and identity.phone is not None:
+            outbox.sms(key=f"{key}:sms", to=identity.phone,
+                       body=render_text("page_sms.txt.j2", **text), record=page.number,
+                       at=at)  # fmt: skip
+            contacts += 1
+        if contacts == 0:
+            logger.warning("%s: %s has no contact method this stack can reach (Slack id, "
+                           "mail, phone), not paged", page.number, person)  # fmt: skip
 
 
 @task(cache_policy=NO_CACHE)
@@ -202,15 +226,21 @@ def schedule_step(incident_number: str, page: str, step: int, at: datetime) -> s
 
 
 @task(cache_policy=NO_CACHE)
-def start_paging(incident_number: str) -> str | None:
+def start_paging(incident_number: str, always: bool = False) -> str | None:
     """log-incident's last step: the incident policy says whether it pages (priorities 1 and
-    2 at any hour, the others in business hours); the page-on-call run's id if one was
-    started. A stack without that deployment logs it and pages nobody."""
+    2 at any hour, the others in business hours) unless `always` (the desk or an event rule
+    asked for a page); the page-on-call run's id if one was started. A stack without that
+    deployment logs it and pages nobody."""
+    return page_incident(incident_number, always)
+
+
+def page_incident(incident_number: str, always: bool) -> str | None:
+    """start_paging's work, for other tasks too (an alert that climbed to page)."""
     policy = load_policy()
     with sessions().begin() as session:
         incident = IncidentRepository(session).get(incident_number)
         pages = _schedule(session, incident.support_group) is not None
-    if not pages or not policy.pages(incident.priority, incident.created_at):
+    if not pages or not (always or policy.pages(incident.priority, incident.created_at)):
         return None
     try:
         return _page_run(incident_number, 0, f"{incident_number}:page")

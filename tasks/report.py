@@ -56,7 +56,7 @@ def gather_kpis(kind: ReportKind, last_day: date | None = None) -> KpiReport:
         period = period_through(kind, last_day, timezone)
     with sessions().begin() as session:
         facts = KpiRepository(session).facts(period)
-    return compute_report(facts, first_line_group=policy.default_group)
+    return compute_report(facts, policy.default_group, policy.calendar)
 
 
 @task(cache_policy=NO_CACHE)

@@ -34,6 +34,7 @@ from tasks.events import (
     events_pending,
     finish_alert_action,
     follow_up_incident,
+    page_alert_incident,
     release_alert_action,
     review_alerts,
     run_runbook,
@@ -146,6 +147,9 @@ def carry_out(action: AlertAction) -> str:
         outcome = raise_incident(action)
     elif action.kind is ActionKind.RUN_RUNBOOK:
         outcome = run_runbook(action)
+        finish_alert_action(action, outcome)
+    elif action.kind is ActionKind.PAGE_INCIDENT:
+        outcome = page_alert_incident(action)
         finish_alert_action(action, outcome)
     else:
         followed = follow_up_incident(action)

@@ -36,7 +36,7 @@ def log_incident(incident: IncidentDraft) -> str:
     assign_incident(number)
     set_sla_due_times(number)
     notify_incident_logged(number)
-    start_paging(number, return_state=True)  # a failure to page is logged, never unlogs it
+    start_paging(number, incident.page, return_state=True)  # a failure to page never unlogs it
     if prioritized.major:
         major_incident_procedure(number)
     deliver_notifications()

@@ -25,11 +25,14 @@ class Channel(StrEnum):
     SLACK = "slack"  # a signed Slack press or modal by a user the directory maps
     TOKEN = "token"  # a signed webhook: ref names the source whose secret signed it
     CLI = "cli"  # the serviceops CLI: ref is the OS user who ran it
+    LINK = "link"  # a link signed for one page and person, sent to their mail or phone
     FORM = "form"  # a name typed into a Prefect UI form: nothing vouches for it
     SYSTEM = "system"  # serviceops itself (a schedule, a rule)
 
 
-VERIFIED_CHANNELS = frozenset({Channel.SLACK, Channel.TOKEN, Channel.CLI, Channel.SYSTEM})
+VERIFIED_CHANNELS = frozenset(
+    {Channel.SLACK, Channel.TOKEN, Channel.CLI, Channel.LINK, Channel.SYSTEM}
+)
 
 
 class Provenance(BaseModel, frozen=True):
@@ -51,6 +54,8 @@ class Provenance(BaseModel, frozen=True):
                 return f"the gateway token of {self.ref}"
             case Channel.CLI:
                 return f"the CLI as OS user {self.ref}"
+            case Channel.LINK:
+                return f"the acknowledge link of {self.ref}"
             case Channel.FORM:
                 return "a name typed into a UI form"
         return "serviceops itself"

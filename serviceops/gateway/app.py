@@ -25,6 +25,7 @@ from serviceops.gateway import (
     incidents,
     kpis,
     oncall,
+    page_links,
     problems,
     requests,
     slack,
@@ -160,6 +161,7 @@ def create_app(
     app.include_router(kpis.router)
     app.include_router(problems.router)
     app.include_router(oncall.router)
+    app.include_router(page_links.router)
 
     @app.get("/healthz", tags=["health"])
     def healthz() -> JSONResponse:

@@ -52,4 +52,5 @@ def get_kpis(
         raise RequestValidationError([error | {"input": tz}]) from None
     last_day = end or datetime.now(UTC).astimezone(zone).date() - timedelta(days=1)
     facts = KpiRepository(session).facts(period_through(period, last_day, tz))
-    return compute_report(facts, first_line_group=first_line or IncidentPolicy().default_group)
+    calendar = IncidentPolicy().calendar.model_copy(update={"timezone": tz})
+    return compute_report(facts, first_line or IncidentPolicy().default_group, calendar)

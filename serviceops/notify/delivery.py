@@ -1,4 +1,6 @@
-"""Delivering the outbox: recorded rows are sent to Slack, each marked in its own transaction.
+"""Delivering the outbox: recorded rows are sent (to Slack, by mail, by SMS), each marked in
+its own transaction. Each channel is delivered on its own (`deliver` with that channel's
+`Sender`), so a mail server that is down never holds up Slack, nor Slack the mail.
 
 Guarantees:
 - A delivered row is never sent again (`delivered_at` is checked under the row claim).
@@ -17,7 +19,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from pydantic import BaseModel
 from slack_sdk import WebClient
@@ -25,7 +27,7 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from serviceops.notify.outbox import CREATE_CHANNEL, POST_MESSAGE, UPDATE_MESSAGE
+from serviceops.notify.outbox import CREATE_CHANNEL, POST_MESSAGE, SLACK_METHODS, UPDATE_MESSAGE
 from serviceops.store.notifications import NotificationRecord
 
 log = logging.getLogger(__name__)
@@ -69,12 +71,22 @@ class _Job:
 
 
 @dataclass(frozen=True)
-class _Outcome:
+class Outcome:
+    """One attempt's result: the Slack message it made (ts, channel), or a one-line error."""
+
     slack_ts: str | None = None
     slack_channel: str | None = None
     error: str | None = None
-    stop: bool = False  # the error concerns every row (Slack down, bad token): end the run
+    stop: bool = False  # the error concerns every row (channel down, bad token): end the run
     unexpected: BaseException | None = None
+
+
+class Sender(Protocol):
+    """One channel's delivery: the outbox methods it sends and one attempt at a row."""
+
+    methods: frozenset[str]
+
+    def attempt(self, method: str, payload: dict[str, Any]) -> Outcome: ...
 
 
 def deliver_pending(
@@ -85,18 +97,34 @@ def deliver_pending(
     now: Callable[[], datetime] = _utcnow,
     max_attempts: int | None = None,
 ) -> DeliveryReport:
-    """Send up to `limit` undelivered rows in id order; each result commits on its own.
+    """Slack's rows (`client=None`: Slack is off, no token; the rows wait). See `deliver`."""
+    sender = None if client is None else SlackSender(client)
+    return deliver(sessions, SLACK_METHODS, sender, limit=limit, now=now, max_attempts=max_attempts)
 
-    `client=None` means Slack is off (no token): nothing is attempted and the rows wait.
-    A per-message error (e.g. channel_not_found) is recorded and the run goes on; an error
-    that concerns every message (connection, 429/5xx after the client's retries, bad token)
-    is recorded on that row and ends the run, leaving the rest for the next one.
-    `max_attempts` (None: unlimited) parks rows that keep failing; they stay in the table.
+
+def deliver(
+    sessions: sessionmaker[Session],
+    methods: frozenset[str],
+    sender: Sender | None,
+    *,
+    limit: int = 100,
+    now: Callable[[], datetime] = _utcnow,
+    max_attempts: int | None = None,
+) -> DeliveryReport:
+    """Send up to `limit` undelivered rows of `methods` in id order; each result commits on
+    its own.
+
+    `sender=None` means the channel is off (not configured): nothing is attempted and the rows
+    wait. A per-message error (e.g. channel_not_found, a refused recipient) is recorded and
+    the run goes on; an error that concerns every message (connection, 429/5xx after the
+    client's retries, bad credentials) is recorded on that row and ends the run, leaving the
+    rest for the next one. `max_attempts` (None: unlimited) parks rows that keep failing;
+    they stay in the table.
     """
-    if client is None:
-        remaining = _count_undelivered(sessions)
+    if sender is None:
+        remaining = _count_undelivered(sessions, methods)
         if remaining:
-            log.info("Slack is off: %d notification(s) wait in the outbox", remaining)
+            log.info("%d notification(s) wait in the outbox for a channel that is off", remaining)
         return DeliveryReport(delivered=0, failed=0, remaining=remaining)
 
     with sessions() as session:
@@ -104,7 +132,7 @@ def deliver_pending(
     delivered = failed = 0
     after = 0
     for _ in range(limit):
-        outcome, job = _deliver_next(sessions, client, after, locking, now, max_attempts)
+        outcome, job = _deliver_next(sessions, sender, after, locking, now, max_attempts)
         if job is None:
             break
         after = job.id
@@ -118,30 +146,31 @@ def deliver_pending(
             raise outcome.unexpected
         if outcome.stop:
             break
-    remaining = _count_undelivered(sessions)
+    remaining = _count_undelivered(sessions, methods)
     return DeliveryReport(delivered=delivered, failed=failed, remaining=remaining)
 
 
 def _deliver_next(
     sessions: sessionmaker[Session],
-    client: WebClient,
+    sender: Sender,
     after: int,
     locking: bool,
     now: Callable[[], datetime],
     max_attempts: int | None,
-) -> tuple[_Outcome, _Job | None]:
+) -> tuple[Outcome, _Job | None]:
     """Claim the next row after `after`, send it and record the result, in one transaction
     that holds the row's lock (PostgreSQL) or the write lock (SQLite) until it commits."""
     with sessions() as session, session.begin():
+        conditions = _next_undelivered(after, max_attempts, sender.methods)
         if locking:
-            job = _claim(session, after, max_attempts)
+            job = _claim(session, conditions)
         else:
-            job = _claim_with_write_lock(session, after, max_attempts, now())
+            job = _claim_with_write_lock(session, conditions, now())
         if job is None:
-            return _Outcome(), None
+            return Outcome(), None
         attempted_at = now()
         job, waiting = _with_references(session, job)
-        outcome = _Outcome(error=waiting) if waiting else _attempt(client, job)
+        outcome = Outcome(error=waiting) if waiting else sender.attempt(job.method, job.payload)
         _record(session, job, outcome, attempted_at, now())
         return outcome, job
 
@@ -168,18 +197,22 @@ def _with_references(session: Session, job: _Job) -> tuple[_Job, str | None]:
     return _Job(id=job.id, key=job.key, method=job.method, payload=payload), None
 
 
-def _next_undelivered(after: int, max_attempts: int | None) -> list[Any]:
-    conditions = [NotificationRecord.delivered_at.is_(None), NotificationRecord.id > after]
+def _next_undelivered(after: int, max_attempts: int | None, methods: frozenset[str]) -> list[Any]:
+    conditions = [
+        NotificationRecord.delivered_at.is_(None),
+        NotificationRecord.id > after,
+        NotificationRecord.method.in_(sorted(methods)),
+    ]
     if max_attempts is not None:
         conditions.append(NotificationRecord.attempts < max_attempts)
     return conditions
 
 
-def _claim(session: Session, after: int, max_attempts: int | None) -> _Job | None:
+def _claim(session: Session, conditions: list[Any]) -> _Job | None:
     """PostgreSQL: lock the next free row; rows another deliverer holds are skipped."""
     statement = (
         select(NotificationRecord)
-        .where(*_next_undelivered(after, max_attempts))
+        .where(*conditions)
         .order_by(NotificationRecord.id)
         .limit(1)
         .with_for_update(skip_locked=True)
@@ -190,15 +223,9 @@ def _claim(session: Session, after: int, max_attempts: int | None) -> _Job | Non
     return _Job(id=row.id, key=row.key, method=row.method, payload=dict(row.payload))
 
 
-def _claim_with_write_lock(
-    session: Session, after: int, max_attempts: int | None, at: datetime
-) -> _Job | None:
+def _claim_with_write_lock(session: Session, conditions: list[Any], at: datetime) -> _Job | None:
     """SQLite: one UPDATE picks and touches the next row, taking the database's write lock."""
-    next_id = (
-        select(func.min(NotificationRecord.id))
-        .where(*_next_undelivered(after, max_attempts))
-        .scalar_subquery()
-    )
+    next_id = select(func.min(NotificationRecord.id)).where(*conditions).scalar_subquery()
     statement = (
         update(NotificationRecord)
         .where(NotificationRecord.id == next_id, NotificationRecord.delivered_at.is_(None))
@@ -218,7 +245,7 @@ def _claim_with_write_lock(
 
 
 def _record(
-    session: Session, job: _Job, outcome: _Outcome, attempted_at: datetime, done_at: datetime
+    session: Session, job: _Job, outcome: Outcome, attempted_at: datetime, done_at: datetime
 ) -> None:
     values: dict[str, Any] = {
         "attempts": NotificationRecord.attempts + 1,
@@ -240,36 +267,52 @@ def _record(
     )
 
 
-def _count_undelivered(sessions: sessionmaker[Session]) -> int:
+def _count_undelivered(sessions: sessionmaker[Session], methods: frozenset[str]) -> int:
     with sessions() as session:
-        statement = select(func.count()).where(NotificationRecord.delivered_at.is_(None))
+        statement = select(func.count()).where(
+            NotificationRecord.delivered_at.is_(None),
+            NotificationRecord.method.in_(sorted(methods)),
+        )
         return session.scalar(statement.select_from(NotificationRecord)) or 0
 
 
-def _attempt(client: WebClient, job: _Job) -> _Outcome:
-    """One delivery; every failure becomes an outcome with a one-line error (no traceback)."""
-    try:
-        if job.method == POST_MESSAGE:
-            response = client.chat_postMessage(**job.payload)
-            return _Outcome(slack_ts=response["ts"], slack_channel=response["channel"])
-        if job.method == UPDATE_MESSAGE:
-            response = client.chat_update(**job.payload)
-            return _Outcome(slack_ts=response["ts"], slack_channel=response["channel"])
-        if job.method == CREATE_CHANNEL:
-            return _Outcome(slack_channel=_open_channel(client, job.payload))
-        return _Outcome(error=f"unknown outbox method {job.method!r}")
-    except SlackApiError as error:
-        code = _error_code(error)
-        status = error.response.status_code
-        return _Outcome(
-            error=_describe_api_error(error),
-            stop=status == 429 or status >= 500 or code in _STOP_ERRORS,
-        )
-    except (SlackClientError, OSError) as error:
-        return _Outcome(error=f"{type(error).__name__}: {error}"[:500], stop=True)
-    except Exception as error:  # a bug: record it on the row, then let it surface
-        log.exception("unexpected error delivering %s", job.key)
-        return _Outcome(error=f"{type(error).__name__}: {error}"[:500], unexpected=error)
+class SlackSender:
+    """Slack's rows through the Web API client (make_client: 429 and 5xx retried inside)."""
+
+    methods = SLACK_METHODS
+
+    def __init__(self, client: WebClient) -> None:
+        self.client = client
+
+    def attempt(self, method: str, payload: dict[str, Any]) -> Outcome:
+        """One delivery; every failure becomes an outcome with a one-line error."""
+        try:
+            if method == POST_MESSAGE:
+                response = self.client.chat_postMessage(**payload)
+                return Outcome(slack_ts=response["ts"], slack_channel=response["channel"])
+            if method == UPDATE_MESSAGE:
+                response = self.client.chat_update(**payload)
+                return Outcome(slack_ts=response["ts"], slack_channel=response["channel"])
+            if method == CREATE_CHANNEL:
+                return Outcome(slack_channel=_open_channel(self.client, payload))
+            return Outcome(error=f"unknown outbox method {method!r}")
+        except SlackApiError as error:
+            code = _error_code(error)
+            status = error.response.status_code
+            return Outcome(
+                error=_describe_api_error(error),
+                stop=status == 429 or status >= 500 or code in _STOP_ERRORS,
+            )
+        except (SlackClientError, OSError) as error:
+            return Outcome(error=one_line(error), stop=True)
+        except Exception as error:  # a bug: record it on the row, then let it surface
+            log.exception("unexpected error delivering %s", method)
+            return Outcome(error=one_line(error), unexpected=error)
+
+
+def one_line(error: BaseException) -> str:
+    """An error as an outbox row keeps it: its type and message, at most 500 characters."""
+    return f"{type(error).__name__}: {error}"[:500]
 
 
 def _open_channel(client: WebClient, payload: dict[str, Any]) -> str:

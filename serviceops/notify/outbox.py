@@ -1,4 +1,4 @@
-"""The Slack outbox: notifications are recorded first and delivered after.
+"""The outbox: notifications (Slack, mail, SMS) are recorded first and delivered after.
 
 Why: a flow changes a record and wants Slack to hear about it. Posting inside the flow's
 transaction would post messages for changes that then roll back, and posting after it would
@@ -29,6 +29,9 @@ log = logging.getLogger(__name__)
 POST_MESSAGE = "chat.postMessage"
 UPDATE_MESSAGE = "chat.update"
 CREATE_CHANNEL = "conversations.create"
+SLACK_METHODS = frozenset({POST_MESSAGE, UPDATE_MESSAGE, CREATE_CHANNEL})
+SEND_EMAIL = "email.send"
+SEND_SMS = "sms.send"
 _CHANNEL_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,79}$")
 
 
@@ -116,6 +119,22 @@ class Outbox:
         payload = {"name": name, "members": list(members), "topic": clip(slack_escape(topic), 250)}
         return self._insert(
             key=key, method=CREATE_CHANNEL, channel=name, payload=payload, record=record, at=at
+        )
+
+    def email(
+        self, *, key: str, to: str, subject: str, body: str, record: str | None, at: datetime
+    ) -> bool:
+        """Queue a plain-text mail to `to` (sent by serviceops.notify.email)."""
+        payload = {"to": to, "subject": subject, "text": body}
+        return self._insert(
+            key=key, method=SEND_EMAIL, channel=to[:80], payload=payload, record=record, at=at
+        )
+
+    def sms(self, *, key: str, to: str, body: str, record: str | None, at: datetime) -> bool:
+        """Queue an SMS to `to`, an E.164 number (sent by serviceops.notify.sms)."""
+        payload = {"to": to, "text": body}
+        return self._insert(
+            key=key, method=SEND_SMS, channel=to, payload=payload, record=record, at=at
         )
 
     def _insert(

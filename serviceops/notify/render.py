@@ -72,8 +72,9 @@ def _json_fragment(text: str) -> str:
 
 
 def _is_json_template(name: str | None) -> bool:
-    """Markdown reports opt out by name; anything else (also unnamed) gets the strict mode."""
-    return not (name or "").endswith(".md.j2")
+    """Markdown reports and plain text (mail, SMS) opt out by name; anything else (also
+    unnamed) gets the strict mode."""
+    return not (name or "").endswith((".md.j2", ".txt.j2"))
 
 
 # --- filters ---------------------------------------------------------------------------------
@@ -255,7 +256,8 @@ def render_message(template: str, **context: Any) -> SlackMessage:
 
 
 def render_text(template: str, **context: Any) -> str:
-    """Render `templates/<template>.md.j2` (a markdown report, e.g. a Prefect artifact)."""
+    """Render `templates/<template>.md.j2` (a markdown report, e.g. a Prefect artifact), or a
+    `.txt.j2` named in full (a mail's or an SMS's plain text)."""
     name = _template_name(template, ".md.j2")
     if _is_json_template(name):
         raise RenderError(f"{name} is a Slack template; use render_message")

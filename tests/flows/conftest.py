@@ -23,9 +23,12 @@ from sqlalchemy.orm import Session, sessionmaker
 from serviceops.settings import get_settings
 from serviceops.store.db import make_engine, migrate
 from tests.conftest import POSTGRES_URL_ENV, postgres_schema
+from tests.fakes.mail import MailServer
 from tests.fakes.slack import FakeSlack
+from tests.fakes.sms import ACCOUNT, TOKEN, FakeSms
 
 ROOT = Path(__file__).resolve().parents[2]
+PAGE_LINK_SECRET = "page-link-secret-of-the-tests"
 
 
 @pytest.fixture(scope="session")
@@ -81,6 +84,8 @@ class ServedStack:
     database_url: str
     sessions: sessionmaker[Session]
     slack: FakeSlack
+    mail: MailServer
+    sms: FakeSms
 
     @property
     def block_hand_over(self) -> list[str]:
@@ -121,10 +126,19 @@ def served(prefect_server: None, tmp_path_factory: pytest.TempPathFactory) -> It
             url = stack.enter_context(postgres_schema())
         migrate(url)
         slack = stack.enter_context(FakeSlack())
+        mail, sms = stack.enter_context(MailServer()), stack.enter_context(FakeSms())
         env = {
             "SERVICEOPS_DATABASE_URL": url,
             "SERVICEOPS_SLACK_TOKEN": "xoxb-test",
             "SERVICEOPS_SLACK_BASE_URL": slack.base_url,
+            "SERVICEOPS_SMTP_HOST": "127.0.0.1",
+            "SERVICEOPS_SMTP_PORT": str(mail.port),
+            "SERVICEOPS_SMS_BASE_URL": sms.base_url,
+            "SERVICEOPS_SMS_ACCOUNT": ACCOUNT,
+            "SERVICEOPS_SMS_TOKEN": TOKEN,
+            "SERVICEOPS_SMS_FROM": "+15550001111",
+            "SERVICEOPS_PAGE_LINK_SECRET": PAGE_LINK_SECRET,
+            "SERVICEOPS_PUBLIC_URL": "http://desk.test",
         }
         stack.enter_context(_environment(env))
         served_env = dict(os.environ) | {
@@ -145,7 +159,8 @@ def served(prefect_server: None, tmp_path_factory: pytest.TempPathFactory) -> It
         _wait_for_deployments(folder / "serve.log")
         engine = make_engine(url)
         stack.callback(engine.dispose)
-        yield ServedStack(backend, url, sessionmaker(engine, expire_on_commit=False), slack)
+        sessions = sessionmaker(engine, expire_on_commit=False)
+        yield ServedStack(backend, url, sessions, slack, mail, sms)
 
 
 def _wait_for_deployments(log: Path, timeout: float = 90) -> None:

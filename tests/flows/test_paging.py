@@ -4,23 +4,31 @@ manager, then tells management, each once; an acknowledgement at level 2 stops t
 acknowledges the incident by who answered (a second one changes nothing); a resolved incident
 stops its page. Each step is a scheduled run of page-on-call: nothing waits in a process."""
 
+import re
 import time
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
+from email.message import EmailMessage
 from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 from prefect.client.orchestration import get_client
+from prefect.settings import PREFECT_API_URL
 
 from serviceops.domain.cmdb import Catalogue
 from serviceops.domain.incident import Incident, IncidentState
 from serviceops.domain.oncall import EscalationPolicy, Layer, Level, Page, PageState, Schedule
+from serviceops.domain.provenance import Channel
 from serviceops.domain.request import Identity
+from serviceops.gateway.app import create_app
+from serviceops.settings import get_settings
 from serviceops.store.audit import AuditRepository
 from serviceops.store.cmdb import CatalogueRepository
 from serviceops.store.incident import IncidentRepository
 from serviceops.store.oncall import PageRepository
 from serviceops.store.request import IdentityRepository
+from tests.fakes.sms import Sms
 from tests.flows.conftest import ServedStack
 from tests.flows.run_support import wait
 
@@ -110,6 +118,14 @@ def _dms(stack: ServedStack, incident: str) -> list[str]:
         for m in stack.slack.messages
         if m["channel"].startswith("U0") and incident in m["text"]
     ]
+
+
+def _mails(stack: ServedStack, incident: str) -> list[EmailMessage]:
+    return [m for m in stack.mail.mails if incident in m["Subject"]]
+
+
+def _texts(stack: ServedStack, incident: str) -> list[Sms]:
+    return [m for m in stack.sms.messages if incident in m["body"]]
 
 
 def _told(stack: ServedStack, incident: str) -> list[str]:
@@ -218,3 +234,46 @@ def test_a_resolved_incident_stops_its_page(on_call: ServedStack) -> None:
     _until(lambda: _state(on_call, incident.number) is PageState.STOPPED)
     assert _dms(on_call, incident.number) == ["U0ALEX"]
     assert _incident(on_call, "Printer queue frozen").state is IncidentState.RESOLVED
+
+
+def test_a_page_reaches_every_contact_method_and_the_mailed_link_acknowledges_it(
+    on_call: ServedStack,
+) -> None:
+    slow = LADDER.model_copy(
+        update={"levels": [level.model_copy(update={"wait": SLOW}) for level in LADDER.levels]}
+    )
+    _ladder(on_call, slow)  # the link must be used before step 2
+    with on_call.sessions.begin() as session:
+        alex = Identity(user="alex", slack_user_id="U0ALEX", email="alex@example.org",
+                        phone="+4915112345678")  # fmt: skip
+        IdentityRepository(session).upsert(alex)
+    wait(_log("VPN drops every hour"), {"COMPLETED"})
+    incident = _incident(on_call, "VPN drops every hour")
+    number = incident.number
+    _until(lambda: _mails(on_call, number) and _texts(on_call, number) and _dms(on_call, number))
+    (mail,), (sms,) = _mails(on_call, number), _texts(on_call, number)
+    assert (mail["To"], sms["to"]) == ("alex@example.org", "+4915112345678")
+    found = re.search(r"http://desk\.test(/pages/\S+)", mail.get_content())
+    assert found is not None, mail.get_content()
+    link = found.group(1)
+    assert sms["body"].endswith(f"Ack: http://desk.test{link}")
+
+    gateway = create_app(
+        get_settings(), sessions=on_call.sessions, prefect_api_url=PREFECT_API_URL.value()
+    )
+    with TestClient(gateway) as client:
+        opened = client.get(link)
+        assert opened.status_code == 200 and '<form method="post">' in opened.text
+        tampered = link.replace("person=alex", "person=blake")
+        assert [client.get(tampered).status_code, client.post(tampered).status_code] == [403, 403]
+        assert _state(on_call, incident.number) is PageState.PAGING  # a fetch changed nothing
+        assert client.post(link).status_code == 202
+        _until(lambda: _state(on_call, incident.number) is PageState.ACKNOWLEDGED)
+        assert client.get(link).status_code == 409  # the page has ended
+    page = _page(on_call, incident.number)
+    with on_call.sessions.begin() as session:
+        trail = AuditRepository(session).for_record(page.number)
+    assert [(e.actor, e.via) for e in trail if e.action == "acknowledge"] == [
+        ("alex", Channel.LINK)
+    ]
+    assert _incident(on_call, "VPN drops every hour").assignee == "alex"

@@ -4,7 +4,14 @@ their numbers from (the arithmetic is in the tests' comments)."""
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from serviceops.domain.report import IncidentFacts, ReportKind, RequestFacts, period_through
+from serviceops.domain.report import (
+    IncidentFacts,
+    PagedFacts,
+    PageFacts,
+    ReportKind,
+    RequestFacts,
+    period_through,
+)
 
 DAY = period_through(ReportKind.DAILY, date(2026, 11, 25))  # [11-25 00:00, 11-26 00:00) UTC
 FIRST_LINE = "service-desk"
@@ -84,3 +91,18 @@ INCIDENTS = [
     incident("INC-E", priority=None, created_at=datetime(2026, 11, 25, 23, 59, 59, tzinfo=UTC)),
 ]
 STAGES = {"new": 1, "assigned": 1, "in_progress": 1, "resolved": 3}
+
+
+def page(number: int, group: str, priority: int, opened: datetime, answered: datetime | None,
+         *persons: str) -> PageFacts:  # fmt: skip
+    """A page whose one step paged `persons` when it opened."""
+    return PageFacts(number=f"PGE-{number:06d}", group=group, priority=priority, opened_at=opened,
+                     acknowledged_at=answered,
+                     paged=[PagedFacts(at=opened, persons=list(persons))])  # fmt: skip
+
+
+# Two pages of the day: one answered at night after 6 minutes, one never answered.
+PAGES = [
+    page(1, "operations", 1, at(3, 0), at(3, 6), "alex"),
+    page(2, "dba", 2, at(14, 0), None, "dana", "olivia"),
+]

@@ -24,6 +24,7 @@ from serviceops.domain.event import (
     Significance,
     SignificanceRule,
 )
+from serviceops.domain.event.incidents import draft_for
 
 T0 = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
 
@@ -300,3 +301,30 @@ def test_remediation_runs_the_rule_s_runbook_and_notifies() -> None:
     (action,) = correlator.decisions.actions
     assert (action.kind, action.runbook) == (ActionKind.RUN_RUNBOOK, "noop")
     assert len(correlator.decisions.notices) == 1
+
+
+def test_a_page_rule_raises_an_incident_that_pages_whatever_the_hour() -> None:
+    policy = EventPolicy(responses=[ResponseRule(check="Disk*", response="page")])
+    correlator = Correlator(policy, [])
+    decide_all(correlator, [event(check="DiskFull"), event(check="DiskSlow")])
+    (alert,) = correlator.decisions.alerts
+    assert alert.response is Response.PAGE
+    kinds = [a.kind for a in correlator.decisions.actions]
+    assert kinds == [ActionKind.RAISE_INCIDENT, ActionKind.UPDATE_INCIDENT]  # not raised twice
+    draft = draft_for(alert, "DiskFull", None, "infrastructure")
+    assert draft.page and not draft_for(opened_incident_alert(), "", None, "x").page
+    for check in ("DiskFull", "DiskSlow"):
+        correlator.decide(event(check=check, status="resolved"), T0 + timedelta(hours=1))
+    assert correlator.decisions.actions[-1].kind is ActionKind.RESOLVE_INCIDENT
+
+
+def test_an_alert_whose_incident_is_raised_climbs_to_page_once_and_pages_it() -> None:
+    policy = EventPolicy(responses=[ResponseRule(check="Down", response="page")])
+    correlator = Correlator(policy, [opened_incident_alert()])
+    decide_all(correlator, [event(check="Down"), event(check="Down", source="blackbox")])
+    (alert,) = correlator.decisions.alerts
+    assert alert.response is Response.PAGE
+    assert [a.kind for a in correlator.decisions.actions] == [
+        ActionKind.PAGE_INCIDENT,
+        ActionKind.UPDATE_INCIDENT,
+    ]

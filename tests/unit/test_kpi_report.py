@@ -4,6 +4,7 @@ times, SLA and quality rates (the arithmetic is in the comments)."""
 from datetime import date, timedelta
 from typing import Any
 
+from serviceops.domain.incident import BusinessCalendar
 from serviceops.domain.report import (
     EventFacts,
     KpiFacts,
@@ -11,10 +12,11 @@ from serviceops.domain.report import (
     ReportKind,
     compute_kpis,
     compute_report,
+    oncall_kpis,
     period_through,
     request_kpis,
 )
-from tests.unit.kpi_support import DAY, FIRST_LINE, INCIDENTS, STAGES, at, incident, request
+from tests.unit.kpi_support import DAY, FIRST_LINE, INCIDENTS, PAGES, STAGES, at, incident, request
 
 
 def report(**changes: Any):
@@ -202,6 +204,8 @@ def test_compute_report_is_compute_kpis_over_the_facts() -> None:
         events=EventFacts(received=20, correlated=15, became_incident=5, incidents=2),
         problems=ProblemFacts(opened=2, closed=1, open_at_end=4),
         known_errors_added=3,
+        pages=PAGES,
     )
-    assert compute_report(facts, FIRST_LINE) == report()
+    on_call = oncall_kpis(DAY, PAGES, BusinessCalendar())
+    assert compute_report(facts, FIRST_LINE) == report().model_copy(update={"on_call": on_call})
     assert report().model_dump(mode="json")["period"]["first_day"] == "2026-11-25"

@@ -13,17 +13,19 @@ from pathlib import Path
 
 import pytest
 
+from serviceops.domain.incident import BusinessCalendar
 from serviceops.domain.report import (
     EventFacts,
     KpiReport,
     ProblemFacts,
     ReportKind,
     compute_kpis,
+    oncall_kpis,
     period_through,
 )
 from serviceops.notify.render import render_message
 from tasks.report import report_markdown, summary_key
-from tests.unit.kpi_support import FIRST_LINE, INCIDENTS, STAGES, at, request
+from tests.unit.kpi_support import FIRST_LINE, INCIDENTS, PAGES, STAGES, at, request
 
 REPORT_TEMPLATES = ("ops_report_summary",)
 GOLDEN = Path(__file__).with_name("golden")
@@ -37,8 +39,9 @@ REQUESTS = [
 
 
 def fixed_report(kind: ReportKind, first_line_group: str = FIRST_LINE) -> KpiReport:
-    return compute_kpis(
-        period_through(kind, date(2026, 11, 25)),
+    period = period_through(kind, date(2026, 11, 25))
+    report = compute_kpis(
+        period,
         INCIDENTS,
         REQUESTS,
         EventFacts(received=20, correlated=15, became_incident=5, incidents=2),
@@ -47,6 +50,7 @@ def fixed_report(kind: ReportKind, first_line_group: str = FIRST_LINE) -> KpiRep
         first_line_group,
         stages=STAGES,
     )
+    return report.model_copy(update={"on_call": oncall_kpis(period, PAGES, BusinessCalendar())})
 
 
 def check_golden(name: str, text: str) -> None:

@@ -12,10 +12,12 @@ import pytest
 from sqlalchemy import insert
 from sqlalchemy.orm import Session, sessionmaker
 
+from serviceops.domain.oncall import Paged, PageState
 from serviceops.domain.report import ReportKind, compute_report, period_through
 from serviceops.store.audit import AuditRecord
 from serviceops.store.event.tables import AlertRecord, EventRecord
 from serviceops.store.incident.tables import IncidentRecord
+from serviceops.store.oncall import PageRepository
 from serviceops.store.problem.tables import KnownErrorRecord, ProblemRecord
 from serviceops.store.report import KpiRepository
 from serviceops.store.request.tables import ServiceRequestRecord
@@ -324,3 +326,23 @@ def test_an_empty_database_has_facts_of_zero(sessions: sessionmaker[Session]) ->
     assert facts.events.received == 0 and facts.problems.open_at_end == 0
     report = compute_report(facts, "service-desk")
     assert report.incidents.backlog == 0 and report.incidents.within_response.percent is None
+
+
+def test_pages_of_the_period_with_their_incident_s_priority(
+    sessions: sessionmaker[Session],
+) -> None:
+    with sessions.begin() as session:
+        incident(session, 1, created_at=at(25, 2), priority=2)
+        pages = PageRepository(session)
+        night = pages.open("INC-000001", "operations", at(25, 2, 1))
+        paged = [Paged(step=0, persons=["alex"], at=at(25, 2, 1))]
+        answered = night.model_copy(update={"paged": paged, "state": PageState.ACKNOWLEDGED,
+                                            "acknowledged_by": "alex",
+                                            "acknowledged_at": at(25, 2, 7)})  # fmt: skip
+        pages.save(answered)
+        pages.open("INC-000001", "operations", at(24, 23))  # the day before: not in it
+    with sessions.begin() as session:
+        (facts,) = KpiRepository(session).pages(DAY)
+    assert (facts.number, facts.group, facts.priority) == (night.number, "operations", 2)
+    assert (facts.opened_at, facts.acknowledged_at) == (at(25, 2, 1), at(25, 2, 7))
+    assert [(p.persons, p.at) for p in facts.paged] == [(["alex"], at(25, 2, 1))]

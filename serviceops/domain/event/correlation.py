@@ -38,6 +38,7 @@ class ActionKind(StrEnum):
     UPDATE_INCIDENT = "update_incident"
     RESOLVE_INCIDENT = "resolve_incident"
     REOPEN_INCIDENT = "reopen_incident"
+    PAGE_INCIDENT = "page_incident"  # the alert climbed to page after its incident was raised
     RUN_RUNBOOK = "run_runbook"
 
 
@@ -180,9 +181,10 @@ class Correlator:
         if verdict.significance.rank > alert.significance.rank:
             alert.significance = verdict.significance
         if verdict.response.rank > alert.response.rank:
+            raised = alert.response.raises_incident
             alert.response = verdict.response
-            self._respond(alert, verdict.response, runbook, event, escalated=True)
-        elif not reopened and alert.response is Response.INCIDENT:
+            self._respond(alert, verdict.response, runbook, event, escalated=True, raised=raised)
+        elif not reopened and alert.response.raises_incident:
             self._act(ActionKind.UPDATE_INCIDENT, position, note=_note(event))
 
     def _resolve(self, event: EventIn, at: datetime, verdict: Verdict) -> None:
@@ -198,7 +200,7 @@ class Correlator:
         alert.state, alert.resolved_at = AlertState.RESOLVED, at
         self._change(position, AlertState.OPEN, alert, at, f"resolved: {event.summary}")
         self._notify(NoticeKind.RESOLVED, alert, position, f"resolved: {event.summary}")
-        if self.policy.auto_resolve and alert.response is Response.INCIDENT:
+        if self.policy.auto_resolve and alert.response.raises_incident:
             self._act(ActionKind.RESOLVE_INCIDENT, position, note=_note(event))
 
     def _alert_for(self, event: EventIn, at: datetime) -> Alert | None:
@@ -226,7 +228,7 @@ class Correlator:
             alert.reopen_count += 1
             self._change(position, AlertState.RESOLVED, alert, at, f"firing: {event.summary}")
             self._notify(NoticeKind.REOPENED, alert, position, f"firing again: {event.summary}")
-            if alert.incident_number is not None or alert.response is Response.INCIDENT:
+            if alert.incident_number is not None or alert.response.raises_incident:
                 self._act(ActionKind.REOPEN_INCIDENT, position, note=_note(event))
             return alert
         alert.state, alert.closed_at = AlertState.CLOSED, at
@@ -264,7 +266,10 @@ class Correlator:
         event: EventIn,
         *,
         escalated: bool,
+        raised: bool = False,
     ) -> None:
+        """Act on the response the alert has reached; `raised`: it had reached an incident
+        before (climbing on to page pages that incident instead of raising another)."""
         position = self._position(alert)
         kind = NoticeKind.ESCALATED if escalated else NoticeKind.OPENED
         if response is Response.NOTIFY:
@@ -272,8 +277,10 @@ class Correlator:
         elif response is Response.REMEDIATE:
             self._notify(kind, alert, position, f"{event.summary} (runbook {runbook})")
             self._act(ActionKind.RUN_RUNBOOK, position, note=_note(event), runbook=runbook)
-        elif response is Response.INCIDENT and alert.incident_number is None:
+        elif response.raises_incident and alert.incident_number is None and not raised:
             self._act(ActionKind.RAISE_INCIDENT, position, note=_note(event))
+        elif response is Response.PAGE:
+            self._act(ActionKind.PAGE_INCIDENT, position, note=_note(event))
 
     def _touch(self, alert: Alert, at: datetime, verdict: Verdict) -> int:
         alert.event_count += 1

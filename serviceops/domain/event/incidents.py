@@ -8,7 +8,7 @@ on a resolved incident is a no-op, and a firing after closure asks for a new inc
 from datetime import datetime
 
 from serviceops.domain.event.correlation import ActionKind, Alert
-from serviceops.domain.event.record import Significance
+from serviceops.domain.event.record import Response, Significance
 from serviceops.domain.incident import (
     OPEN_STATES,
     Change,
@@ -45,6 +45,7 @@ def draft_for(alert: Alert, note: str, impact: Impact | None, category: str) -> 
         urgency=urgency,
         reporter=EVENT_ACTOR,
         source=Source.MONITORING,
+        page=alert.response is Response.PAGE,
     )
 
 

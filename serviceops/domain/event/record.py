@@ -53,13 +53,24 @@ class Response(StrEnum):
     NOTIFY = "notify"
     REMEDIATE = "remediate"
     INCIDENT = "incident"
+    PAGE = "page"  # an incident, and its group's on-call paged whatever the hour
 
     @property
     def rank(self) -> int:
         return _RESPONSE_ORDER.index(self)
 
+    @property
+    def raises_incident(self) -> bool:
+        return self.rank >= Response.INCIDENT.rank
 
-_RESPONSE_ORDER = [Response.LOG, Response.NOTIFY, Response.REMEDIATE, Response.INCIDENT]
+
+_RESPONSE_ORDER = [
+    Response.LOG,
+    Response.NOTIFY,
+    Response.REMEDIATE,
+    Response.INCIDENT,
+    Response.PAGE,
+]
 
 EARLIEST_INSTANT = datetime(2, 1, 1, tzinfo=UTC)
 LATEST_INSTANT = datetime(9999, 1, 1, tzinfo=UTC)

@@ -122,6 +122,12 @@ class IncidentDraft(BaseModel):
     major: bool = Field(
         False, title="Major incident", description="Take the major path whatever the priority."
     )
+    page: bool = Field(
+        False,
+        title="Page the on-call now",
+        description="Page the support group's on-call whatever the hour and the incident "
+        "policy say (an event rule with response page sets it).",
+    )
 
     @model_validator(mode="after")
     def _a_person_reports(self) -> "IncidentDraft":

@@ -17,13 +17,27 @@ from serviceops.domain.report.kpi import (
     percent,
     request_kpis,
 )
+from serviceops.domain.report.oncall import (
+    AcknowledgeTimes,
+    OnCallKpis,
+    PagedFacts,
+    PageFacts,
+    PersonWeek,
+    oncall_kpis,
+    percentile,
+)
 from serviceops.domain.report.period import ReportKind, ReportPeriod, period_ending, period_through
 
 __all__ = [
+    "AcknowledgeTimes",
     "EventFacts",
     "IncidentFacts",
     "KpiFacts",
     "KpiReport",
+    "OnCallKpis",
+    "PageFacts",
+    "PagedFacts",
+    "PersonWeek",
     "ProblemFacts",
     "Rate",
     "ReportKind",
@@ -33,7 +47,9 @@ __all__ = [
     "compute_kpis",
     "compute_report",
     "mean_duration",
+    "oncall_kpis",
     "percent",
+    "percentile",
     "period_ending",
     "period_through",
     "request_kpis",

@@ -4,6 +4,7 @@ from datetime import datetime, timedelta
 
 from pydantic import BaseModel, Field
 
+from serviceops.domain.report.oncall import PageFacts
 from serviceops.domain.report.period import ReportPeriod
 
 
@@ -67,6 +68,7 @@ class KpiFacts(BaseModel):
     events: EventFacts
     problems: ProblemFacts
     known_errors_added: int
+    pages: list[PageFacts] = Field(default_factory=list)
 
 
 # --------------------------------------------------------------------------- the report (output)

@@ -21,7 +21,7 @@ from datetime import date, datetime, timedelta
 
 from pydantic import BaseModel, Field, computed_field
 
-from serviceops.domain.incident import OPEN_STATES, IncidentState, target_met
+from serviceops.domain.incident import OPEN_STATES, BusinessCalendar, IncidentState, target_met
 from serviceops.domain.priority import Priority
 from serviceops.domain.report.facts import (
     EventFacts,
@@ -30,6 +30,7 @@ from serviceops.domain.report.facts import (
     ProblemFacts,
     RequestFacts,
 )
+from serviceops.domain.report.oncall import OnCallKpis, oncall_kpis
 from serviceops.domain.report.period import ReportPeriod
 from serviceops.domain.request import RequestState
 
@@ -162,6 +163,7 @@ class KpiReport(BaseModel):
     events: EventKpis
     problems: ProblemFacts
     known_errors_added: int
+    on_call: OnCallKpis | None = Field(None, description="Pages opened in the period.")
 
 
 # --------------------------------------------------------------------------- computing
@@ -343,9 +345,12 @@ def request_kpis(period: ReportPeriod, requests: Sequence[RequestFacts]) -> Requ
     )
 
 
-def compute_report(facts: KpiFacts, first_line_group: str) -> KpiReport:
-    """compute_kpis over what the store read for one period."""
-    return compute_kpis(
+def compute_report(
+    facts: KpiFacts, first_line_group: str, calendar: BusinessCalendar | None = None
+) -> KpiReport:
+    """compute_kpis over what the store read for one period, and the on-call load (out of
+    hours by `calendar`, default: the incident policy's default calendar)."""
+    report = compute_kpis(
         facts.period,
         facts.incidents,
         facts.requests,
@@ -355,3 +360,5 @@ def compute_report(facts: KpiFacts, first_line_group: str) -> KpiReport:
         first_line_group,
         stages=facts.stages,
     )
+    on_call = oncall_kpis(facts.period, facts.pages, calendar or BusinessCalendar())
+    return report.model_copy(update={"on_call": on_call})

@@ -18,6 +18,8 @@ from serviceops.domain.report import (
     EventFacts,
     IncidentFacts,
     KpiFacts,
+    PagedFacts,
+    PageFacts,
     ProblemFacts,
     ReportPeriod,
     RequestFacts,
@@ -25,6 +27,7 @@ from serviceops.domain.report import (
 from serviceops.store.audit import AuditRecord
 from serviceops.store.event.tables import AlertRecord, EventRecord
 from serviceops.store.incident.tables import IncidentRecord
+from serviceops.store.oncall.tables import PageRecord
 from serviceops.store.problem.tables import KnownErrorRecord, ProblemRecord
 from serviceops.store.request.tables import ServiceRequestRecord
 
@@ -53,6 +56,7 @@ class KpiRepository:
             events=self.events(period),
             problems=self.problems(period),
             known_errors_added=self.known_errors_added(period),
+            pages=self.pages(period),
         )
 
     def incidents(self, period: ReportPeriod) -> list[IncidentFacts]:
@@ -219,3 +223,30 @@ class KpiRepository:
             _within(KnownErrorRecord.created_at, period)
         )
         return int(self.session.execute(statement).scalar_one())
+
+    def pages(self, period: ReportPeriod) -> list[PageFacts]:
+        """Pages opened in the period with their incident's priority, oldest first."""
+        statement = (
+            select(
+                PageRecord.number,
+                PageRecord.group_name,
+                IncidentRecord.priority,
+                PageRecord.opened_at,
+                PageRecord.acknowledged_at,
+                PageRecord.paged,
+            )
+            .join(IncidentRecord, IncidentRecord.number == PageRecord.incident, isouter=True)
+            .where(_within(PageRecord.opened_at, period))
+            .order_by(PageRecord.opened_at, PageRecord.id)
+        )
+        return [
+            PageFacts(
+                number=row.number or "",
+                group=row.group_name,
+                priority=row.priority,
+                opened_at=row.opened_at,
+                acknowledged_at=row.acknowledged_at,
+                paged=[PagedFacts.model_validate(step) for step in row.paged or []],
+            )
+            for row in self.session.execute(statement)
+        ]
