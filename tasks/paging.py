@@ -4,7 +4,7 @@ the page record, so a retried or restarted run never pages anyone twice for one 
 
 import json
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from prefect import task
 from prefect.cache_policies import NO_CACHE
@@ -32,6 +32,7 @@ from serviceops.domain.oncall import (
     next_due,
     page_step,
     persons_to_page,
+    slack_groups_to_page,
     stop,
 )
 from serviceops.domain.provenance import SYSTEM_ACTOR
@@ -49,6 +50,7 @@ from tasks import messages
 from tasks.context import audit, now, run_provenance, sessions
 
 logger = logging.getLogger(__name__)
+STALLED = timedelta(minutes=1)
 
 
 def _schedule(session: Session, group: str | None) -> Schedule | None:
@@ -101,11 +103,25 @@ def page_current_step(number: str) -> datetime | None:
         if level is None:
             return None
         overrides = OverrideRepository(session).current(at, page.group)
-        change = page_step(page, persons_to_page(level, schedule, overrides, at), at)
+        persons = persons_to_page(level, schedule, overrides, at)
+        change = page_step(page, persons, at, slack_groups_to_page(level))
         saved = _record(session, change) or page
         if change is not None:
             _send_pages(session, saved, incident, change.page.paged[-1].persons)
+            _page_slack_groups(session, saved, incident, change.page.paged[-1].slack_groups)
     return next_due(saved, policy)
+
+
+def _page_slack_groups(session: Session, page: Page, incident: Incident, groups: list[str]) -> None:
+    """Each Slack user group the step names, mentioned in the incident's channel with the
+    Acknowledge button (its members in the support group may answer)."""
+    channel = messages.incident_channel(load_slack(), incident)
+    button = json.dumps({"number": page.number})
+    for group in groups:
+        message = render_message("page_group", page=page, incident=incident, button=button,
+                                 group=group)  # fmt: skip
+        Outbox(session).post(key=f"{page.number}:step:{page.step}:group:{group}", channel=channel,
+                             message=message, record=page.number, at=now())  # fmt: skip
 
 
 def _send_pages(session: Session, page: Page, incident: Incident, persons: list[str]) -> None:
@@ -223,6 +239,28 @@ def schedule_step(incident_number: str, page: str, step: int, at: datetime) -> s
     loses nothing; its idempotency key makes a retried request the same run."""
     at_its_time = Scheduled(scheduled_time=at)
     return _page_run(incident_number, step, f"{page}:step:{step}", at_its_time, page)
+
+
+@task(cache_policy=NO_CACHE)
+def resume_stalled_pages() -> list[str]:
+    """Pages whose next step is overdue by more than STALLED with no run to page it (a run
+    that died between paging a step and scheduling the next): that step is scheduled now.
+    Where the step's run exists (serve was only down), its idempotency key makes this find
+    that run instead of making a second."""
+    at = now()
+    with sessions().begin() as session:
+        overdue = []
+        for page in PageRepository(session).paging():
+            schedule = _schedule(session, page.group)
+            due = next_due(page, ladder(schedule)) if schedule is not None else None
+            if due is not None and due < at - STALLED:
+                overdue.append(page)
+    resumed = []
+    for page in overdue:
+        step = page.step + 1
+        _page_run(page.incident, step, f"{page.number}:step:{step}", Scheduled(), page.number)
+        resumed.append(f"{page.number} step {step + 1}")
+    return resumed
 
 
 @task(cache_policy=NO_CACHE)

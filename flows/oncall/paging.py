@@ -37,9 +37,9 @@ def page_on_call(incident: str, step: int = 0) -> str:
     if step > 0:
         page = escalate_page(page.number, step)
     due = page_current_step(page.number) if page.state is PageState.PAGING else None
-    deliver_notifications()
-    if due is not None:
+    if due is not None:  # before delivering: a slow channel must not delay the next step
         schedule_step(incident, page.number, page.step + 1, due)
+    deliver_notifications()
     return f"{page.number} {page.state} at step {page.step + 1}"
 
 

@@ -5,8 +5,9 @@ overdue approvals and the Slack outbox each used to be a deployment of its own: 
 a minute on two cores and 7,200 runs a day on the Runs page for work that takes milliseconds.
 Here each is a task of one run, so its run history, retries and logs stay where they were; one
 part failing (Slack down, say) is reported and fails the run, but never stops the others.
-Keeping log-incident's choices in step with the CMDB and the policy, and the service desk
-board (its SLA times move with the clock), are parts too.
+Keeping log-incident's choices in step with the CMDB and the policy, the service desk board
+(its SLA times move with the clock), pages whose next step was never scheduled, and on-call
+handoffs are parts too.
 """
 
 from collections.abc import Callable
@@ -23,6 +24,8 @@ from tasks.board import publish_board
 from tasks.incident import refresh_incident_form
 from tasks.major import post_major_status_updates
 from tasks.notifications import deliver_notifications
+from tasks.oncall import send_handoffs
+from tasks.paging import resume_stalled_pages
 from tasks.request_upkeep import chase_overdue_approvals, start_unsubmitted_requests
 from tasks.sla import SweepReport, sweep_sla
 
@@ -32,6 +35,8 @@ class HousekeepingReport(BaseModel):
     major_updates: list[str] = Field(default_factory=list, description="Status updates posted")
     requests_started: list[str] = Field(default_factory=list, description="Runs started late")
     approvals_chased: list[str] = Field(default_factory=list, description="Approvals escalated")
+    pages_resumed: list[str] = Field(default_factory=list, description="Stalled pages walked on")
+    handoffs: list[str] = Field(default_factory=list, description="On-call handoffs announced")
     incident_form: IncidentFormChoices | None = Field(
         None, description="What log-incident's form offers"
     )
@@ -47,6 +52,8 @@ PARTS: tuple[tuple[str, Callable[..., Any]], ...] = (
     ("major_updates", post_major_status_updates),
     ("requests_started", start_unsubmitted_requests),
     ("approvals_chased", chase_overdue_approvals),
+    ("pages_resumed", resume_stalled_pages),
+    ("handoffs", send_handoffs),
     ("incident_form", refresh_incident_form),
     ("board", publish_board),
     ("delivery", deliver_notifications),
@@ -60,8 +67,8 @@ class HousekeepingFailed(RuntimeError):
 @flow(name=names.HOUSEKEEPING)
 def housekeeping() -> HousekeepingReport:
     """Every minute: SLA sweep, major-incident updates, late request starts, approval chasing,
-    log-incident's choices, outbox delivery; each part on its own, the run Failed if any part
-    failed."""
+    stalled pages, handoffs, log-incident's choices, outbox delivery; each part on its own,
+    the run Failed if any part failed."""
     report = HousekeepingReport()
     for field, part in PARTS:
         state = part(return_state=True)
@@ -87,6 +94,8 @@ def _publish(report: HousekeepingReport) -> None:
         {"part": "major-incident updates", "value": len(report.major_updates)},
         {"part": "requests started late", "value": len(report.requests_started)},
         {"part": "approvals chased", "value": len(report.approvals_chased)},
+        {"part": "stalled pages walked on", "value": len(report.pages_resumed)},
+        {"part": "on-call handoffs", "value": len(report.handoffs)},
         {"part": "messages delivered", "value": delivered},
         {"part": "parts failed", "value": len(report.failed)},
     ]

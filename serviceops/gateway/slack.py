@@ -37,7 +37,7 @@ from serviceops.application import approvals
 from serviceops.application.approvals import Outcome
 from serviceops.domain.provenance import Channel, Provenance
 from serviceops.domain.request import ApprovalDecision, ApprovalKind
-from serviceops.gateway import slack_incidents, slack_pages
+from serviceops.gateway import slack_incidents, slack_oncall, slack_pages
 from serviceops.gateway.payload import BodyTooLarge, read_body
 from serviceops.gateway.signatures import SignatureError, verify_slack
 from serviceops.gateway.slack_payload import first_action
@@ -258,14 +258,22 @@ async def commands(
     signature: Annotated[str | None, Header(alias="X-Slack-Signature")] = None,
 ) -> JSONResponse:
     """Slack's slash commands (form-encoded, signed v0): `/incident` opens the modal that
-    logs an incident; any other command is told what this endpoint knows."""
+    logs an incident, `/oncall` says who is on call and sets overrides; any other command is
+    told what this endpoint knows."""
     body = await _verified_body(request, timestamp, signature)
     try:
         form = {k: v[0] for k, v in parse_qs(body.decode("utf-8"), max_num_fields=30).items()}
     except (UnicodeDecodeError, ValueError):
         return _invalid("expected a form-encoded slash command")
+    if form.get("command") == "/oncall":
+        reply = await slack_oncall.command(request, form)
+        target = response_url_target(
+            form.get("response_url"), request.app.state.settings.slack_response_hosts
+        )
+        return _ephemeral(reply.text, _afterwards(reply, target))
     if form.get("command") != "/incident":
-        return _ephemeral(f"serviceops knows /incident, not {form.get('command') or 'that'}.")
+        known = "serviceops knows /incident and /oncall"
+        return _ephemeral(f"{known}, not {form.get('command') or 'that'}.")
     text = await slack_incidents.open_log_modal(request, form)
     return _ephemeral(text) if text else JSONResponse({})
 

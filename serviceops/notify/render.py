@@ -34,10 +34,12 @@ from jinja2.sandbox import SandboxedEnvironment
 from pydantic import BaseModel
 
 from serviceops.domain.incident import SlaClock
+from serviceops.domain.oncall import SLACK_USER_GROUP
 from serviceops.domain.priority import Priority
 
 TEMPLATES = Path(__file__).with_name("templates")
 _SLACK_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
+_SLACK_USER_GROUP = re.compile(SLACK_USER_GROUP)
 
 
 class RenderError(ValueError):
@@ -157,11 +159,14 @@ def clip(value: str | None, length: int = 300) -> str:
 
 @pass_context
 def mention(context: Context, value: str | None) -> str:
-    """A Slack user id (U…/W…) becomes a real mention; anything else stays inert text."""
+    """A Slack user id (U…/W…) or user group id (S…) becomes a real mention; anything else
+    stays inert text."""
     if value is None:
         return "—"
     if _is_json_template(context.name) and _SLACK_USER_ID.match(value):
         return SlackSafe(f"<@{value}>")
+    if _is_json_template(context.name) and _SLACK_USER_GROUP.match(value):
+        return SlackSafe(f"<!subteam^{value}>")
     return value
 
 

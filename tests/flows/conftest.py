@@ -78,6 +78,38 @@ UNBLOCK_HAND_OVER = {
 }
 
 
+class ServeProcess:
+    """`python -m deployments.serve` against the test server, which a test may kill and
+    start again (a restart while runs wait)."""
+
+    def __init__(self, env: dict[str, str], log: Path) -> None:
+        self.env, self.log = env, log
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        with self.log.open("ab") as output:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "deployments.serve"],
+                cwd=ROOT,
+                env=self.env,
+                stdout=output,
+                stderr=subprocess.STDOUT,
+            )
+        _wait_for_deployments(self.log)
+
+    def kill(self) -> None:
+        """SIGKILL: serve gets no chance to tidy anything up."""
+        if self.process is not None:
+            self.process.kill()
+            self.process.wait(timeout=30)
+            self.process = None
+
+    def stop(self) -> None:
+        if self.process is not None:
+            _stop(self.process)
+            self.process = None
+
+
 @dataclass(frozen=True)
 class ServedStack:
     backend: str
@@ -86,6 +118,7 @@ class ServedStack:
     slack: FakeSlack
     mail: MailServer
     sms: FakeSms
+    serve: ServeProcess
 
     @property
     def block_hand_over(self) -> list[str]:
@@ -147,25 +180,20 @@ def served(prefect_server: None, tmp_path_factory: pytest.TempPathFactory) -> It
             "PREFECT_RUNNER_POLL_FREQUENCY": "1",
             "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
         }
-        log = (folder / "serve.log").open("wb")
-        process = subprocess.Popen(
-            [sys.executable, "-m", "deployments.serve"],
-            cwd=ROOT,
-            env=served_env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        stack.callback(_stop, process)
-        _wait_for_deployments(folder / "serve.log")
+        serve = ServeProcess(served_env, folder / "serve.log")
+        stack.callback(serve.stop)
+        serve.start()
         engine = make_engine(url)
         stack.callback(engine.dispose)
         sessions = sessionmaker(engine, expire_on_commit=False)
-        yield ServedStack(backend, url, sessions, slack, mail, sms)
+        yield ServedStack(backend, url, sessions, slack, mail, sms, serve)
 
 
 def _wait_for_deployments(log: Path, timeout: float = 90) -> None:
     """Until serve has registered the procedures people start (the scheduled routine is the
-    routine runner's, not started here: the tests call those flows themselves)."""
+    routine runner's, not started here: the tests call those flows themselves) and says it
+    polls (a restarted serve appends to the same log: a new "polling" line is its own)."""
+    polled = log.read_text().count("polling") if log.exists() else 0
     from deployments.definitions import definitions
 
     expected = {d.name for d in definitions() if not d.scheduled}
@@ -173,7 +201,8 @@ def _wait_for_deployments(log: Path, timeout: float = 90) -> None:
     with get_client(sync_client=True) as client:
         while time.monotonic() < deadline:
             deployments = client.read_deployments()
-            if {d.name for d in deployments} >= expected and "polling" in log.read_text():
+            polling = log.read_text().count("polling") > polled
+            if {d.name for d in deployments} >= expected and polling:
                 return
             time.sleep(0.5)
     raise AssertionError(f"serve did not register its deployments:\n{log.read_text()[-3000:]}")

@@ -27,6 +27,7 @@ from serviceops.domain.oncall import (
     next_due,
     page_step,
     persons_to_page,
+    slack_groups_to_page,
     stop,
 )
 from serviceops.domain.priority import Priority
@@ -169,3 +170,15 @@ def test_the_incident_policy_pages_p1_and_p2_at_any_hour_the_others_in_business_
     assert [quiet.pages(p, office) for p in Priority] == [True, True, False, False, False]
     assert not policy.pages(None, office)  # not prioritized yet
     assert policy.pages(Priority.LOW, office + timedelta(days=3)) is False  # Saturday
+
+
+def test_a_slack_user_group_is_paged_beside_the_people_its_level_names() -> None:
+    level = Level(targets=["primary", "slack-group:S0DBA", "manager"])  # type: ignore[list-item]
+    assert persons_to_page(level, SCHEDULE, [], T0) == ["alex", "olivia"]
+    assert slack_groups_to_page(level) == ["S0DBA"]
+    change = page_step(opened(), ["alex", "olivia"], T0, ["S0DBA"])
+    assert change is not None
+    assert change.page.paged[-1].slack_groups == ["S0DBA"]
+    assert change.audit.reason == "step 1: paged alex, olivia, Slack group S0DBA"
+    with pytest.raises(ValueError, match="not a Slack user group id"):
+        Level(targets=["slack-group:dba-team"])  # type: ignore[list-item]

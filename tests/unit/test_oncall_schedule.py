@@ -3,7 +3,7 @@ across both changes of daylight-saving time, layers, restrictions (business hour
 overrides overlapping handoffs and each other, and gaps that fall to the group's manager."""
 
 from collections.abc import Sequence
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -18,11 +18,13 @@ from serviceops.domain.oncall import (
     Schedule,
     Weekday,
     Why,
+    handoffs,
     on_call,
     shift,
 )
 
 LONDON = ZoneInfo("Europe/London")
+MINUTE = timedelta(minutes=1)
 WEEKDAYS = [Weekday.MON, Weekday.TUE, Weekday.WED, Weekday.THU, Weekday.FRI]
 
 
@@ -197,3 +199,23 @@ def test_mistakes_in_a_schedule_are_named() -> None:
         Override(group="dba", person="sam", starts_at=utc(2026, 1, 9), ends_at=utc(2026, 1, 8))
     with pytest.raises(ValueError, match="needs a timezone"):
         who(schedule(WEEKLY), datetime(2026, 1, 9, 12))
+
+
+def test_a_handoff_is_found_by_every_window_that_spans_it_with_one_key() -> None:
+    s = schedule(WEEKLY)
+    handoff = local(2026, 1, 12, 9, 0)
+    early = handoffs([s], [], handoff - 8 * MINUTE, handoff + 2 * MINUTE)
+    late = handoffs([s], [], handoff - 1 * MINUTE, handoff + 9 * MINUTE)
+    assert [(h.outgoing, h.incoming, h.at) for h in early] == [("alex", "blake", handoff)]
+    assert [h.key for h in late] == [h.key for h in early]
+    assert handoffs([s], [], handoff + MINUTE, handoff + 10 * MINUTE) == []  # before: nothing
+
+
+def test_an_override_beginning_and_ending_is_a_handoff_each_way() -> None:
+    s = schedule(WEEKLY)
+    starts, ends = local(2026, 1, 7, 18, 0), local(2026, 1, 8, 9, 0)
+    sam = Override(group="dba", person="sam", starts_at=starts, ends_at=ends)
+    (begin,) = handoffs([s], [sam], starts - MINUTE, starts + MINUTE)
+    (end,) = handoffs([s], [sam], ends - MINUTE, ends + MINUTE)
+    assert (begin.outgoing, begin.incoming, begin.at) == ("alex", "sam", starts)
+    assert (end.outgoing, end.incoming, end.at) == ("sam", "alex", ends)

@@ -23,7 +23,7 @@ from serviceops.domain.incident import (
     stop_clock,
 )
 from serviceops.domain.machine import AuditEntry
-from serviceops.domain.oncall import Page, Paged, PageState
+from serviceops.domain.oncall import Handoff, Page, Paged, PageState
 from serviceops.domain.priority import Impact, Priority, Urgency
 from serviceops.domain.provenance import Channel
 from serviceops.notify import render
@@ -119,6 +119,9 @@ def page(*, exhausted: bool = False) -> Page:
     )
 
 
+HANDOFF = Handoff(group="payments-l2", layer="primary", outgoing="alex", incoming="blake", at=T0)
+
+
 def contexts() -> dict[str, dict[str, Any]]:
     """A realistic context for every Slack template (besides `incident`)."""
     return {
@@ -152,6 +155,7 @@ def contexts() -> dict[str, dict[str, Any]]:
         "major_opened": {"channel": "major-inc-000042"},
         "page": {"page": page(), "button": '{"number": "PGE-000001"}'},
         "page_exhausted": {"page": page(exhausted=True)},
+        "page_group": {"page": page(), "button": '{"number": "PGE-000001"}', "group": "S0DBA"},
         "major_status": {
             "now": T0 + timedelta(hours=1, minutes=30),
             "notes": ["Rolled back deploy 4711", "Error rate down to 2%"],
@@ -160,6 +164,15 @@ def contexts() -> dict[str, dict[str, Any]]:
 
 
 SLACK_TEMPLATES = sorted(contexts())
+
+
+def handoff_contexts() -> dict[str, dict[str, Any]]:
+    """The on-call handoff messages: about a group's shift, not one incident."""
+    incidents = [sample_incident()]
+    return {
+        "handoff_incoming": {"handoff": HANDOFF, "incidents": incidents, "pages": [page()]},
+        "handoff_outgoing": {"handoff": HANDOFF, "incidents": incidents, "pages": []},
+    }
 
 
 def all_text(message: SlackMessage) -> str:
@@ -173,7 +186,13 @@ def test_every_slack_template_has_a_context_here() -> None:
     from tests.unit.test_request_templates import REQUEST_TEMPLATES
 
     on_disk = {p.name.removesuffix(".json.j2") for p in render.TEMPLATES.glob("*.json.j2")}
-    families = (REQUEST_TEMPLATES, EVENT_TEMPLATES, REPORT_TEMPLATES, PROBLEM_TEMPLATES)
+    families = (
+        REQUEST_TEMPLATES,
+        EVENT_TEMPLATES,
+        REPORT_TEMPLATES,
+        PROBLEM_TEMPLATES,
+        handoff_contexts(),
+    )
     assert on_disk == set(SLACK_TEMPLATES).union(*families)
 
 
@@ -212,6 +231,26 @@ def test_a_page_is_a_direct_message_with_an_acknowledge_button() -> None:
         "page_exhausted", incident=sample_incident(), **contexts()["page_exhausted"]
     )
     assert "paged alex; casey" in all_text(told)
+
+
+def test_a_handoff_tells_the_incoming_person_what_they_take_over() -> None:
+    incoming = all_text(
+        render_message("handoff_incoming", **handoff_contexts()["handoff_incoming"])
+    )
+    assert "You are on call for payments-l2" in incoming and "from alex" in incoming
+    assert "INC-000042 P1 Critical" in incoming and "PGE-000001 for INC-000042" in incoming
+    outgoing = all_text(
+        render_message("handoff_outgoing", **handoff_contexts()["handoff_outgoing"])
+    )
+    assert "blake has it now, with 1 open incident(s) and 0 page(s) waiting" in outgoing
+
+
+def test_a_slack_user_group_is_mentioned_and_a_look_alike_is_not() -> None:
+    message = render_message("page_group", incident=sample_incident(), **contexts()["page_group"])
+    assert message.text.startswith(":rotating_light: PGE-000001: <!subteam^S0DBA> paged for")
+    context = contexts()["page_group"] | {"group": "<!channel>"}
+    inert = render_message("page_group", incident=sample_incident(), **context)
+    assert "<!channel>" not in all_text(inert) and "&lt;!channel&gt;" in inert.text
 
 
 def test_logged_message_carries_the_facts() -> None:

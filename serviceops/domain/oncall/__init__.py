@@ -2,7 +2,14 @@
 at an instant (schedule); overrides (overrides); escalation policies, whom each level pages
 (escalation); and the page that walks a group's ladder for an incident (paging)."""
 
-from serviceops.domain.oncall.escalation import EscalationPolicy, Level, Target, TargetKind
+from serviceops.domain.oncall.escalation import (
+    SLACK_USER_GROUP,
+    EscalationPolicy,
+    Level,
+    Target,
+    TargetKind,
+)
+from serviceops.domain.oncall.handoffs import Handoff, handoffs
 from serviceops.domain.oncall.overrides import (
     SetOverride,
     UnknownSchedule,
@@ -27,6 +34,7 @@ from serviceops.domain.oncall.paging import (
     next_due,
     page_step,
     persons_to_page,
+    slack_groups_to_page,
     stop,
 )
 from serviceops.domain.oncall.schedule import (
@@ -50,8 +58,10 @@ __all__ = [
     "HORIZON",
     "PAGES",
     "PAGE_NUMBER",
+    "SLACK_USER_GROUP",
     "AcknowledgePage",
     "EscalationPolicy",
+    "Handoff",
     "Layer",
     "Level",
     "NotPaged",
@@ -75,6 +85,7 @@ __all__ = [
     "acknowledge",
     "check_override",
     "escalate",
+    "handoffs",
     "ladder",
     "members",
     "next_due",
@@ -84,5 +95,6 @@ __all__ = [
     "page_step",
     "persons_to_page",
     "shift",
+    "slack_groups_to_page",
     "stop",
 ]

@@ -54,11 +54,12 @@ PAGES = Lifecycle(
 
 
 class Paged(BaseModel):
-    """Whom one step paged, and when."""
+    """Whom one step paged, and when: people, and Slack user groups (their ids)."""
 
     step: int
     persons: list[str]
     at: datetime
+    slack_groups: list[str] = Field(default_factory=list)
 
 
 class Page(BaseModel):
@@ -111,20 +112,30 @@ def persons_to_page(
                 person = target.name
             case TargetKind.MANAGER:
                 person = schedule.manager
+            case TargetKind.SLACK_GROUP:
+                continue  # no one person: slack_groups_to_page
         if person not in found:
             found.append(person)
     return found
 
 
-def page_step(page: Page, persons: list[str], at: datetime) -> PageChange | None:
-    """Record that the current step paged `persons`; None when it was paged already (a
-    retried run) or the page has ended."""
+def slack_groups_to_page(level: Level) -> list[str]:
+    """The Slack user groups `level` pages (their ids), in the order it names them."""
+    return [t.name for t in level.targets if t.kind is TargetKind.SLACK_GROUP]
+
+
+def page_step(
+    page: Page, persons: list[str], at: datetime, slack_groups: list[str] | None = None
+) -> PageChange | None:
+    """Record that the current step paged `persons` (and `slack_groups`); None when it was
+    paged already (a retried run) or the page has ended."""
     if page.state is not PageState.PAGING or page.paged_at(page.step) is not None:
         return None
-    after = page.model_copy(
-        update={"paged": [*page.paged, Paged(step=page.step, persons=persons, at=at)]}
-    )
-    reason = f"step {page.step + 1}: paged {', '.join(persons)}"
+    groups = slack_groups or []
+    paged = Paged(step=page.step, persons=persons, at=at, slack_groups=groups)
+    after = page.model_copy(update={"paged": [*page.paged, paged]})
+    whom = [*persons, *(f"Slack group {g}" for g in groups)]
+    reason = f"step {page.step + 1}: paged {', '.join(whom)}"
     return _change(page, after, "page", SYSTEM_ACTOR, at, reason)
 
 

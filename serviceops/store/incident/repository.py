@@ -364,6 +364,19 @@ class IncidentRepository:
         )
         return self._incidents(statement)
 
+    def open_of_group(self, group: str, limit: int = 20) -> list[Incident]:
+        """A support group's open incidents, most urgent first (priority, then oldest)."""
+        statement = (
+            select(IncidentRecord)
+            .where(
+                IncidentRecord.support_group == group,
+                IncidentRecord.state.in_(_OPEN_STATE_VALUES),
+            )
+            .order_by(IncidentRecord.priority, IncidentRecord.created_at, IncidentRecord.id)
+            .limit(limit)
+        )
+        return self._incidents(statement)
+
     def _incidents(self, statement: Any) -> list[Incident]:
         rows: Sequence[IncidentRecord] = self.session.scalars(statement).all()
         return [_incident_from_row(row) for row in rows]

@@ -41,6 +41,11 @@ class PageRepository:
         row = self.session.scalars(query.with_for_update() if for_update else query).first()
         return None if row is None else _from_row(row)
 
+    def paging(self) -> list[Page]:
+        """The pages still walking their ladder, oldest first."""
+        query = select(PageRecord).where(PageRecord.state == PageState.PAGING)
+        return [_from_row(row) for row in self.session.scalars(query.order_by(PageRecord.id))]
+
     def get(self, number: str, *, for_update: bool = False) -> Page:
         query = select(PageRecord).where(PageRecord.number == number)
         row = self.session.scalars(query.with_for_update() if for_update else query).first()

@@ -1,6 +1,6 @@
 """Helpers shared by the Slack interaction tests: the submissions, the Slack users as the
 directory maps them, the gateway app, a request awaiting approval, and a signed button press
-and its reply."""
+and its reply, and the runs a press started."""
 
 import json
 from datetime import UTC, datetime
@@ -11,6 +11,8 @@ from urllib.parse import urlencode
 import httpx
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from prefect.client.orchestration import get_client
+from prefect.client.schemas.filters import DeploymentFilter, DeploymentFilterId
 from pydantic import SecretStr
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -18,6 +20,7 @@ from serviceops.domain.request import ApprovalKind, RequestState, RequestSubmiss
 from serviceops.gateway.app import create_app
 from serviceops.settings import Settings
 from serviceops.store.request import RequestRepository
+from serviceops.store.tickets import TicketRecord, ticket_of
 from tests.unit.gateway_support import slack_headers
 
 SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
@@ -125,3 +128,23 @@ def _text(response: httpx.Response) -> str:
     body = response.json()
     assert body["response_type"] == "ephemeral"
     return str(body["text"])
+
+
+def started_runs(
+    deployment: str, sessions: sessionmaker[Session]
+) -> list[tuple[dict[str, Any], str, str]]:
+    """The runs of `deployment` started since the last call (each is deleted once read): their
+    parameters, and how their ticket knew the actor (via, ref)."""
+    with get_client(sync_client=True) as client:
+        runs = client.read_flow_runs(
+            deployment_filter=DeploymentFilter(id=DeploymentFilterId(any_=[deployment]))
+        )
+        for run in runs:
+            client.delete_flow_run(run.id)
+    found = []
+    with sessions.begin() as session:
+        for run in runs:
+            ticket = session.get(TicketRecord, ticket_of(run.tags) or "")
+            assert ticket is not None
+            found.append((run.parameters, ticket.via, ticket.ref))
+    return found

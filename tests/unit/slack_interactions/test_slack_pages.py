@@ -12,16 +12,13 @@ from urllib.parse import urlencode
 import pytest
 from fastapi.testclient import TestClient
 from prefect import flow
-from prefect.client.orchestration import get_client
-from prefect.client.schemas.filters import DeploymentFilter, DeploymentFilterId
 from sqlalchemy.orm import Session, sessionmaker
 
 from serviceops.domain.cmdb import Catalogue
 from serviceops.domain.oncall import AcknowledgePage, Layer, Page, Paged, Schedule
 from serviceops.store.cmdb import CatalogueRepository
 from serviceops.store.oncall import PageRepository
-from serviceops.store.tickets import TicketRecord, ticket_of
-from tests.unit.slack_interactions.support import BOB, CAROL, DAVE, _app, _press
+from tests.unit.slack_interactions.support import BOB, CAROL, DAVE, _app, _press, started_runs
 
 T0 = datetime(2026, 1, 7, 3, 0, tzinfo=UTC)
 # bob is on the primary layer and was paged; dave is on the secondary: in the group.
@@ -66,20 +63,8 @@ def _button(number: str, user: dict[str, str]) -> bytes:
 
 
 def _started(deployment: str, sessions: sessionmaker[Session]) -> list[tuple[object, ...]]:
-    """The acknowledge-page runs started: their command, and how their ticket knew the actor."""
-    with get_client(sync_client=True) as client:
-        runs = client.read_flow_runs(
-            deployment_filter=DeploymentFilter(id=DeploymentFilterId(any_=[deployment]))
-        )
-        for run in runs:
-            client.delete_flow_run(run.id)
-    found = []
-    with sessions.begin() as session:
-        for run in runs:
-            ticket = session.get(TicketRecord, ticket_of(run.tags) or "")
-            assert ticket is not None
-            found.append((run.parameters["command"]["actor"], ticket.via, ticket.ref))
-    return found
+    """The acknowledge-page runs started: their actor, and how their ticket knew them."""
+    return [(p["command"]["actor"], via, ref) for p, via, ref in started_runs(deployment, sessions)]
 
 
 @pytest.mark.parametrize("user", [BOB, DAVE], ids=["paged", "in-the-group"])

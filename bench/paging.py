@@ -1,0 +1,183 @@
+"""Paging as an on-call engineer feels it, on the stack `make up` starts (Slack is the loopback
+fake of its Web API, mail a real SMTP server on loopback):
+
+- incident logged (the log-incident run created, as the UI form does) to the first page
+  delivered: the Slack direct message and the mail, p50 and p95 over 20 incidents, one at a
+  time;
+- escalation lateness: how long after its level's wait each next level is paged, p50 and p99
+  over 50 pages nobody answers (ten at a time, each a ladder of three levels).
+"""
+
+import os
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import httpx
+from sqlalchemy.orm import Session, sessionmaker
+
+from bench.stack_run import free_port
+from serviceops.domain.oncall import EscalationPolicy, Layer, Level, Page, PageState, Schedule
+from serviceops.domain.request import Identity
+from serviceops.prefect_rest import call
+from serviceops.settings import Settings
+from serviceops.stack import Stack
+from serviceops.store.cmdb import CatalogueRepository
+from serviceops.store.db import sessions_for
+from serviceops.store.incident import IncidentRepository
+from serviceops.store.oncall import PageRepository
+from serviceops.store.request import IdentityRepository
+from tests.fakes.mail import MailServer
+from tests.fakes.slack import FakeSlack
+
+FIRST_PAGES = 20
+LADDERS, AT_ONCE = 50, 10
+WAIT = timedelta(seconds=10)
+PEOPLE = {"alex": "U0ALEX", "casey": "U0CASEY", "olivia": "U0OLIVIA"}
+INCIDENT = {
+    "service": "mail",
+    "category": "software/email",
+    "impact": "high",
+    "urgency": "medium",  # priority 2: pages at any hour
+    "reporter": "bench",
+}
+
+
+def _quantile(samples: list[float], q: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def _on_call_everywhere(settings: Settings) -> None:
+    """Every support group pages alex, then casey, then olivia, WAIT apart; the people have
+    a Slack id and a mail address."""
+    sessions = sessions_for(settings.resolved_database_url)
+    ladder = EscalationPolicy(
+        levels=[
+            Level(targets=[target], wait=WAIT) for target in ("primary", "secondary", "manager")
+        ]  # type: ignore[list-item]
+    )
+    with sessions.begin() as session:
+        catalogue = CatalogueRepository(session).catalogue()
+        schedules = [
+            Schedule(
+                group=schedule.group,
+                manager="olivia",
+                layers=[
+                    Layer(name="primary", members=["alex"], start=date(2026, 1, 5)),
+                    Layer(name="secondary", members=["casey"], start=date(2026, 1, 5)),
+                ],
+                escalation=ladder,
+            )
+            for schedule in catalogue.oncall
+        ]
+        updated = catalogue.model_copy(update={"oncall": schedules})
+        CatalogueRepository(session).replace(updated, datetime.now(UTC), "bench")
+        for person, slack_id in PEOPLE.items():
+            identity = Identity(user=person, slack_user_id=slack_id, email=f"{person}@example.org")
+            IdentityRepository(session).upsert(identity)
+
+
+def _log(api: httpx.Client, deployment: str, title: str) -> None:
+    parameters = {"incident": INCIDENT | {"title": title}}
+    call(api, "POST", f"/deployments/{deployment}/create_flow_run", json={"parameters": parameters})
+
+
+def _until(check: Callable[[], bool], timeout: float = 180) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out")
+        time.sleep(0.02)
+
+
+def _first_pages(
+    api: httpx.Client, deployment: str, slack: FakeSlack, mail: MailServer
+) -> tuple[list[float], list[float]]:
+    to_slack: list[float] = []
+    to_mail: list[float] = []
+    for i in range(FIRST_PAGES):
+        title = f"Benchmark first page {i}"
+        started = time.perf_counter()
+        _log(api, deployment, title)
+        dm: float | None = None
+        mailed: float | None = None
+        while dm is None or mailed is None:
+            if dm is None and any(
+                m["channel"] == "U0ALEX" and title in m["text"] for m in slack.messages
+            ):
+                dm = time.perf_counter() - started
+            if mailed is None and any(title in m["Subject"] for m in mail.mails):
+                mailed = time.perf_counter() - started
+            if time.perf_counter() - started > 180:
+                raise AssertionError(f"{title}: no first page after 180 s")
+            time.sleep(0.02)
+        to_slack.append(dm)
+        to_mail.append(mailed)
+    return to_slack, to_mail
+
+
+def _lateness(api: httpx.Client, deployment: str, settings: Settings) -> list[float]:
+    sessions = sessions_for(settings.resolved_database_url)
+    late: list[float] = []
+    for wave in range(LADDERS // AT_ONCE):
+        titles = [f"Benchmark ladder {wave}-{i}" for i in range(AT_ONCE)]
+        for title in titles:
+            _log(api, deployment, title)
+            time.sleep(0.5)
+
+        _until(lambda: bool(_exhausted(sessions, titles)), timeout=300)  # noqa: B023
+        for page in _exhausted(sessions, titles):
+            for before, after in zip(page.paged, page.paged[1:], strict=False):
+                late.append((after.at - before.at - WAIT).total_seconds())
+    return late
+
+
+def _exhausted(sessions: sessionmaker[Session], titles: list[str]) -> list[Page]:
+    """The pages of these incidents once all of them are exhausted, else []."""
+    with sessions.begin() as session:
+        numbers = [
+            i.number for i in IncidentRepository(session).list(limit=1000) if i.title in titles
+        ]
+        pages = [PageRepository(session).of_incident(number) for number in numbers]
+    done = [p for p in pages if p is not None and p.state is PageState.EXHAUSTED]
+    return done if len(done) == len(titles) else []
+
+
+def main() -> None:
+    with FakeSlack() as slack, MailServer() as mail, tempfile.TemporaryDirectory() as state:
+        os.environ |= {
+            "SERVICEOPS_SLACK_TOKEN": "xoxb-test",
+            "SERVICEOPS_SLACK_BASE_URL": slack.base_url,
+            "SERVICEOPS_SMTP_HOST": "127.0.0.1",
+            "SERVICEOPS_SMTP_PORT": str(mail.port),
+        }
+        settings = Settings(
+            state_dir=Path(state), prefect_port=free_port(), gateway_port=free_port()
+        )
+        stack = Stack(settings)
+        try:
+            stack.up()
+            _on_call_everywhere(settings)
+            with httpx.Client(base_url=settings.prefect_api_url, timeout=10) as api:
+                deployment = call(api, "GET", "/deployments/name/log-incident/log-incident")
+                deployment_id = deployment.json()["id"]
+                to_slack, to_mail = _first_pages(api, deployment_id, slack, mail)
+                late = _lateness(api, deployment_id, settings)
+        finally:
+            stack.down()
+    print(f"Incident logged to first page delivered, {FIRST_PAGES} incidents, make up's stack")
+    for label, samples in (("Slack direct message", to_slack), ("mail (SMTP)", to_mail)):
+        print(f"  {label:<22} p50 {statistics.median(samples):6.2f} s  "
+              f"p95 {_quantile(samples, 0.95):6.2f} s")  # fmt: skip
+    print(f"Escalation lateness, {len(late)} levels of {LADDERS} pages ({AT_ONCE} at a time), "
+          f"each level {WAIT.total_seconds():.0f} s")  # fmt: skip
+    print(f"  after its wait        p50 {statistics.median(late):6.2f} s  "
+          f"p99 {_quantile(late, 0.99):6.2f} s  max {max(late):6.2f} s")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,126 @@
+"""A page's delivery and its survival, against a real Prefect server and the served
+deployments: every contact method of the person paged (Slack, mail to a real SMTP server, SMS
+through a provider's REST API) and the mailed link that acknowledges; serve killed while a page
+waits; a page whose next step was never scheduled, walked on by housekeeping."""
+
+import re
+import time
+from datetime import UTC, datetime, timedelta
+
+from fastapi.testclient import TestClient
+from prefect.client.orchestration import get_client
+from prefect.settings import PREFECT_API_URL
+
+from serviceops.domain.oncall import PageState
+from serviceops.domain.provenance import Channel
+from serviceops.domain.request import Identity
+from serviceops.gateway.app import create_app
+from serviceops.settings import get_settings
+from serviceops.store.audit import AuditRepository
+from serviceops.store.oncall import PageRepository
+from serviceops.store.request import IdentityRepository
+from tasks.paging import resume_stalled_pages
+from tests.flows.conftest import ServedStack
+from tests.flows.paging.support import (
+    SLOW,
+    dms,
+    every_level,
+    incident_titled,
+    log_priority_two,
+    mails,
+    page_of,
+    page_state,
+    step_done,
+    step_run,
+    texts,
+    until,
+    use_ladder,
+)
+from tests.flows.run_support import wait
+
+
+def test_a_page_reaches_every_contact_method_and_the_mailed_link_acknowledges_it(
+    on_call: ServedStack,
+) -> None:
+    slow = every_level(SLOW)
+    use_ladder(on_call, slow)  # the link must be used before step 2
+    with on_call.sessions.begin() as session:
+        alex = Identity(user="alex", slack_user_id="U0ALEX", email="alex@example.org",
+                        phone="+4915112345678")  # fmt: skip
+        IdentityRepository(session).upsert(alex)
+    wait(log_priority_two("VPN drops every hour"), {"COMPLETED"})
+    incident = incident_titled(on_call, "VPN drops every hour")
+    number = incident.number
+    until(lambda: mails(on_call, number) and texts(on_call, number) and dms(on_call, number))
+    (mail,), (sms,) = mails(on_call, number), texts(on_call, number)
+    assert (mail["To"], sms["to"]) == ("alex@example.org", "+4915112345678")
+    found = re.search(r"http://desk\.test(/pages/\S+)", mail.get_content())
+    assert found is not None, mail.get_content()
+    link = found.group(1)
+    assert sms["body"].endswith(f"Ack: http://desk.test{link}")
+
+    gateway = create_app(
+        get_settings(), sessions=on_call.sessions, prefect_api_url=PREFECT_API_URL.value()
+    )
+    with TestClient(gateway) as client:
+        opened = client.get(link)
+        assert opened.status_code == 200 and '<form method="post">' in opened.text
+        tampered = link.replace("person=alex", "person=blake")
+        assert [client.get(tampered).status_code, client.post(tampered).status_code] == [403, 403]
+        assert page_state(on_call, incident.number) is PageState.PAGING  # a fetch changed nothing
+        assert client.post(link).status_code == 202
+        until(lambda: page_state(on_call, incident.number) is PageState.ACKNOWLEDGED)
+        assert client.get(link).status_code == 409  # the page has ended
+    page = page_of(on_call, incident.number)
+    with on_call.sessions.begin() as session:
+        trail = AuditRepository(session).for_record(page.number)
+    assert [(e.actor, e.via) for e in trail if e.action == "acknowledge"] == [
+        ("alex", Channel.LINK)
+    ]
+    assert incident_titled(on_call, "VPN drops every hour").assignee == "alex"
+
+
+def test_serve_killed_while_a_page_waits_walks_on_after_its_restart_paging_nobody_twice(
+    on_call: ServedStack,
+) -> None:
+    level_wait = timedelta(seconds=6)
+    use_ladder(on_call, every_level(level_wait))
+    wait(log_priority_two("Backups stalled"), {"COMPLETED"})
+    incident = incident_titled(on_call, "Backups stalled").number
+    until(lambda: step_done(incident, 0))  # alex paged, step 2 scheduled
+    on_call.serve.kill()
+    first = page_of(on_call, incident).paged[0].at
+    time.sleep(max(0.0, (first + level_wait - datetime.now(UTC)).total_seconds()) + 2)
+    assert dms(on_call, incident) == ["U0ALEX"]  # step 2 fell due while nobody served
+    on_call.serve.start()
+    until(lambda: page_state(on_call, incident) is PageState.EXHAUSTED)
+    assert dms(on_call, incident) == ["U0ALEX", "U0CASEY", "U0OLIVIA"]
+    assert [p.step for p in page_of(on_call, incident).paged] == [0, 1, 2]
+
+
+def test_a_page_whose_next_step_was_never_scheduled_is_walked_on_by_housekeeping(
+    on_call: ServedStack,
+) -> None:
+    slow = every_level(SLOW)
+    use_ladder(on_call, slow)
+    wait(log_priority_two("Badge readers offline"), {"COMPLETED"})
+    incident = incident_titled(on_call, "Badge readers offline").number
+    until(lambda: step_run(incident, 1) is not None)
+    # The run that paged alex died before scheduling step 2: no such run, long overdue.
+    scheduled = step_run(incident, 1)
+    assert scheduled is not None
+    with get_client(sync_client=True) as client:
+        client.delete_flow_run(scheduled.id)
+    with on_call.sessions.begin() as session:
+        pages = PageRepository(session)
+        page = pages.of_incident(incident)
+        assert page is not None
+        long_ago = datetime.now(UTC) - timedelta(minutes=5)
+        stalled = [p.model_copy(update={"at": long_ago}) for p in page.paged]
+        pages.save(page.model_copy(update={"paged": stalled}))
+    assert resume_stalled_pages() == [f"{page.number} step 2"]
+    assert resume_stalled_pages() == [f"{page.number} step 2"]  # the same run, found again
+    until(lambda: "U0CASEY" in dms(on_call, incident))
+    until(lambda: step_done(incident, 1))
+    assert dms(on_call, incident) == ["U0ALEX", "U0CASEY"]
+    assert resume_stalled_pages() == []  # step 3 is scheduled, not overdue
