@@ -7,6 +7,7 @@ from bench import (
     idle_cost,
     kedb_match,
     log_incident_latency,
+    paging,
     sla_sweep_scale,
     slack_press,
     storm,
@@ -24,3 +25,4 @@ if __name__ == "__main__":
     detect_problems_scale.main()
     board_refresh.main()
     slack_press.main()
+    paging.main()

@@ -1,13 +1,18 @@
 """Paging as an on-call engineer feels it, on the stack `make up` starts (Slack is the loopback
 fake of its Web API, mail a real SMTP server on loopback):
 
-- incident logged (the log-incident run created, as the UI form does) to the first page
-  delivered: the Slack direct message and the mail, p50 and p95 over 20 incidents, one at a
-  time;
+- incident logged to the first page delivered (the Slack direct message and the mail), p50
+  and p95 over 20 incidents one at a time, two ways: logged in the UI's form (a log-incident
+  run of the deployment) and raised by monitoring (an alert posted as Alertmanager posts it);
 - escalation lateness: how long after its level's wait each next level is paged, p50 and p99
-  over 50 pages nobody answers (ten at a time, each a ladder of three levels).
+  over 50 pages nobody answers (five at a time: serve runs at most five flow runs at once,
+  Prefect's runner process limit; each a ladder of two levels and the exhausted step).
+
+While the first pages are measured the ladder waits an hour, so no escalation competes with
+them; then it waits WAIT.
 """
 
+import json
 import os
 import statistics
 import tempfile
@@ -34,7 +39,7 @@ from tests.fakes.mail import MailServer
 from tests.fakes.slack import FakeSlack
 
 FIRST_PAGES = 20
-LADDERS, AT_ONCE = 50, 10
+LADDERS, AT_ONCE = 50, 5
 WAIT = timedelta(seconds=10)
 PEOPLE = {"alex": "U0ALEX", "casey": "U0CASEY", "olivia": "U0OLIVIA"}
 INCIDENT = {
@@ -51,15 +56,12 @@ def _quantile(samples: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
-def _on_call_everywhere(settings: Settings) -> None:
-    """Every support group pages alex, then casey, then olivia, WAIT apart; the people have
-    a Slack id and a mail address."""
+def _on_call_everywhere(settings: Settings, wait: timedelta) -> None:
+    """Every support group pages alex, then olivia, `wait` apart; the people have a Slack id
+    and a mail address."""
     sessions = sessions_for(settings.resolved_database_url)
-    ladder = EscalationPolicy(
-        levels=[
-            Level(targets=[target], wait=WAIT) for target in ("primary", "secondary", "manager")
-        ]  # type: ignore[list-item]
-    )
+    levels = [Level(targets=[t], wait=wait) for t in ("primary", "manager")]  # type: ignore[list-item]
+    ladder = EscalationPolicy(levels=levels)
     with sessions.begin() as session:
         catalogue = CatalogueRepository(session).catalogue()
         schedules = [
@@ -95,29 +97,79 @@ def _until(check: Callable[[], bool], timeout: float = 180) -> None:
 
 
 def _first_pages(
-    api: httpx.Client, deployment: str, slack: FakeSlack, mail: MailServer
+    log: Callable[[str], None], slack: FakeSlack, mail: MailServer
 ) -> tuple[list[float], list[float]]:
+    """Seconds from `log(marker)` (an incident whose page shows `marker`) to its page's
+    Slack direct message and its mail, one incident at a time."""
     to_slack: list[float] = []
     to_mail: list[float] = []
     for i in range(FIRST_PAGES):
-        title = f"Benchmark first page {i}"
+        marker = f"bench-first-page-{time.monotonic_ns()}-{i}"
         started = time.perf_counter()
-        _log(api, deployment, title)
+        log(marker)
         dm: float | None = None
         mailed: float | None = None
         while dm is None or mailed is None:
             if dm is None and any(
-                m["channel"] == "U0ALEX" and title in m["text"] for m in slack.messages
+                m["channel"] == "U0ALEX" and marker in json.dumps(m["blocks"])
+                for m in slack.messages
             ):
                 dm = time.perf_counter() - started
-            if mailed is None and any(title in m["Subject"] for m in mail.mails):
+            if mailed is None and any(marker in m.get_content() for m in mail.mails):
                 mailed = time.perf_counter() - started
             if time.perf_counter() - started > 180:
-                raise AssertionError(f"{title}: no first page after 180 s")
+                raise AssertionError(f"{marker}: no first page after 180 s")
             time.sleep(0.02)
         to_slack.append(dm)
         to_mail.append(mailed)
     return to_slack, to_mail
+
+
+def _from_the_form(api: httpx.Client, deployment: str) -> Callable[[str], None]:
+    """An incident logged as the UI's form does: a log-incident run of the deployment."""
+
+    def log(marker: str) -> None:
+        _log(api, deployment, f"Benchmark incident {marker}")
+
+    return log
+
+
+def _from_alertmanager(gateway: str, token: str) -> Callable[[str], None]:
+    """An incident raised by monitoring: a critical alert for a service of its own, posted
+    as Alertmanager posts it; process-events (always watching) raises it and pages."""
+
+    def log(marker: str) -> None:
+        alert = {
+            "status": "firing",
+            "labels": {"alertname": "ServiceDown", "service": marker, "severity": "critical"},
+            "annotations": {"summary": "service down"},
+            "startsAt": datetime.now(UTC).isoformat(),
+            "fingerprint": marker[-16:],
+        }
+        payload = {
+            "version": "4",
+            "groupKey": marker,
+            "status": "firing",
+            "receiver": "serviceops",
+            "groupLabels": {},
+            "commonLabels": {},
+            "commonAnnotations": {},
+            "externalURL": "http://alertmanager.bench",
+            "truncatedAlerts": 0,
+            "alerts": [alert],
+        }
+        headers = {"Authorization": f"Bearer {token}"}
+        answer = httpx.post(f"{gateway}/webhooks/alertmanager", json=payload, headers=headers)
+        answer.raise_for_status()
+
+    return log
+
+
+def _print_first_pages(how: str, to_slack: list[float], to_mail: list[float]) -> None:
+    print(f"Incident {how} to first page delivered, {FIRST_PAGES} incidents, make up's stack")
+    for label, samples in (("Slack direct message", to_slack), ("mail (SMTP)", to_mail)):
+        print(f"  {label:<22} p50 {statistics.median(samples):6.2f} s  "
+              f"p95 {_quantile(samples, 0.95):6.2f} s", flush=True)  # fmt: skip
 
 
 def _lateness(api: httpx.Client, deployment: str, settings: Settings) -> list[float]:
@@ -161,18 +213,20 @@ def main() -> None:
         stack = Stack(settings)
         try:
             stack.up()
-            _on_call_everywhere(settings)
+            _on_call_everywhere(settings, timedelta(hours=1))
             with httpx.Client(base_url=settings.prefect_api_url, timeout=10) as api:
                 deployment = call(api, "GET", "/deployments/name/log-incident/log-incident")
                 deployment_id = deployment.json()["id"]
-                to_slack, to_mail = _first_pages(api, deployment_id, slack, mail)
+                form = _from_the_form(api, deployment_id)
+                _print_first_pages("logged in the form", *_first_pages(form, slack, mail))
+                gateway = f"http://{settings.gateway_host}:{settings.gateway_port}"
+                token = settings.read_alertmanager_token() or ""
+                alerts = _from_alertmanager(gateway, token)
+                _print_first_pages("raised by an alert", *_first_pages(alerts, slack, mail))
+                _on_call_everywhere(settings, WAIT)
                 late = _lateness(api, deployment_id, settings)
         finally:
             stack.down()
-    print(f"Incident logged to first page delivered, {FIRST_PAGES} incidents, make up's stack")
-    for label, samples in (("Slack direct message", to_slack), ("mail (SMTP)", to_mail)):
-        print(f"  {label:<22} p50 {statistics.median(samples):6.2f} s  "
-              f"p95 {_quantile(samples, 0.95):6.2f} s")  # fmt: skip
     print(f"Escalation lateness, {len(late)} levels of {LADDERS} pages ({AT_ONCE} at a time), "
           f"each level {WAIT.total_seconds():.0f} s")  # fmt: skip
     print(f"  after its wait        p50 {statistics.median(late):6.2f} s  "

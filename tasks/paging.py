@@ -87,8 +87,9 @@ def open_page(incident_number: str) -> Page | None:
 
 @task(cache_policy=NO_CACHE)
 def page_current_step(number: str) -> datetime | None:
-    """Page whom the current step names, by a Slack direct message each (once per step and
-    person); stop instead when the incident is resolved. When the next step is due, if any."""
+    """Page whom the current step names, each person by every contact method they have and
+    each Slack user group in the incident's channel (once per step); stop instead when the
+    incident is resolved. When the next step is due, if any."""
     with sessions().begin() as session:
         page = PageRepository(session).get(number, for_update=True)
         incident = IncidentRepository(session).get(page.incident)
@@ -115,6 +116,8 @@ def page_current_step(number: str) -> datetime | None:
 def _page_slack_groups(session: Session, page: Page, incident: Incident, groups: list[str]) -> None:
     """Each Slack user group the step names, mentioned in the incident's channel with the
     Acknowledge button (its members in the support group may answer)."""
+    if not groups:
+        return
     channel = messages.incident_channel(load_slack(), incident)
     button = json.dumps({"number": page.number})
     for group in groups:
@@ -148,7 +151,8 @@ def _send_pages(session: Session, page: Page, incident: Incident, persons: list[
         )
         text = {"page": page, "incident": incident, "link": link}
         if mail and identity is not None and identity.email is not None:
-            subject = f"{incident.number} {priority_label(incident.priority)}: {incident.title}"
+            title = " ".join(incident.title.split())  # a header is one line
+            subject = f"{incident.number} {priority_label(incident.priority)}: {title}"
             outbox.email(key=f"{key}:email", to=identity.email, subject=subject[:200],
                          body=render_text("page_email.txt.j2", **text), record=page.number,
                          at=at)  # fmt: skip
@@ -233,12 +237,17 @@ def _page_run(
 
 
 @task(cache_policy=NO_CACHE, retries=3, retry_delay_seconds=2)
-def schedule_step(incident_number: str, page: str, step: int, at: datetime) -> str:
+def schedule_step(incident_number: str, page: str, step: int, at: datetime) -> str | None:
     """The page-on-call run that pages `step` at `at`: a scheduled run in Prefect's database,
     so nothing waits in a process meanwhile and a restart of serve, a worker or the server
-    loses nothing; its idempotency key makes a retried request the same run."""
+    loses nothing; its idempotency key makes a retried request the same run. None when
+    page-on-call is not deployed (housekeeping walks the page on once it is)."""
     at_its_time = Scheduled(scheduled_time=at)
-    return _page_run(incident_number, step, f"{page}:step:{step}", at_its_time, page)
+    try:
+        return _page_run(incident_number, step, f"{page}:step:{step}", at_its_time, page)
+    except ObjectNotFound:
+        logger.warning("%s: page-on-call is not deployed, step %d not scheduled", page, step + 1)
+        return None
 
 
 @task(cache_policy=NO_CACHE)
@@ -264,24 +273,29 @@ def resume_stalled_pages() -> list[str]:
 
 
 @task(cache_policy=NO_CACHE)
-def start_paging(incident_number: str, always: bool = False) -> str | None:
-    """log-incident's last step: the incident policy says whether it pages (priorities 1 and
-    2 at any hour, the others in business hours) unless `always` (the desk or an event rule
-    asked for a page); the page-on-call run's id if one was started. A stack without that
-    deployment logs it and pages nobody."""
-    return page_incident(incident_number, always)
+def should_page(incident_number: str, always: bool = False) -> bool:
+    """log-incident's question: whether the incident pages its group's on-call now. The
+    incident policy says so (priorities 1 and 2 at any hour, the others in business hours),
+    or `always` (the desk or an event rule asked for a page); never without a schedule."""
+    return _pages(incident_number, always)
 
 
 def page_incident(incident_number: str, always: bool) -> str | None:
-    """start_paging's work, for other tasks too (an alert that climbed to page)."""
-    policy = load_policy()
-    with sessions().begin() as session:
-        incident = IncidentRepository(session).get(incident_number)
-        pages = _schedule(session, incident.support_group) is not None
-    if not pages or not (always or policy.pages(incident.priority, incident.created_at)):
+    """Start page-on-call for an incident as a run of its own (an alert that climbed to page
+    after its incident was raised); its id, None when it does not page. A stack without that
+    deployment logs it and pages nobody."""
+    if not _pages(incident_number, always):
         return None
     try:
         return _page_run(incident_number, 0, f"{incident_number}:page")
     except ObjectNotFound:
         logger.warning("%s: page-on-call is not deployed, nobody paged", incident_number)
         return None
+
+
+def _pages(incident_number: str, always: bool) -> bool:
+    policy = load_policy()
+    with sessions().begin() as session:
+        incident = IncidentRepository(session).get(incident_number)
+        pages = _schedule(session, incident.support_group) is not None
+    return pages and (always or policy.pages(incident.priority, incident.created_at))

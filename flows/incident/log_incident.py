@@ -4,6 +4,7 @@ from prefect import flow
 
 from flows.incident.artifacts import publish_summary
 from flows.incident.major_incident import major_incident_procedure
+from flows.oncall.paging import page_on_call
 from serviceops import deployment_names as names
 from serviceops.domain.incident import IncidentDraft
 from tasks.incident import (
@@ -16,7 +17,7 @@ from tasks.incident import (
     set_sla_due_times,
 )
 from tasks.notifications import deliver_notifications
-from tasks.paging import start_paging
+from tasks.paging import should_page
 
 
 @flow(name=names.LOG_INCIDENT, log_prints=False)
@@ -36,7 +37,8 @@ def log_incident(incident: IncidentDraft) -> str:
     assign_incident(number)
     set_sla_due_times(number)
     notify_incident_logged(number)
-    start_paging(number, incident.page, return_state=True)  # a failure to page never unlogs it
+    if should_page(number, incident.page):  # here, not in a run of its own: no process to start
+        page_on_call(number, 0, return_state=True)  # a failure to page never unlogs it
     if prioritized.major:
         major_incident_procedure(number)
     deliver_notifications()

@@ -24,8 +24,9 @@ from tasks.paging import (
 @flow(name=names.PAGE_ON_CALL)
 def page_on_call(incident: str, step: int = 0) -> str:
     """Page whoever is on call for an incident's support group, and escalate on time until
-    someone acknowledges. Started by log-incident (priorities 1 and 2 at any hour, others in
-    business hours) and by itself, one run per step of the ladder.
+    someone acknowledges. Its first step runs inside log-incident, as a subflow (priorities 1
+    and 2 at any hour, others in business hours); each later step is a run of its own,
+    scheduled by the one before.
 
     Args:
         incident: The incident to page for, e.g. INC-000123.
@@ -37,9 +38,9 @@ def page_on_call(incident: str, step: int = 0) -> str:
     if step > 0:
         page = escalate_page(page.number, step)
     due = page_current_step(page.number) if page.state is PageState.PAGING else None
-    if due is not None:  # before delivering: a slow channel must not delay the next step
+    deliver_notifications()  # first: the page wakes someone; the next step is minutes away
+    if due is not None:
         schedule_step(incident, page.number, page.step + 1, due)
-    deliver_notifications()
     return f"{page.number} {page.state} at step {page.step + 1}"
 
 

@@ -82,9 +82,7 @@ class Outcome:
 
 
 class Sender(Protocol):
-    """One channel's delivery: the outbox methods it sends and one attempt at a row."""
-
-    methods: frozenset[str]
+    """One channel's delivery: one attempt at a row of the methods it is given."""
 
     def attempt(self, method: str, payload: dict[str, Any]) -> Outcome: ...
 
@@ -132,7 +130,8 @@ def deliver(
     delivered = failed = 0
     after = 0
     for _ in range(limit):
-        outcome, job = _deliver_next(sessions, sender, after, locking, now, max_attempts)
+        conditions = _next_undelivered(after, max_attempts, methods)
+        outcome, job = _deliver_next(sessions, sender, conditions, locking, now)
         if job is None:
             break
         after = job.id
@@ -153,15 +152,14 @@ def deliver(
 def _deliver_next(
     sessions: sessionmaker[Session],
     sender: Sender,
-    after: int,
+    conditions: list[Any],
     locking: bool,
     now: Callable[[], datetime],
-    max_attempts: int | None,
 ) -> tuple[Outcome, _Job | None]:
-    """Claim the next row after `after`, send it and record the result, in one transaction
-    that holds the row's lock (PostgreSQL) or the write lock (SQLite) until it commits."""
+    """Claim the next row that meets `conditions`, send it and record the result, in one
+    transaction that holds the row's lock (PostgreSQL) or the write lock (SQLite) until it
+    commits."""
     with sessions() as session, session.begin():
-        conditions = _next_undelivered(after, max_attempts, sender.methods)
         if locking:
             job = _claim(session, conditions)
         else:
@@ -278,8 +276,6 @@ def _count_undelivered(sessions: sessionmaker[Session], methods: frozenset[str])
 
 class SlackSender:
     """Slack's rows through the Web API client (make_client: 429 and 5xx retried inside)."""
-
-    methods = SLACK_METHODS
 
     def __init__(self, client: WebClient) -> None:
         self.client = client

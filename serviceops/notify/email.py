@@ -10,7 +10,6 @@ from email.utils import make_msgid
 from typing import Any
 
 from serviceops.notify.delivery import Outcome, one_line
-from serviceops.notify.outbox import SEND_EMAIL
 from serviceops.settings import Settings
 
 
@@ -42,8 +41,6 @@ def mail_server(settings: Settings) -> SmtpServer | None:
 
 class SmtpSender:
     """Delivers email.send rows through one SMTP server; `close()` ends the session."""
-
-    methods = frozenset({SEND_EMAIL})
 
     def __init__(self, server: SmtpServer) -> None:
         self.server = server

@@ -12,7 +12,6 @@ from typing import Any, Protocol
 import httpx
 
 from serviceops.notify.delivery import Outcome, one_line
-from serviceops.notify.outbox import SEND_SMS
 from serviceops.settings import Settings
 
 
@@ -64,8 +63,6 @@ def sms_provider(settings: Settings) -> SmsProvider | None:
 
 class SmsSender:
     """Delivers sms.send rows through one provider."""
-
-    methods = frozenset({SEND_SMS})
 
     def __init__(self, provider: SmsProvider) -> None:
         self.provider = provider

@@ -7,7 +7,6 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
-from flows.incident.log_incident import log_incident
 from flows.oncall.set_override import set_oncall_override
 from serviceops.domain.cmdb import Catalogue
 from serviceops.domain.incident import IncidentDraft
@@ -15,6 +14,7 @@ from serviceops.domain.oncall import Layer, Period, Schedule, SetOverride, Unkno
 from serviceops.domain.request import Identity
 from serviceops.store.audit import AuditRepository
 from serviceops.store.cmdb import CatalogueRepository
+from serviceops.store.incident import IncidentRepository
 from serviceops.store.oncall import OverrideRepository
 from serviceops.store.request import IdentityRepository
 from tasks.notifications import deliver_notifications
@@ -57,8 +57,13 @@ def test_a_handoff_minutes_ago_tells_the_incoming_and_the_outgoing_person_once(
         CatalogueRepository(session).replace(Catalogue(oncall=[desk]), datetime.now(UTC), "t")
         for person, slack_id in (("alex", "U0ALEX"), ("blake", "U0BLAKE")):
             IdentityRepository(session).upsert(Identity(user=person, slack_user_id=slack_id))
-    fire = {"service": "mail", "category": "hardware", "impact": "low", "urgency": "low"}
-    log_incident(IncidentDraft(title="Printer on fire", reporter="dave", **fire))
+        fire = {"service": "mail", "category": "hardware", "impact": "low", "urgency": "low"}
+        logged = IncidentRepository(session).add(
+            IncidentDraft(title="Printer on fire", reporter="dave", **fire), datetime.now(UTC)
+        )
+        IncidentRepository(session).save(
+            logged.model_copy(update={"support_group": "service-desk"})
+        )
     assert send_handoffs() == ["service-desk/primary: alex → blake"]
     assert send_handoffs() == ["service-desk/primary: alex → blake"]  # seen again, sent once
     deliver_notifications()
