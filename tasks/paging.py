@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 from prefect.client.orchestration import get_client
+from prefect.client.schemas.objects import FlowRun, StateType
 from prefect.exceptions import ObjectNotFound
 from prefect.states import Scheduled, State
 from sqlalchemy.orm import Session
@@ -221,19 +222,30 @@ def acknowledge_page(command: AcknowledgePage) -> Page:
 
 def _page_run(
     incident_number: str, step: int, key: str, state: State | None = None, page: str = ""
-) -> str:
+) -> FlowRun:
     """Create (or, by `key`, find) the page-on-call run that pages `step` of the incident's
     page; ObjectNotFound when page-on-call is not deployed."""
     with get_client(sync_client=True) as client:
         deployment = client.read_deployment_by_name(names.deployment(names.PAGE_ON_CALL))
-        run = client.create_flow_run_from_deployment(
+        return client.create_flow_run_from_deployment(
             deployment.id,
             parameters={"incident": incident_number, "step": step},
             state=state,
             idempotency_key=key,
             tags=[f"page:{page}"] if page else None,
         )
-    return str(run.id)
+
+
+def _run_again(run: FlowRun) -> bool:
+    """Put an overdue step's run back in the queue when nothing will run it as it is: left
+    Pending by a runner that claimed it and died before its time came (serve fetches runs a
+    few seconds ahead), or ended without paging (crashed, failed, cancelled). True if so."""
+    state = run.state.type if run.state is not None else None
+    if state in (StateType.SCHEDULED, StateType.RUNNING, StateType.COMPLETED, None):
+        return False
+    with get_client(sync_client=True) as client:
+        client.set_flow_run_state(run.id, Scheduled(), force=True)
+    return True
 
 
 @task(cache_policy=NO_CACHE, retries=3, retry_delay_seconds=2)
@@ -244,7 +256,7 @@ def schedule_step(incident_number: str, page: str, step: int, at: datetime) -> s
     page-on-call is not deployed (housekeeping walks the page on once it is)."""
     at_its_time = Scheduled(scheduled_time=at)
     try:
-        return _page_run(incident_number, step, f"{page}:step:{step}", at_its_time, page)
+        return str(_page_run(incident_number, step, f"{page}:step:{step}", at_its_time, page).id)
     except ObjectNotFound:
         logger.warning("%s: page-on-call is not deployed, step %d not scheduled", page, step + 1)
         return None
@@ -252,10 +264,10 @@ def schedule_step(incident_number: str, page: str, step: int, at: datetime) -> s
 
 @task(cache_policy=NO_CACHE)
 def resume_stalled_pages() -> list[str]:
-    """Pages whose next step is overdue by more than STALLED with no run to page it (a run
-    that died between paging a step and scheduling the next): that step is scheduled now.
-    Where the step's run exists (serve was only down), its idempotency key makes this find
-    that run instead of making a second."""
+    """Pages whose next step is overdue by more than STALLED: a run that died between paging
+    a step and scheduling the next left no run for it (it is scheduled now), or its run is
+    stuck (see _run_again). Where the run waits to be picked up (serve was only down), its
+    idempotency key makes this find that run instead of making a second."""
     at = now()
     with sessions().begin() as session:
         overdue = []
@@ -267,8 +279,10 @@ def resume_stalled_pages() -> list[str]:
     resumed = []
     for page in overdue:
         step = page.step + 1
-        _page_run(page.incident, step, f"{page.number}:step:{step}", Scheduled(), page.number)
-        resumed.append(f"{page.number} step {step + 1}")
+        key = f"{page.number}:step:{step}"
+        run = _page_run(page.incident, step, key, Scheduled(), page.number)
+        again = " (its run queued again)" if _run_again(run) else ""
+        resumed.append(f"{page.number} step {step + 1}{again}")
     return resumed
 
 
@@ -287,7 +301,7 @@ def page_incident(incident_number: str, always: bool) -> str | None:
     if not _pages(incident_number, always):
         return None
     try:
-        return _page_run(incident_number, 0, f"{incident_number}:page")
+        return str(_page_run(incident_number, 0, f"{incident_number}:page").id)
     except ObjectNotFound:
         logger.warning("%s: page-on-call is not deployed, nobody paged", incident_number)
         return None
