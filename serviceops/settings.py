@@ -44,8 +44,8 @@ class Settings(BaseSettings):
     public_url: str | None = Field(
         None,
         description=(
-            "Where people reach the gateway, the base of the acknowledge links in pages sent "
-            "by mail and SMS; default http://gateway_host:gateway_port."
+            "Where people reach the gateway (https://desk.example.org), the base of the "
+            "acknowledge links in pages sent by mail and SMS; unset: no links."
         ),
     )
     page_link_secret: SecretStr | None = Field(
@@ -114,10 +114,6 @@ class Settings(BaseSettings):
     @property
     def page_link_secret_file(self) -> Path:
         return self.state_dir / "page-link-secret"
-
-    @property
-    def resolved_public_url(self) -> str:
-        return (self.public_url or f"http://{self.gateway_host}:{self.gateway_port}").rstrip("/")
 
     def read_page_link_secret(self) -> str | None:
         return _configured_or_generated(self.page_link_secret, self.page_link_secret_file)

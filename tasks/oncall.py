@@ -50,16 +50,19 @@ def send_handoffs() -> list[str]:
         overrides = OverrideRepository(session).current(at - HANDOFF_WINDOW)
         directory, outbox = IdentityRepository(session), Outbox(session)
         for handoff in handoffs(schedules, overrides, at - HANDOFF_WINDOW, at):
-            incidents = IncidentRepository(session).open_of_group(handoff.group)
+            incidents = IncidentRepository(session).open_of_group(handoff.group, limit=1000)
             pages = [p for p in PageRepository(session).paging() if p.group == handoff.group]
             context = {"handoff": handoff, "incidents": incidents, "pages": pages}
+            posted = False
             for person, side in ((handoff.incoming, "incoming"), (handoff.outgoing, "outgoing")):
                 identity = directory.get(person)
                 if identity is None or identity.slack_user_id is None:
                     logger.warning("handoff of %s: %s has no Slack user id", handoff.key, person)
                     continue
-                outbox.post(key=f"{handoff.key}:{side}", channel=identity.slack_user_id,
-                            message=render_message(f"handoff_{side}", **context),
-                            record=None, at=at)  # fmt: skip
-            sent.append(f"{handoff.group}/{handoff.layer}: {handoff.outgoing} → {handoff.incoming}")
+                message = render_message(f"handoff_{side}", **context)
+                posted |= outbox.post(key=f"{handoff.key}:{side}", channel=identity.slack_user_id,
+                                      message=message, record=None, at=at)  # fmt: skip
+            if posted:  # the first sweep that sees it; the later ones find it queued
+                sent.append(f"{handoff.group}/{handoff.layer}: {handoff.outgoing} → "
+                            f"{handoff.incoming}")  # fmt: skip
     return sent

@@ -86,7 +86,7 @@ def open_page(incident_number: str) -> Page | None:
     return page
 
 
-@task(cache_policy=NO_CACHE)
+@task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=2)
 def page_current_step(number: str) -> datetime | None:
     """Page whom the current step names, each person by every contact method they have and
     each Slack user group in the incident's channel (once per step); stop instead when the
@@ -131,7 +131,8 @@ def _page_slack_groups(session: Session, page: Page, incident: Incident, groups:
 def _send_pages(session: Session, page: Page, incident: Incident, persons: list[str]) -> None:
     """Every contact method each person has in the directory: a Slack direct message, a mail
     once a mail server is configured, an SMS once a provider is; mail and SMS carry a link
-    signed for this page and person. One outbox row per step, person and method."""
+    signed for this page and person once the gateway's public URL is set. One outbox row per
+    step, person and method."""
     directory, outbox, settings = IdentityRepository(session), Outbox(session), get_settings()
     mail, sms = mail_server(settings) is not None, sms_provider(settings) is not None
     button = json.dumps({"number": page.number})
@@ -145,9 +146,9 @@ def _send_pages(session: Session, page: Page, incident: Incident, persons: list[
             outbox.post(key=f"{key}:slack", channel=identity.slack_user_id, message=message,
                         record=page.number, at=at)  # fmt: skip
             contacts += 1
-        link = (
-            acknowledge_link(settings.resolved_public_url, secret, page.number, person, at)
-            if secret
+        link = (  # only where people reach the gateway: a loopback link helps nobody
+            acknowledge_link(settings.public_url, secret, page.number, person, at)
+            if secret and settings.public_url
             else ""
         )
         text = {"page": page, "incident": incident, "link": link}
@@ -236,16 +237,29 @@ def _page_run(
         )
 
 
-def _run_again(run: FlowRun) -> bool:
+def _run_again(run: FlowRun, at: datetime) -> bool:
     """Put an overdue step's run back in the queue when nothing will run it as it is: left
-    Pending by a runner that claimed it and died before its time came (serve fetches runs a
-    few seconds ahead), or ended without paging (crashed, failed, cancelled). True if so."""
-    state = run.state.type if run.state is not None else None
-    if state in (StateType.SCHEDULED, StateType.RUNNING, StateType.COMPLETED, None):
+    Pending for longer than STALLED by a runner that claimed it and died before its time came
+    (serve fetches runs a few seconds ahead), or ended without paging (crashed, failed). A
+    run an operator cancelled or paused is left alone. True if it was queued again."""
+    state = run.state
+    if state is None or state.type not in (StateType.PENDING, StateType.CRASHED, StateType.FAILED):
         return False
+    if state.type is StateType.PENDING and state.timestamp > at - STALLED:
+        return False  # claimed just now: about to start
     with get_client(sync_client=True) as client:
         client.set_flow_run_state(run.id, Scheduled(), force=True)
     return True
+
+
+def _overdue_step(page: Page, schedule: Schedule, at: datetime) -> int | None:
+    """The step of `page` that should have been paged more than STALLED ago and was not: its
+    current one (a run moved to it and died before paging), or the next (a run paged and
+    died before scheduling it, or its run is stuck)."""
+    if page.paged_at(page.step) is None:
+        return page.step if page.updated_at < at - STALLED else None
+    due = next_due(page, ladder(schedule))
+    return page.step + 1 if due is not None and due < at - STALLED else None
 
 
 @task(cache_policy=NO_CACHE, retries=3, retry_delay_seconds=2)
@@ -264,24 +278,27 @@ def schedule_step(incident_number: str, page: str, step: int, at: datetime) -> s
 
 @task(cache_policy=NO_CACHE)
 def resume_stalled_pages() -> list[str]:
-    """Pages whose next step is overdue by more than STALLED: a run that died between paging
-    a step and scheduling the next left no run for it (it is scheduled now), or its run is
-    stuck (see _run_again). Where the run waits to be picked up (serve was only down), its
-    idempotency key makes this find that run instead of making a second."""
+    """Pages with a step overdue by more than STALLED (see _overdue_step): its run is
+    scheduled now where there is none, or queued again where it is stuck (see _run_again).
+    Where the run waits to be picked up (serve was only down), its idempotency key makes
+    this find that run instead of making a second. One page failing stops no other."""
     at = now()
     with sessions().begin() as session:
         overdue = []
         for page in PageRepository(session).paging():
             schedule = _schedule(session, page.group)
-            due = next_due(page, ladder(schedule)) if schedule is not None else None
-            if due is not None and due < at - STALLED:
-                overdue.append(page)
+            step = _overdue_step(page, schedule, at) if schedule is not None else None
+            if step is not None:
+                overdue.append((page, step))
     resumed = []
-    for page in overdue:
-        step = page.step + 1
-        key = f"{page.number}:step:{step}"
-        run = _page_run(page.incident, step, key, Scheduled(), page.number)
-        again = " (its run queued again)" if _run_again(run) else ""
+    for page, step in overdue:
+        try:
+            run = _page_run(page.incident, step, f"{page.number}:step:{step}", Scheduled(),
+                            page.number)  # fmt: skip
+            again = " (its run queued again)" if _run_again(run, at) else ""
+        except Exception as error:  # Prefect away, page-on-call not deployed: next minute
+            logger.warning("%s: step %d not walked on: %s", page.number, step + 1, error)
+            continue
         resumed.append(f"{page.number} step {step + 1}{again}")
     return resumed
 

@@ -37,8 +37,11 @@ def log_incident(incident: IncidentDraft) -> str:
     assign_incident(number)
     set_sla_due_times(number)
     notify_incident_logged(number)
-    if should_page(number, incident.page):  # here, not in a run of its own: no process to start
-        page_on_call(number, 0, return_state=True)  # a failure to page never unlogs it
+    # Paging here, not in a run of its own (no process to start); its failure never unlogs
+    # the incident (housekeeping pages a page left unpaged).
+    pages = should_page(number, incident.page, return_state=True)
+    if pages.is_completed() and pages.result():
+        page_on_call(number, 0, return_state=True)
     if prioritized.major:
         major_incident_procedure(number)
     deliver_notifications()

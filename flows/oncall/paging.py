@@ -38,7 +38,9 @@ def page_on_call(incident: str, step: int = 0) -> str:
     if step > 0:
         page = escalate_page(page.number, step)
     due = page_current_step(page.number) if page.state is PageState.PAGING else None
-    deliver_notifications()  # first: the page wakes someone; the next step is minutes away
+    # First: the page wakes someone; the next step is minutes away. A channel failing is on
+    # the delivery's run and the rows wait in the outbox: the ladder goes on regardless.
+    deliver_notifications(return_state=True)
     if due is not None:
         schedule_step(incident, page.number, page.step + 1, due)
     return f"{page.number} {page.state} at step {page.step + 1}"

@@ -72,8 +72,9 @@ async def acknowledge(
             status.HTTP_503_SERVICE_UNAVAILABLE,
         )
     return _html(
-        f"{number} acknowledged",
-        f"<p>{escape(number)} is acknowledged by {escape(person)}: nobody else is paged.</p>",
+        f"Acknowledging {number}",
+        f"<p>{escape(number)} is being acknowledged by {escape(person)}: in a moment the "
+        "escalation stops and the incident is yours.</p>",
         status.HTTP_202_ACCEPTED,
     )
 
@@ -95,9 +96,10 @@ async def _refusal(
             return acknowledge_refusal(session, number, person)
 
     reason = await anyio.to_thread.run_sync(why)
-    if reason is not None:
-        return _html("Nothing to acknowledge", f"<p>{escape(reason)}</p>", 409)
-    return None
+    if reason is None:
+        return None
+    code = 404 if reason.startswith("There is no page") else 409  # gone, or ended / not theirs
+    return _html("Nothing to acknowledge", f"<p>{escape(reason)}</p>", code)
 
 
 def _html(title: str, body: str, code: int = status.HTTP_200_OK) -> HTMLResponse:

@@ -18,11 +18,12 @@ from sqlalchemy.orm import Session, sessionmaker
 from serviceops import deployment_names as names
 from serviceops.application.oncall import on_call
 from serviceops.application.tickets import start_on_ticket
-from serviceops.domain.oncall import SetOverride, UnknownSchedule, check_override
+from serviceops.domain.oncall import SetOverride, UnknownSchedule, check_override, members
 from serviceops.domain.provenance import Provenance
 from serviceops.gateway.slack_incidents import START_TIMEOUT_S, Reply, Unknown, person_of
 from serviceops.notify.render import when
 from serviceops.store.cmdb import CatalogueRepository
+from serviceops.store.request import IdentityRepository
 
 USAGE = (
     "`/oncall` or `/oncall who [group]`: who is on call now and next. "
@@ -89,16 +90,27 @@ def _instant(word: str, name: str) -> datetime | str:
         return f"{name} {word!r} is not an instant like 2026-12-04T18:00Z. {USAGE}"
     if value.utcoffset() is None:
         return f"{name} {word!r} needs its offset (Z, +01:00). {USAGE}"
+    if not 2000 <= value.year <= 2999:
+        return f"{name} {word!r} is not a year a rota has. {USAGE}"
     return value
 
 
 def _refusal(sessions: sessionmaker[Session], override: SetOverride) -> str | None:
+    """Why the override cannot be set from Slack: the flow's own checks, and two of this
+    channel's, since anyone in the workspace can type the command: only a member of the
+    group (or its manager) changes its rota, and only to someone the directory knows."""
     with sessions.begin() as session:
         schedules = CatalogueRepository(session).catalogue().oncall
+        known = IdentityRepository(session).get(override.person) is not None
     try:
         check_override(override, schedules)
     except (UnknownSchedule, ValueError) as refused:
         return f"{refused}; nothing was set."
+    schedule = next(s for s in schedules if s.group == override.group)
+    if override.actor not in members(schedule):
+        return f"{override.actor} is not in {override.group}'s rota; nothing was set."
+    if not known:
+        return f"{override.person} is not in the directory; nothing was set."
     return None
 
 

@@ -1,6 +1,7 @@
 """Mail from the outbox over SMTP (smtplib): one connection per delivery run, a plain-text
-message per row. A refused recipient fails that row only; a server that is down, refuses the
-login or answers 4xx ends the run, and the rows wait for the next one."""
+message per row. A refused recipient (or one the server cannot address) fails that row only;
+a server that is down, refuses the TLS, the login or our sender, or answers 4xx ends the run,
+and the rows wait for the next one."""
 
 import smtplib
 import ssl
@@ -21,7 +22,7 @@ class SmtpServer:
     username: str | None = None
     password: str | None = None
     starttls: bool = False
-    timeout_s: float = 10
+    timeout_s: float = 5  # under SQLite's busy timeout: the row's claim waits on it
 
 
 def mail_server(settings: Settings) -> SmtpServer | None:
@@ -54,15 +55,21 @@ class SmtpSender:
         message["Message-ID"] = make_msgid(domain=self.server.sender.rpartition("@")[2] or None)
         message.set_content(payload["text"])
         try:
-            refused = self._connect().send_message(message)
-        except smtplib.SMTPRecipientsRefused as error:
-            return Outcome(error=one_line(error))
-        except smtplib.SMTPResponseException as error:
+            connection = self._connect()
+        except (smtplib.SMTPException, OSError) as error:  # down, TLS, login: every row
+            return Outcome(error=one_line(error), stop=True)
+        try:
+            refused = connection.send_message(message)
+        except (smtplib.SMTPRecipientsRefused, smtplib.SMTPNotSupportedError) as error:
+            return Outcome(error=one_line(error))  # this address only
+        except smtplib.SMTPDataError as error:  # this message refused, or the server ailing
             self.close()
             return Outcome(error=one_line(error), stop=error.smtp_code < 500)
-        except (smtplib.SMTPException, OSError) as error:
+        except (smtplib.SMTPException, OSError) as error:  # our sender refused, connection lost
             self.close()
             return Outcome(error=one_line(error), stop=True)
+        except Exception as error:  # a bug (a header that cannot be): record it, then surface
+            return Outcome(error=one_line(error), unexpected=error)
         if refused:
             return Outcome(error=f"refused: {', '.join(refused)}"[:500])
         return Outcome()
@@ -71,10 +78,14 @@ class SmtpSender:
         if self._connection is None:
             server = self.server
             connection = smtplib.SMTP(server.host, server.port, timeout=server.timeout_s)
-            if server.starttls:
-                connection.starttls(context=ssl.create_default_context())
-            if server.username:
-                connection.login(server.username, server.password or "")
+            try:
+                if server.starttls:
+                    connection.starttls(context=ssl.create_default_context())
+                if server.username:
+                    connection.login(server.username, server.password or "")
+            except BaseException:
+                connection.close()
+                raise
             self._connection = connection
         return self._connection
 

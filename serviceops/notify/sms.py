@@ -36,7 +36,7 @@ class RestSms:
     account: str
     token: str
     sender: str  # the From number (E.164)
-    timeout_s: float = 10
+    timeout_s: float = 5  # under SQLite's busy timeout: the row's claim waits on it
 
     def send(self, to: str, text: str) -> str:
         url = f"{self.base_url.rstrip('/')}/Accounts/{self.account}/Messages.json"
@@ -50,7 +50,10 @@ class RestSms:
         if response.status_code >= 300:
             stop = response.status_code in (401, 403, 429) or response.status_code >= 500
             raise SmsRefused(f"HTTP {response.status_code}: {response.text[:200]}", stop=stop)
-        return str(response.json().get("sid", ""))
+        try:  # taken whatever the body says: a text sent must not be sent again
+            return str(response.json().get("sid", ""))
+        except (ValueError, AttributeError):
+            return ""
 
 
 def sms_provider(settings: Settings) -> SmsProvider | None:
@@ -72,4 +75,6 @@ class SmsSender:
             self.provider.send(payload["to"], payload["text"])
         except SmsRefused as refused:
             return Outcome(error=str(refused)[:500], stop=refused.stop)
+        except Exception as error:  # a bug: record it on the row, then let it surface
+            return Outcome(error=one_line(error), unexpected=error)
         return Outcome()

@@ -234,15 +234,16 @@ def test_a_page_is_a_direct_message_with_an_acknowledge_button() -> None:
 
 
 def test_a_handoff_tells_the_incoming_person_what_they_take_over() -> None:
-    incoming = all_text(
-        render_message("handoff_incoming", **handoff_contexts()["handoff_incoming"])
-    )
+    handoff = handoff_contexts()
+    incoming = all_text(render_message("handoff_incoming", **handoff["handoff_incoming"]))
     assert "You are on call for payments-l2" in incoming and "from alex" in incoming
     assert "INC-000042 P1 Critical" in incoming and "PGE-000001 for INC-000042" in incoming
-    outgoing = all_text(
-        render_message("handoff_outgoing", **handoff_contexts()["handoff_outgoing"])
-    )
+    outgoing = all_text(render_message("handoff_outgoing", **handoff["handoff_outgoing"]))
     assert "blake has it now, with 1 open incident(s) and 0 page(s) waiting" in outgoing
+    many = handoff["handoff_incoming"] | {"incidents": [sample_incident()] * 12}
+    listed = all_text(render_message("handoff_incoming", **many))
+    assert listed.count("INC-000042") == 10 + 1  # ten listed, and the waiting page's
+    assert "… and 2 more" in listed and "*Open incidents:* 12" in listed
 
 
 def test_a_slack_user_group_is_mentioned_and_a_look_alike_is_not() -> None:

@@ -13,12 +13,14 @@ from prefect.client.orchestration import get_client
 from prefect.settings import PREFECT_API_URL
 from prefect.states import Pending
 
+from serviceops.domain.incident import IncidentDraft
 from serviceops.domain.oncall import PageState
 from serviceops.domain.provenance import Channel
 from serviceops.domain.request import Identity
 from serviceops.gateway.app import create_app
 from serviceops.settings import get_settings
 from serviceops.store.audit import AuditRepository
+from serviceops.store.incident import IncidentRepository
 from serviceops.store.oncall import PageRepository
 from serviceops.store.request import IdentityRepository
 from tasks.paging import resume_stalled_pages
@@ -105,10 +107,10 @@ def test_serve_killed_while_a_page_waits_walks_on_after_its_restart_paging_nobod
 
 @pytest.mark.parametrize("lost", ["never scheduled", "left pending"])
 def test_a_page_whose_next_step_run_is_lost_or_stuck_is_walked_on_by_housekeeping(
-    on_call: ServedStack, lost: str
+    on_call: ServedStack, lost: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The run that paged alex died before scheduling step 2 (no such run), or serve claimed
-    step 2's run (Pending) and died before its time came: either way, long overdue."""
+    step 2's run (Pending) and died before its time came: either way, minutes later."""
     use_ladder(on_call, every_level(SLOW))
     title = f"Badge readers offline ({lost})"
     wait(log_priority_two(title), {"COMPLETED"})
@@ -121,20 +123,39 @@ def test_a_page_whose_next_step_run_is_lost_or_stuck_is_walked_on_by_housekeepin
             client.delete_flow_run(scheduled.id)
         else:
             client.set_flow_run_state(scheduled.id, Pending(), force=True)
-    with on_call.sessions.begin() as session:
-        pages = PageRepository(session)
-        page = pages.of_incident(incident)
-        assert page is not None
-        long_ago = datetime.now(UTC) - timedelta(minutes=5)
-        stalled = [p.model_copy(update={"at": long_ago}) for p in page.paged]
-        pages.save(page.model_copy(update={"paged": stalled}))
+    page = page_of(on_call, incident).number
 
     def resumed() -> list[str]:
-        return [r for r in resume_stalled_pages() if r.startswith(page.number)]
+        return [r for r in resume_stalled_pages() if r.startswith(page)]
 
-    again = " (its run queued again)" if lost == "left pending" else ""
-    assert resumed() == [f"{page.number} step 2{again}"]
+    with monkeypatch.context() as later:  # the housekeeping minute, five minutes on
+        later.setattr("tasks.paging.now", lambda: datetime.now(UTC) + timedelta(minutes=5))
+        again = " (its run queued again)" if lost == "left pending" else ""
+        assert resumed() == [f"{page} step 2{again}"]
     until(lambda: "U0CASEY" in dms(on_call, incident))
     until(lambda: step_done(incident, 1))
     assert dms(on_call, incident) == ["U0ALEX", "U0CASEY"]
     assert resumed() == []  # step 3 is scheduled, not overdue
+
+
+def test_a_page_whose_step_was_never_paged_is_paged_by_housekeeping(
+    on_call: ServedStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The page opened, and the run died before it paged anyone (no step paged, no run)."""
+    use_ladder(on_call, every_level(SLOW))
+    with on_call.sessions.begin() as session:
+        incident = IncidentRepository(session).add(
+            IncidentDraft(title="Nobody paged yet", service="mail", category="software/email",
+                          impact="high", urgency="medium", reporter="dave"),
+            datetime.now(UTC),
+        )  # fmt: skip
+        routed = incident.model_copy(update={"support_group": "service-desk", "priority": 2})
+        IncidentRepository(session).save(routed)
+        page = PageRepository(session).open(incident.number, "service-desk", datetime.now(UTC))
+    with monkeypatch.context() as later:
+        later.setattr("tasks.paging.now", lambda: datetime.now(UTC) + timedelta(minutes=5))
+        assert [r for r in resume_stalled_pages() if r.startswith(page.number)] == [
+            f"{page.number} step 1"
+        ]
+    until(lambda: "U0ALEX" in dms(on_call, incident.number))
+    assert dms(on_call, incident.number) == ["U0ALEX"]

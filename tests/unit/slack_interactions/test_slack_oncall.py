@@ -87,22 +87,17 @@ def test_who_is_on_call_and_an_override_set_from_slack(
 @pytest.mark.parametrize(
     ("text", "user_id", "said"),
     [
-        ("override web carol now 2099-01-02T09:00Z", "U0BOB", "no on-call schedule for web"),
-        ("override dba/tertiary carol now 2099-01-02T09:00Z", "U0BOB", "dba has no layer tertiary"),
-        ("override dba carol 2099-01-02T09:00Z now", "U0BOB", "ends_at must be after starts_at"),
-        (
-            "override dba carol now 2099-01-02T09:00",
-            "U0BOB",
-            "UNTIL '2099-01-02T09:00' needs its offset",
-        ),
+        (f"override web carol now {LATER}", "U0BOB", "no on-call schedule for web"),
+        (f"override dba/tertiary carol now {LATER}", "U0BOB", "dba has no layer tertiary"),
+        (f"override dba carol {LATER} now", "U0BOB", "ends_at must be after starts_at"),
+        ("override dba carol now 2099-01-02T09:00", "U0BOB", "'2099-01-02T09:00' needs its"),
         ("override dba carol now friday", "U0BOB", "UNTIL 'friday' is not an instant"),
-        ("override dba carol", "U0BOB", "/oncall override GROUP[/LAYER] PERSON FROM UNTIL"),
-        (
-            "override dba carol now 2099-01-02T09:00Z",
-            "U0NOBODY",
-            "U0NOBODY is not in the directory",
-        ),
-        ("transfer everything", "U0BOB", "/oncall override GROUP[/LAYER] PERSON FROM UNTIL"),
+        ("override dba carol now 0001-01-01T00:00+01:00", "U0BOB", "not a year a rota has"),
+        ("override dba carol", "U0BOB", USAGE_OF_OVERRIDE),
+        ("transfer everything", "U0BOB", USAGE_OF_OVERRIDE),
+        (f"override dba carol now {LATER}", "U0NOBODY", "U0NOBODY is not in the directory"),
+        (f"override dba carol now {LATER}", "U0ALICE", "alice is not in dba's rota"),
+        (f"override dba zed now {LATER}", "U0BOB", "zed is not in the directory"),
     ],
 )
 def test_a_mistake_is_answered_and_nothing_is_started(
