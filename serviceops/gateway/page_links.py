@@ -17,10 +17,9 @@ from fastapi.responses import HTMLResponse
 
 from serviceops import deployment_names as names
 from serviceops.application.pages import acknowledge_refusal
-from serviceops.application.tickets import start_on_ticket
 from serviceops.domain.oncall import PAGE_NUMBER, AcknowledgePage
 from serviceops.domain.provenance import Channel, Provenance
-from serviceops.gateway.slack_incidents import START_TIMEOUT_S
+from serviceops.gateway.slack_incidents import start_vouched
 from serviceops.notify.page_links import LinkRefused, check
 
 router = APIRouter(tags=["pages"])
@@ -56,16 +55,10 @@ async def acknowledge(
         return refused
     command = AcknowledgePage(number=number, actor=person)
     known = Provenance(via=Channel.LINK, ref=f"{number} for {person}"[:200])
-    try:
-        await start_on_ticket(
-            request.app.state.sessions,
-            names.ACKNOWLEDGE_PAGE,
-            {"command": command.model_dump(mode="json")},
-            (known, person, number),
-            api_url=request.app.state.prefect_api_url,
-            timeout_s=START_TIMEOUT_S,
-        )
-    except Exception:  # Prefect down or slow: nothing changed, say so
+    parameters = {"command": command.model_dump(mode="json")}
+    if not await start_vouched(
+        request, names.ACKNOWLEDGE_PAGE, parameters, (known, person, number)
+    ):
         return _html(
             "Not acknowledged yet",
             f"<p>{escape(number)} could not be acknowledged just now; please try again.</p>",

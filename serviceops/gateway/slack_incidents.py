@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from serviceops.application import approvals, incident_runs
 from serviceops.application.forms import incident_choices
+from serviceops.application.tickets import start_on_ticket
 from serviceops.domain.incident import IncidentCommand, IncidentDraft, Source
 from serviceops.domain.incident.buttons import ASKS_FIRST, STEP_ACTION, StepButton
 from serviceops.domain.provenance import Channel, Provenance
@@ -168,6 +169,30 @@ async def _start_log(request: Request, draft: IncidentDraft, known: Provenance) 
         logger.warning("log-incident not started from Slack: %s", type(exc).__name__)
         return f"Your incident {draft.title!r} could not be logged just now; please try again."
     return None
+
+
+async def start_vouched(
+    request: Request,
+    flow_name: str,
+    parameters: dict[str, object],
+    vouched: tuple[Provenance, str, str],
+) -> bool:
+    """A run of `flow_name` on a ticket (how the actor was known, the actor, the record), for
+    a press, a command or a link; False when Prefect did not take it in time (nothing
+    changed: the caller tells the person to try again)."""
+    try:
+        await start_on_ticket(
+            request.app.state.sessions,
+            flow_name,
+            parameters,
+            vouched,
+            api_url=request.app.state.prefect_api_url,
+            timeout_s=START_TIMEOUT_S,
+        )
+    except Exception as exc:  # Prefect down or slow
+        logger.warning("%s not started: %s", flow_name, type(exc).__name__)
+        return False
+    return True
 
 
 async def person_of(request: Request, payload: dict[str, Any]) -> tuple[str, Provenance]:

@@ -17,10 +17,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from serviceops import deployment_names as names
 from serviceops.application.oncall import on_call
-from serviceops.application.tickets import start_on_ticket
 from serviceops.domain.oncall import SetOverride, UnknownSchedule, check_override, members
 from serviceops.domain.provenance import Provenance
-from serviceops.gateway.slack_incidents import START_TIMEOUT_S, Reply, Unknown, person_of
+from serviceops.gateway.slack_incidents import Reply, Unknown, person_of, start_vouched
 from serviceops.notify.render import when
 from serviceops.store.cmdb import CatalogueRepository
 from serviceops.store.request import IdentityRepository
@@ -132,15 +131,8 @@ async def _who(sessions: sessionmaker[Session], group: str | None) -> str:
 
 
 async def _start(request: Request, override: SetOverride, known: Provenance) -> str | None:
-    try:
-        await start_on_ticket(
-            request.app.state.sessions,
-            names.SET_ONCALL_OVERRIDE,
-            {"override": override.model_dump(mode="json")},
-            (known, override.actor, f"{override.group}/{override.layer}"),
-            api_url=request.app.state.prefect_api_url,
-            timeout_s=START_TIMEOUT_S,
-        )
-    except Exception:  # Prefect down or slow: nothing changed, say so
-        return f"The override for {override.group} could not be set just now; please try again."
-    return None
+    parameters = {"override": override.model_dump(mode="json")}
+    vouched = (known, override.actor, f"{override.group}/{override.layer}")
+    if await start_vouched(request, names.SET_ONCALL_OVERRIDE, parameters, vouched):
+        return None
+    return f"The override for {override.group} could not be set just now; please try again."

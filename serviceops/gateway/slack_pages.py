@@ -13,10 +13,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from serviceops import deployment_names as names
 from serviceops.application.pages import acknowledge_refusal
-from serviceops.application.tickets import start_on_ticket
 from serviceops.domain.oncall import PAGE_NUMBER, AcknowledgePage
 from serviceops.domain.provenance import Provenance
-from serviceops.gateway.slack_incidents import START_TIMEOUT_S, Reply, Unknown, person_of
+from serviceops.gateway.slack_incidents import Reply, Unknown, person_of, start_vouched
 from serviceops.gateway.slack_payload import first_action
 
 PAGE_ACTION = "page_ack"
@@ -59,15 +58,8 @@ def _refusal(sessions: sessionmaker[Session], number: str, person: str) -> str |
 
 
 async def _start(request: Request, command: AcknowledgePage, known: Provenance) -> str | None:
-    try:
-        await start_on_ticket(
-            request.app.state.sessions,
-            names.ACKNOWLEDGE_PAGE,
-            {"command": command.model_dump(mode="json")},
-            (known, command.actor, command.number),
-            api_url=request.app.state.prefect_api_url,
-            timeout_s=START_TIMEOUT_S,
-        )
-    except Exception:  # Prefect down or slow: nothing changed, say so
-        return f"{command.number}: could not acknowledge just now; please press again."
-    return None
+    parameters = {"command": command.model_dump(mode="json")}
+    vouched = (known, command.actor, command.number)
+    if await start_vouched(request, names.ACKNOWLEDGE_PAGE, parameters, vouched):
+        return None
+    return f"{command.number}: could not acknowledge just now; please press again."
