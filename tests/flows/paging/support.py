@@ -9,6 +9,7 @@ from typing import Any
 
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.objects import FlowRun
+from prefect.states import Scheduled
 
 from serviceops.domain.cmdb import Catalogue
 from serviceops.domain.incident import Incident
@@ -21,6 +22,7 @@ from tests.flows.conftest import ServedStack
 
 WAIT = timedelta(seconds=2)
 SLOW = timedelta(seconds=20)  # longer than resolving an incident takes on a loaded machine
+NEVER = timedelta(hours=1)  # a level that only fires when a test brings it forward
 LADDER = EscalationPolicy(
     levels=[
         Level(targets=["primary"], wait=WAIT),  # type: ignore[list-item]
@@ -142,3 +144,11 @@ def step_run(incident: str, step: int) -> FlowRun | None:
     with get_client(sync_client=True) as client:
         runs = client.read_flow_runs()
     return next((r for r in runs if r.parameters == {"incident": incident, "step": step}), None)
+
+
+def bring_forward(incident: str, step: int) -> None:
+    """Make the step's scheduled run due now, so a test need not race a level's wait."""
+    run = step_run(incident, step)
+    assert run is not None, f"step {step} of {incident}'s page was never scheduled"
+    with get_client(sync_client=True) as client:
+        client.set_flow_run_state(run.id, Scheduled(scheduled_time=datetime.now(UTC)), force=True)

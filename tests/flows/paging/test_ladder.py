@@ -12,8 +12,9 @@ from serviceops.store.audit import AuditRepository
 from tests.flows.conftest import ServedStack
 from tests.flows.paging.support import (
     LADDER,
-    SLOW,
+    NEVER,
     WAIT,
+    bring_forward,
     dms,
     every_level,
     incident_titled,
@@ -53,10 +54,10 @@ def test_an_acknowledgement_at_level_two_stops_the_ladder_and_owns_the_incident(
     on_call: ServedStack,
 ) -> None:
     patient = LADDER.model_copy(
-        update={"levels": [*LADDER.levels[:1], LADDER.levels[1].model_copy(update={"wait": SLOW}),
+        update={"levels": [*LADDER.levels[:1], LADDER.levels[1].model_copy(update={"wait": NEVER}),
                            *LADDER.levels[2:]]}
     )  # fmt: skip
-    use_ladder(on_call, patient)  # the answer must come before step 3
+    use_ladder(on_call, patient)  # step 3 comes when the test says, after the answers
     wait(log_priority_two("Shared drive unreachable"), {"COMPLETED"})
     incident = incident_titled(on_call, "Shared drive unreachable")
     until(lambda: "U0CASEY" in dms(on_call, incident.number))
@@ -70,6 +71,7 @@ def test_an_acknowledgement_at_level_two_stops_the_ladder_and_owns_the_incident(
     )
     assert wait(again, {"COMPLETED", "FAILED"}).state.type.value == "FAILED"
 
+    bring_forward(incident.number, 2)
     until(lambda: step_done(incident.number, 2))  # the manager's step ran, and did nothing
     assert dms(on_call, incident.number) == ["U0ALEX", "U0CASEY"]
     acknowledged = page_of(on_call, incident.number)
@@ -84,13 +86,13 @@ def test_an_acknowledgement_at_level_two_stops_the_ladder_and_owns_the_incident(
 
 
 def test_a_resolved_incident_stops_its_page(on_call: ServedStack) -> None:
-    slow = every_level(SLOW)
-    use_ladder(on_call, slow)  # the resolution must come before step 2
+    use_ladder(on_call, every_level(NEVER))  # step 2 comes when the test says, after resolving
     wait(log_priority_two("Printer queue frozen"), {"COMPLETED"})
     incident = incident_titled(on_call, "Printer queue frozen")
-    until(lambda: "U0ALEX" in dms(on_call, incident.number))
+    until(lambda: step_done(incident.number, 0))
     command = {"number": incident.number, "actor": "alex", "code": "fixed", "notes": "restarted"}
     wait(start_run("resolve-incident/resolve-incident", {"command": command}), {"COMPLETED"})
+    bring_forward(incident.number, 1)
     until(lambda: page_state(on_call, incident.number) is PageState.STOPPED)
     assert dms(on_call, incident.number) == ["U0ALEX"]
     assert incident_titled(on_call, "Printer queue frozen").state is IncidentState.RESOLVED
