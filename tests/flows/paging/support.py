@@ -147,8 +147,10 @@ def step_run(incident: str, step: int) -> FlowRun | None:
 
 
 def bring_forward(incident: str, step: int) -> None:
-    """Make the step's scheduled run due now, so a test need not race a level's wait."""
+    """Make the step's scheduled run due now, so a test need not race a level's wait (the run
+    of the step before schedules it just after paging)."""
+    until(lambda: step_run(incident, step) is not None)
     run = step_run(incident, step)
-    assert run is not None, f"step {step} of {incident}'s page was never scheduled"
+    assert run is not None
     with get_client(sync_client=True) as client:
         client.set_flow_run_state(run.id, Scheduled(scheduled_time=datetime.now(UTC)), force=True)
