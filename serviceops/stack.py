@@ -250,8 +250,8 @@ class Stack:
         while time.monotonic() < deadline:
             busy = self._runs_in_flight()
             # A run's process outlives its final state by a moment; SIGTERM then would still
-            # mark the completed run Cancelled, so serve must also have no child left.
-            if (busy is None or busy == 0) and not (serve and _children(serve)):
+            # mark the completed run Cancelled, so serve must also have no run process left.
+            if (busy is None or busy == 0) and not (serve and _run_processes(serve)):
                 return
             if busy != told:
                 logger.info("waiting for %s flow run(s) to finish before stopping serve", busy)
@@ -328,6 +328,27 @@ def _children(pid: int) -> list[int]:
     for task in Path(f"/proc/{pid}/task").glob("*/children"):
         children += [int(child) for child in task.read_text().split()]
     return children
+
+
+def _run_processes(serve: int) -> list[int]:
+    """The processes of serve's runs: the children of its fork server (deployments.forkserver),
+    and any other child but multiprocessing's resource tracker."""
+    runs: list[int] = []
+    for child in _children(serve):
+        command = _command(child)
+        if b"multiprocessing.forkserver" in command:
+            runs += _children(child)
+        elif b"multiprocessing.resource_tracker" not in command:
+            runs.append(child)
+    return runs
+
+
+def _command(pid: int) -> bytes:
+    """The process's command line (Linux /proc); empty once it has gone."""
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return b""
 
 
 def _alive(pid: int) -> bool:
