@@ -2,13 +2,14 @@
 
 import os
 import shutil
-import socket
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+from tests.network import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 WEBHOOK_SECRET = "e2e-portal-secret"
@@ -46,12 +47,6 @@ class RunningStack:
             timeout=timeout,
             check=False,
         )
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def copy_work_tree(destination: Path) -> None:

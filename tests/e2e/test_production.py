@@ -17,7 +17,8 @@ from serviceops.prefect_rest import call
 from serviceops.store.audit import AuditRepository
 from serviceops.store.db import normalise_url, sessions_for
 from serviceops.store.incident import IncidentRepository
-from tests.e2e.conftest import copy_work_tree, free_port
+from tests.e2e.conftest import copy_work_tree
+from tests.network import free_port
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
 

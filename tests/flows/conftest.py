@@ -150,7 +150,14 @@ def empty_database_url(tmp_path: Path) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def served(prefect_server: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServedStack]:
-    folder = tmp_path_factory.mktemp("served")
+    with serving(tmp_path_factory.mktemp("served")) as stack:
+        yield stack
+
+
+@contextmanager
+def serving(folder: Path) -> Iterator[ServedStack]:
+    """A serviceops database, the fakes and serve, against the Prefect API of the settings in
+    force (the test harness's, or a server a test starts itself)."""
     backend = flow_backend()
     with ExitStack() as stack:
         if backend == "sqlite":

@@ -19,9 +19,10 @@ from serviceops.store.incident import IncidentRepository
 from serviceops.store.oncall import PageRepository
 from tests.fakes.sms import Sms
 from tests.flows.conftest import ServedStack
+from tests.flows.run_support import wait
 
 WAIT = timedelta(seconds=2)
-SLOW = timedelta(seconds=20)  # longer than resolving an incident takes on a loaded machine
+SLOW = timedelta(seconds=20)  # longer than serve and a worker fetch runs ahead (10 s)
 NEVER = timedelta(hours=1)  # a level that only fires when a test brings it forward
 LADDER = EscalationPolicy(
     levels=[
@@ -154,3 +155,21 @@ def bring_forward(incident: str, step: int) -> None:
     assert run is not None
     with get_client(sync_client=True) as client:
         client.set_flow_run_state(run.id, Scheduled(scheduled_time=datetime.now(UTC)), force=True)
+
+
+def page_waiting_on_a_slow_first_level(stack: ServedStack, title: str) -> str:
+    """Logs a priority-2 incident whose page has paged alex and waits SLOW for step 2: longer
+    than serve fetches runs ahead, so step 2's run is still only scheduled while it waits
+    (what a restart then has to find). Returns the incident's number."""
+    first_wait = LADDER.levels[0].model_copy(update={"wait": SLOW})
+    use_ladder(stack, LADDER.model_copy(update={"levels": [first_wait, *LADDER.levels[1:]]}))
+    wait(log_priority_two(title), {"COMPLETED"})
+    incident = incident_titled(stack, title).number
+    until(lambda: step_done(incident, 0))
+    return incident
+
+
+def sleep_past_step_two(stack: ServedStack, incident: str) -> None:
+    """Until two seconds after step 2 of the slow first level fell due."""
+    first = page_of(stack, incident).paged[0].at
+    time.sleep(max(0.0, (first + SLOW - datetime.now(UTC)).total_seconds()) + 2)

@@ -4,7 +4,6 @@ through a provider's REST API) and the mailed link that acknowledges; serve kill
 waits; a page whose next step was never scheduled, walked on by housekeeping."""
 
 import re
-import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -26,7 +25,6 @@ from serviceops.store.request import IdentityRepository
 from tasks.paging import resume_stalled_pages
 from tests.flows.conftest import ServedStack
 from tests.flows.paging.support import (
-    LADDER,
     NEVER,
     SLOW,
     dms,
@@ -36,6 +34,8 @@ from tests.flows.paging.support import (
     mails,
     page_of,
     page_state,
+    page_waiting_on_a_slow_first_level,
+    sleep_past_step_two,
     step_done,
     step_run,
     texts,
@@ -88,16 +88,9 @@ def test_a_page_reaches_every_contact_method_and_the_mailed_link_acknowledges_it
 def test_serve_killed_while_a_page_waits_walks_on_after_its_restart_paging_nobody_twice(
     on_call: ServedStack,
 ) -> None:
-    # The first level waits longer than serve fetches runs ahead (10 s): the next step's run
-    # is still only scheduled when serve dies, so the serve that starts again finds it.
-    first_wait = LADDER.levels[0].model_copy(update={"wait": SLOW})
-    use_ladder(on_call, LADDER.model_copy(update={"levels": [first_wait, *LADDER.levels[1:]]}))
-    wait(log_priority_two("Backups stalled"), {"COMPLETED"})
-    incident = incident_titled(on_call, "Backups stalled").number
-    until(lambda: step_done(incident, 0))  # alex paged, step 2 scheduled
+    incident = page_waiting_on_a_slow_first_level(on_call, "Backups stalled")
     on_call.serve.kill()
-    first = page_of(on_call, incident).paged[0].at
-    time.sleep(max(0.0, (first + SLOW - datetime.now(UTC)).total_seconds()) + 2)
+    sleep_past_step_two(on_call, incident)
     assert dms(on_call, incident) == ["U0ALEX"]  # step 2 fell due while nobody served
     on_call.serve.start()
     until(lambda: page_state(on_call, incident) is PageState.EXHAUSTED, timeout=150)
