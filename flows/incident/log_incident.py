@@ -1,10 +1,10 @@
 """log-incident: identification through notification, each ITIL step a task in the run graph."""
 
-from prefect import flow
+from prefect import flow, get_run_logger
 
 from flows.incident.artifacts import publish_summary
 from flows.incident.major_incident import major_incident_procedure
-from flows.oncall.paging import page_on_call
+from flows.oncall.paging import page_step_of
 from serviceops import deployment_names as names
 from serviceops.domain.incident import IncidentDraft
 from tasks.incident import (
@@ -41,9 +41,17 @@ def log_incident(incident: IncidentDraft) -> str:
     # the incident (housekeeping pages a page left unpaged).
     pages = should_page(number, incident.page, return_state=True)
     if pages.is_completed() and pages.result():
-        page_on_call(number, 0, return_state=True)
+        _page_first_step(number)
     if prioritized.major:
         major_incident_procedure(number)
     deliver_notifications()
     publish_summary(number)
     return number
+
+
+def _page_first_step(number: str) -> None:
+    """The page's first step, its failure logged: the incident is logged all the same."""
+    try:
+        page_step_of(number, 0)
+    except Exception:  # a task's failure is in the run graph; housekeeping pages it later
+        get_run_logger().exception("%s: the first page failed; housekeeping retries it", number)

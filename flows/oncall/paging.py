@@ -24,7 +24,7 @@ from tasks.paging import (
 @flow(name=names.PAGE_ON_CALL)
 def page_on_call(incident: str, step: int = 0) -> str:
     """Page whoever is on call for an incident's support group, and escalate on time until
-    someone acknowledges. Its first step runs inside log-incident, as a subflow (priorities 1
+    someone acknowledges. Its first step runs inside log-incident's own run (priorities 1
     and 2 at any hour, others in business hours); each later step is a run of its own,
     scheduled by the one before.
 
@@ -32,6 +32,13 @@ def page_on_call(incident: str, step: int = 0) -> str:
         incident: The incident to page for, e.g. INC-000123.
         step: The ladder's step this run pages (0: the first; later steps are scheduled).
     """
+    return page_step_of(incident, step)
+
+
+def page_step_of(incident: str, step: int) -> str:
+    """One step of an incident's ladder, as tasks of the run that calls it: page-on-call's,
+    or log-incident's for the first step, where a subflow would cost its creation (up to
+    2 s on make up's SQLite server) before anyone is paged."""
     page = open_page(incident)
     if page is None:
         return "no on-call schedule"
