@@ -37,8 +37,8 @@ def log_incident(incident: IncidentDraft) -> str:
     assign_incident(number)
     set_sla_due_times(number)
     notify_incident_logged(number)
-    # Paging here, not in a run of its own (no process to start); its failure never unlogs
-    # the incident (housekeeping pages a page left unpaged).
+    # Paging here, with this run's tasks (no process to start, no subflow to create); its
+    # failure never unlogs the incident (housekeeping pages a page left unpaged).
     pages = should_page(number, incident.page, return_state=True)
     if pages.is_completed() and pages.result():
         _page_first_step(number)

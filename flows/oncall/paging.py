@@ -1,7 +1,8 @@
 """page-on-call and acknowledge-page: an incident's walk up its group's escalation ladder.
 
-A page is a chain of short runs, one per step: each pages whom its step names and schedules
-the next at the time its level waits for an acknowledgement. Between steps nothing runs and
+A page is a chain of short runs, one per step (the first is log-incident's own run): each
+pages whom its step names and schedules the next at the time its level waits for an
+acknowledgement. Between steps nothing runs and
 no process is held; the next run is in Prefect's database, so a restart of serve, a worker
 or the server only delays it. Each run first checks the page (acknowledged, or the incident
 resolved: it ends there) and the step (paged already: nobody is paged again)."""
