@@ -93,6 +93,9 @@ def detect_problem_trends() -> DetectedProblems:
         for number in updated:
             problem = problems.get(number, with_incidents=False)
             audit(session, steps.trend_grew(problem, PROBLEM_ACTOR, at))
+        for joined in (r for r in recorded if r.joined is not None):
+            problem = problems.get(joined.number, with_incidents=False)
+            audit(session, steps.trend_joined(problem, joined.joined, PROBLEM_ACTOR, at))
     return DetectedProblems(opened=opened, updated=updated)
 
 

@@ -57,26 +57,36 @@ def problems(sessions: sessionmaker[Session]) -> list[Any]:
         return ProblemRepository(session).list()
 
 
-def test_trends_open_one_problem_each_and_later_incidents_join_it(
+def test_six_recurring_incidents_give_one_problem_over_two_detection_runs(
     serviceops_env: str, sessions: sessionmaker[Session], fake_slack: Any
 ) -> None:
     for n in range(3):
         log_incident(incident(f"Mail delayed {n}"))
-    log_incident(incident("Printer jam", service="printing"))
+    printer = {"ci": "prn-1", "category": "hardware/printer"}
+    log_incident(incident("Printer jam", service="printing").model_copy(update=printer))
     first = detect_problems()
-    opened = {p.trend_key: p for p in problems(sessions)}
-    # mail: 3 incidents by service; mx-1: 3 by CI, software/email: 3 by category.
-    assert sorted(opened) == ["category:software/email", "ci:mx-1", "service:mail"]
-    assert sorted(first.opened) == sorted(p.number for p in opened.values())
-    assert opened["service:mail"].frequency == 3
-    log_incident(incident("Mail delayed again"))
+    # mail by service, mx-1 by CI, software/email by category: the same three incidents,
+    # one cause, one problem with every dimension on it
+    (problem,) = problems(sessions)
+    assert first.opened == [problem.number] and first.updated == []
+    assert (problem.trend_key, problem.service, problem.ci, problem.category) == (
+        "service:mail",
+        "mail",
+        "mx-1",
+        "software/email",
+    )
+    assert problem.frequency == 3
+    for n in range(3):
+        log_incident(incident(f"Mail delayed again {n}"))
     second = detect_problems()
-    assert second.opened == [] and sorted(second.updated) == sorted(first.opened)
-    again = {p.trend_key: p for p in problems(sessions)}
-    assert again["service:mail"].number == opened["service:mail"].number
-    assert again["service:mail"].frequency == 4
+    assert second.opened == [] and second.updated == [problem.number]
+    (again,) = problems(sessions)
+    assert (again.number, again.frequency) == (problem.number, 6)
+    with sessions.begin() as session:
+        trail = [row.reason for row in AuditRepository(session).for_record(problem.number)]
+    assert sum("trend joined it" in reason for reason in trail) == 2
     told = [m for m in fake_slack.messages if m["channel"] == "#problem-management"]
-    assert len(told) == 3  # one per problem logged, none for the second run
+    assert len(told) == 1  # the problem logged, nothing for the second run
 
 
 def test_problem_lifecycle_known_error_diagnosis_and_closure(

@@ -117,8 +117,22 @@ def test_draft_for_a_dimension_trend() -> None:
     assert (draft.impact, draft.urgency, draft.reporter) == ("medium", "medium", "serviceops")
     assert draft.description == (
         "5 incidents with category network/vpn between 2025-03-03 09:00 and 2025-03-03 11:00 UTC"
-        " (rule: at least 4 within 2 days, 0:00:00)."
+        " (rule: at least 4 within 2 days)."
     )
+
+
+@pytest.mark.parametrize(
+    ("window", "said"),
+    [
+        (timedelta(days=7), "7 days"),
+        (timedelta(days=1), "1 day"),
+        (timedelta(days=1, hours=12), "1 day 12 hours"),
+        (timedelta(minutes=90), "1 hour 30 minutes"),
+        (timedelta(seconds=61), "1 minute 1 second"),
+    ],
+)
+def test_the_rule_window_reads_as_people_say_it(window: timedelta, said: str) -> None:
+    assert p.spoken(window) == said
 
 
 def test_draft_for_a_major_incident() -> None:

@@ -176,18 +176,86 @@ def test_recording_again_opens_nothing_and_links_new_incidents(sessions: Session
         assert len(ProblemRepository(session).list()) == 1
 
 
-def test_an_incident_in_several_trends_is_linked_to_each(sessions: Sessions) -> None:
+def test_trends_over_the_same_incidents_are_one_problem_with_every_dimension(
+    sessions: Sessions,
+) -> None:
     numbers = incidents(sessions, 3, NOW, service="mail", ci="mx-1", category="software/mail")
-    recorded = record(sessions)
-    assert [get(sessions, number).trend_key for number, _ in recorded] == [
-        "service:mail",
-        "ci:mx-1",
-        "category:software/mail",
+    recorded = record_all(sessions)
+    assert [(r.number, r.created) for r in recorded] == [
+        ("PRB-000001", True),
+        ("PRB-000001", False),
+        ("PRB-000001", False),
     ]
+    assert [r.joined for r in recorded] == [
+        None,
+        "The ci mx-1 trend joined it: 3 of its 3 incidents were this problem's.",
+        "The category software/mail trend joined it: 3 of its 3 incidents were this problem's.",
+    ]
+    problem = get(sessions, "PRB-000001")
+    assert (problem.service, problem.ci, problem.category) == ("mail", "mx-1", "software/mail")
+    assert (problem.trend_key, problem.frequency, problem.incident_numbers) == (
+        "service:mail",
+        3,
+        numbers,
+    )
+    assert problem.description.endswith(recorded[2].joined or "")
+    with sessions.begin() as session:
+        assert len(ProblemRepository(session).list()) == 1
+
+
+def test_a_later_incident_joins_the_one_problem_once(sessions: Sessions) -> None:
+    incidents(sessions, 3, NOW - DAY, service="mail", category="software/mail")
+    assert record(sessions, now=NOW - DAY) == [("PRB-000001", True), ("PRB-000001", False)]
+    later = incidents(sessions, 3, NOW, service="mail", category="software/mail")
+    second = record_all(sessions)
+    assert [(r.number, r.created, r.grew, r.joined) for r in second] == [
+        ("PRB-000001", False, True, None),
+        ("PRB-000001", False, True, None),
+    ]
+    problem = get(sessions, "PRB-000001")
+    assert (problem.frequency, problem.incident_numbers[-3:]) == (6, later)
+    assert problem.description.count("joined it") == 1
+
+
+def test_a_broad_trend_sharing_a_minority_of_its_incidents_stays_apart(
+    sessions: Sessions,
+) -> None:
+    mail = incidents(sessions, 3, NOW, service="mail", category="network")
+    incidents(sessions, 2, NOW, service="vpn", category="network")
+    incidents(sessions, 2, NOW, service="dns", category="network")
+    assert record(sessions) == [("PRB-000001", True), ("PRB-000002", True)]
+    network = get(sessions, "PRB-000002")
+    assert (network.trend_key, network.service, network.frequency) == ("category:network", None, 7)
+    assert get(sessions, "PRB-000001").category is None
     with sessions.begin() as session:
         repository = ProblemRepository(session)
-        for problem in ("PRB-000001", "PRB-000002", "PRB-000003"):
-            assert numbers[0] in repository.incidents_of(problem)
+        for number in mail:  # each of them in both problems: two views, neither the cause
+            assert number in repository.incidents_of("PRB-000001")
+            assert number in repository.incidents_of("PRB-000002")
+
+
+def test_a_narrow_trend_inside_a_broad_problem_stays_apart(sessions: Sessions) -> None:
+    incidents(sessions, 3, NOW - DAY, service="vpn", category="network")
+    incidents(sessions, 3, NOW - DAY, service="dns", category="network")
+    record(sessions, rule=RULE.model_copy(update={"dimensions": ["category"]}), now=NOW - DAY)
+    incidents(sessions, 3, NOW, service="mail", category="network")
+    both = RULE.model_copy(update={"dimensions": ["category", "service"]})
+    recorded = record_all(sessions, rule=both)
+    assert get(sessions, recorded[0].number).frequency == 9
+    opened = {get(sessions, r.number).trend_key: r for r in recorded if r.created}
+    # each service's 3 incidents are the network problem's, but a third of it: its own
+    assert sorted(opened) == ["service:dns", "service:mail", "service:vpn"]
+    assert not any(r.joined for r in recorded)
+
+
+def test_a_closed_problem_lets_go_of_the_trends_that_joined_it(sessions: Sessions) -> None:
+    incidents(sessions, 3, NOW - 2 * DAY, service="mail", category="software/mail")
+    (first, _) = record_all(sessions, now=NOW - 2 * DAY)
+    close(sessions, first.number, NOW - DAY)
+    incident(sessions, NOW, service="mail", category="software/mail")
+    again = record_all(sessions)
+    assert again[0].created and again[0].number != first.number
+    assert again[1].number == again[0].number and again[1].joined is not None
 
 
 def test_a_resolved_problem_keeps_its_trend_a_closed_one_frees_it(sessions: Sessions) -> None:

@@ -55,12 +55,16 @@ from serviceops.domain.problem.steps import (
     resolve,
     review,
     trend_grew,
+    trend_joined,
 )
 from serviceops.domain.problem.trends import (
     Trend,
     TrendDimension,
     TrendRule,
+    coincides,
     draft_for,
+    joined_note,
+    spoken,
     title_for,
     trend_key,
 )
@@ -93,8 +97,10 @@ __all__ = [
     "TrendRule",
     "categorize",
     "close",
+    "coincides",
     "draft_for",
     "investigate",
+    "joined_note",
     "logged",
     "match_known_errors",
     "prioritize",
@@ -103,8 +109,10 @@ __all__ = [
     "record_workaround",
     "resolve",
     "review",
+    "spoken",
     "symptom_words",
     "title_for",
     "trend_grew",
+    "trend_joined",
     "trend_key",
 ]

@@ -97,6 +97,11 @@ def trend_grew(problem: Problem, actor: str, at: datetime) -> AuditEntry:
     return note_entry(problem, "link", actor, at, reason)
 
 
+def trend_joined(problem: Problem, note: str, actor: str, at: datetime) -> AuditEntry:
+    """The audit row of a trend's problem that a coinciding trend joined (trends.joined_note)."""
+    return note_entry(problem, "link", actor, at, note)
+
+
 def categorize(problem: Problem, command: CategorizeProblem, at: datetime) -> ProblemChange:
     state = _check(problem, command, ProblemAction.CATEGORIZE)
     category = clean_category(command.category)

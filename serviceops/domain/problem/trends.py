@@ -103,6 +103,40 @@ def title_for(trend: Trend) -> str:
     return title if len(title) <= 200 else title[:199] + "…"
 
 
+def coincides(shared: int, incidents: int, linked: int) -> bool:
+    """Whether a trend nobody owns has the cause of an open trend problem: `shared` of the
+    trend's `incidents` are among the problem's `linked` ones, and they are most of both.
+
+    Six incidents on one service in one category make a service trend and a category trend
+    over the same six: one cause, one problem. A category trend across many services shares a
+    minority of its incidents with each service's problem and stays a problem of its own; so
+    does a narrow trend inside a broad problem, which it would only bury."""
+    return 2 * shared > max(incidents, linked)
+
+
+def joined_note(trend: Trend, shared: int) -> str:
+    """What a problem's description and trail say when a coinciding trend joins it."""
+    return (
+        f"The {trend.dimension} {trend.value} trend joined it: {shared} of its "
+        f"{trend.count} incidents were this problem's."
+    )
+
+
+_UNITS = (("day", 86_400), ("hour", 3_600), ("minute", 60), ("second", 1))
+
+
+def spoken(window: timedelta) -> str:
+    """A window as people say it in a description: "7 days", "1 day 12 hours", "90 minutes"
+    would read "1 hour 30 minutes" (str(timedelta) gives "7 days, 0:00:00")."""
+    rest = int(window.total_seconds())
+    parts: list[str] = []
+    for unit, seconds in _UNITS:
+        amount, rest = divmod(rest, seconds)
+        if amount:
+            parts.append(f"{amount} {unit}" + ("s" if amount != 1 else ""))
+    return " ".join(parts) or "0 seconds"
+
+
 def draft_for(trend: Trend, rule: TrendRule) -> ProblemDraft:
     """The problem to log for a trend nobody owns yet. Trends start at medium impact and
     urgency (prioritization re-rates them with their frequency); a major incident's problem
@@ -116,7 +150,7 @@ def draft_for(trend: Trend, rule: TrendRule) -> ProblemDraft:
         description = (
             f"{trend.count} incidents with {trend.dimension} {trend.value} between "
             f"{trend.first_at:%Y-%m-%d %H:%M} and {trend.last_at:%Y-%m-%d %H:%M %Z} "
-            f"(rule: at least {rule.min_incidents} within {rule.window})."
+            f"(rule: at least {rule.min_incidents} within {spoken(rule.window)})."
         )
         impact, urgency = Impact.MEDIUM, Urgency.MEDIUM
     return ProblemDraft(

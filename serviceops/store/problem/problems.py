@@ -24,7 +24,11 @@ from serviceops.domain.problem import (
 from serviceops.store.base import RecordNotFound
 from serviceops.store.db import dialect_insert
 from serviceops.store.incident.tables import IncidentRecord
-from serviceops.store.problem.tables import ProblemIncidentRecord, ProblemRecord
+from serviceops.store.problem.tables import (
+    ProblemIncidentRecord,
+    ProblemRecord,
+    ProblemTrendRecord,
+)
 
 # Bound parameters per IN (...) list: far below SQLite's and PostgreSQL's limits.
 CHUNK = 500
@@ -150,6 +154,8 @@ class ProblemRepository:
         self.session.add(row)
         self.session.flush()
         row.number = problem_number(row.id)
+        if trend_key is not None:
+            self.session.add(ProblemTrendRecord(problem_number=row.number, trend_key=trend_key))
         self.session.flush()
         return _problem_from_row(row, [])
 

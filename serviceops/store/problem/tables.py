@@ -93,3 +93,14 @@ class ProblemIncidentRecord(Base):
     problem_number: Mapped[str] = mapped_column(String(20), primary_key=True)
     incident_number: Mapped[str] = mapped_column(String(20), primary_key=True, index=True)
     linked_at: Mapped[datetime]
+
+
+class ProblemTrendRecord(Base):
+    """Every trend a problem owns: the one it was opened for (problems.trend_key) and those
+    that joined it because their incidents were mostly its own (domain.problem.coincides).
+    Detection finds a trend's open owner here; linking joins incidents through it."""
+
+    __tablename__ = "problem_trends"
+
+    problem_number: Mapped[str] = mapped_column(String(20), primary_key=True)
+    trend_key: Mapped[str] = mapped_column(String(300), primary_key=True, index=True)

@@ -16,16 +16,27 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import NamedTuple
 
-from sqlalchemy import String, bindparam, func, literal, select, update
+from sqlalchemy import bindparam, case, func, literal, select, update
 from sqlalchemy.orm import Session
 
-from serviceops.domain.problem import Trend, TrendRule, draft_for
+from serviceops.domain.problem import (
+    ProblemSource,
+    Trend,
+    TrendRule,
+    coincides,
+    draft_for,
+    joined_note,
+)
 from serviceops.store.base import UTCDateTime
 from serviceops.store.db import dialect_insert
 from serviceops.store.incident.tables import IncidentRecord
 from serviceops.store.locks import ProcessingLockRecord
 from serviceops.store.problem.problems import CHUNK, chunks, new_row_values, problem_number, recount
-from serviceops.store.problem.tables import ProblemIncidentRecord, ProblemRecord
+from serviceops.store.problem.tables import (
+    ProblemIncidentRecord,
+    ProblemRecord,
+    ProblemTrendRecord,
+)
 
 # The processing_locks row record takes: detection runs are serialized.
 TRENDS_LOCK = "record-trends"
@@ -33,11 +44,13 @@ TRENDS_LOCK = "record-trends"
 
 class RecordedTrend(NamedTuple):
     """What `record` did with one trend: the problem that owns it, whether this run
-    opened it (False: an open problem owned it already), and whether it gained incidents."""
+    opened it (False: an open problem owned it already), whether it gained incidents, and,
+    when this run gave the trend to a problem opened for another that coincides, why."""
 
     number: str
     created: bool
     grew: bool = False  # incidents were linked to it by this run
+    joined: str | None = None  # the note (domain.problem.joined_note) when it was given
 
 
 class TrendRepository:
@@ -115,21 +128,25 @@ class TrendRepository:
         """Give every trend a problem and link the trend's incidents to it; per trend, in
         order, the problem's number and whether this call opened it.
 
-        A trend whose key an open (not closed) problem owns goes to that problem; otherwise a
-        new problem is logged from domain.problem.draft_for (state new, source trend or
-        major_incident, the trend key). The trends' incidents within the rule's window are
-        linked by INSERT .. SELECT .. ON CONFLICT DO NOTHING, one statement per dimension
-        (see _link_dimension), so running it again links only incidents that are new since;
-        the problems' frequencies are recounted.
+        A trend whose key an open (not closed) problem owns goes to that problem. A trend
+        nobody owns whose incidents are mostly those of an open trend problem, and most of
+        that problem's (domain.problem.coincides), joins it: one cause, one problem, with the
+        trend's dimension on it. Otherwise a new problem is logged from
+        domain.problem.draft_for (state new, source trend or major_incident, the trend key).
+        Dimensions are taken in the rule's order, each linked before the next looks for the
+        problems it coincides with. The trends' incidents within the rule's window are linked
+        by INSERT .. SELECT .. ON CONFLICT DO NOTHING, one statement per dimension (see
+        _link_dimension), so running it again links only incidents that are new since, and an
+        incident of two trends of one problem is linked to it once; the problems'
+        frequencies are recounted.
 
         Never two problems for one trend: runs are serialized on the TRENDS_LOCK row (taken
         first, so on SQLite the transaction's first statement is this write and waits for the
         other writer instead of failing), and the partial unique index on open trend keys
         would turn a duplicate into a conflict the insert skips.
 
-        An incident may be linked to several problems: those of its service, its CI and its
-        category trends, and a major incident's own problem. They are different views of the
-        same history, and investigation may merge or close them.
+        An incident may still be linked to several problems: those of trends that do not
+        coincide (its service's and a broad category's), and a major incident's own problem.
         """
         if not trends:
             return []
@@ -138,24 +155,38 @@ class TrendRepository:
         for trend in trends:
             first_of.setdefault(trend.key, trend)
         owners = self._owners(list(first_of))
-        opened = self._open_many([t for key, t in first_of.items() if key not in owners], rule, now)
-        owners.update(opened)
-        if len(owners) < len(first_of):  # a concurrent run without the lock opened them
-            owners.update(self._owners([key for key in first_of if key not in owners]))
         since = now - rule.window
-        by_dimension: dict[str, dict[str, str]] = {}  # dimension -> value -> problem number
-        for key, trend in first_of.items():
-            by_dimension.setdefault(trend.dimension, {})[trend.value] = owners[key]
-        for dimension, problems in by_dimension.items():
+        opened: dict[str, str] = {}
+        joined: dict[str, tuple[str, str]] = {}  # trend key -> (problem number, note)
+        for dimension in dict.fromkeys(trend.dimension for trend in first_of.values()):
+            of_dimension = {k: t for k, t in first_of.items() if t.dimension == dimension}
+            unowned = [t for k, t in of_dimension.items() if k not in owners]
+            if unowned and dimension != "major":
+                given = self._join_coinciding(dimension, unowned, since, now)
+                joined.update(given)
+                owners.update({key: number for key, (number, _) in given.items()})
+            opened.update(self._open_many([t for t in unowned if t.key not in owners], rule, now))
+            owners.update(opened)
+            missing = [key for key in of_dimension if key not in owners]
+            if missing:  # a concurrent run without the lock opened them
+                owners.update(self._owners(missing))
+            problems = {t.value: owners[key] for key, t in of_dimension.items()}
             self._link_dimension(dimension, problems, since, now)
         grown = recount(self.session, list(dict.fromkeys(owners[key] for key in first_of)), now)
         results: list[RecordedTrend] = []
         reported: set[str] = set()
         for trend in trends:
-            created = trend.key in opened and trend.key not in reported
+            fresh = trend.key not in reported
             reported.add(trend.key)
             number = owners[trend.key]
-            results.append(RecordedTrend(number, created, number in grown))
+            results.append(
+                RecordedTrend(
+                    number,
+                    trend.key in opened and fresh,
+                    number in grown,
+                    joined=joined[trend.key][1] if trend.key in joined and fresh else None,
+                )
+            )
         return results
 
     # ----------------------------------------------------------------------- internals
@@ -171,15 +202,89 @@ class TrendRepository:
 
     def _owners(self, keys: Sequence[str]) -> dict[str, str]:
         """Trend key -> number of the open problem that owns it, for the keys that have one."""
+        trend, problem = ProblemTrendRecord, ProblemRecord
         owners: dict[str, str] = {}
         for chunk in chunks(list(dict.fromkeys(keys))):
             rows = self.session.execute(
-                select(ProblemRecord.trend_key, ProblemRecord.number).where(
-                    ProblemRecord.trend_key.in_(chunk), ProblemRecord.closed_at.is_(None)
-                )
+                select(trend.trend_key, trend.problem_number)
+                .join(problem, problem.number == trend.problem_number)
+                .where(trend.trend_key.in_(chunk), problem.closed_at.is_(None))
             ).all()
-            owners.update({key: number for key, number in rows if key and number})
+            owners.update(dict(rows))
         return owners
+
+    def _join_coinciding(
+        self, dimension: str, trends: Sequence[Trend], since: datetime, now: datetime
+    ) -> dict[str, tuple[str, str]]:
+        """The trends (of one dimension, owned by nobody) that coincide with an open trend
+        problem, given to it: their key is the problem's too, the dimension's value fills the
+        problem's empty field of that name, and its description says so. Trend key ->
+        (problem number, the note).
+
+        Two statements for the whole dimension: how many of each trend's incidents in the
+        window each open trend problem links, and how many each of those problems links.
+        """
+        incidents = IncidentRecord.__table__.c
+        link, problem = ProblemIncidentRecord.__table__.c, ProblemRecord.__table__.c
+        column = incidents[dimension]
+        by_value = {trend.value: trend for trend in trends}
+        shared: dict[str, dict[str, int]] = {}  # value -> problem number -> incidents shared
+        for chunk in chunks(list(by_value)):
+            rows = self.session.execute(
+                select(column, link.problem_number, func.count())
+                .select_from(
+                    IncidentRecord.__table__.join(
+                        ProblemIncidentRecord.__table__, link.incident_number == incidents.number
+                    ).join(ProblemRecord.__table__, problem.number == link.problem_number)
+                )
+                .where(
+                    column.in_(list(chunk)),
+                    incidents.created_at >= since,
+                    incidents.created_at <= now,
+                    problem.closed_at.is_(None),
+                    problem.source == ProblemSource.TREND.value,
+                )
+                .group_by(column, link.problem_number)
+            ).all()
+            for value, number, count in rows:
+                shared.setdefault(value, {})[number] = count
+        candidates = sorted({number for counts in shared.values() for number in counts})
+        linked: dict[str, int] = {}
+        for chunk in chunks(candidates):
+            linked.update(
+                self.session.execute(
+                    select(link.problem_number, func.count())
+                    .where(link.problem_number.in_(list(chunk)))
+                    .group_by(link.problem_number)
+                ).all()
+            )
+        joined: dict[str, tuple[str, str]] = {}
+        for value, counts in shared.items():
+            trend = by_value[value]
+            fitting = [
+                (count, number)
+                for number, count in counts.items()
+                if coincides(count, trend.count, linked[number])
+            ]
+            if not fitting:
+                continue
+            count, number = max(fitting, key=lambda pair: (pair[0], [-ord(c) for c in pair[1]]))
+            joined[trend.key] = number, self._give(number, trend, count, now)
+        return joined
+
+    def _give(self, number: str, trend: Trend, shared: int, now: datetime) -> str:
+        """`trend` joins problem `number`: its key, its dimension's value, its note (returned)."""
+        self.session.add(ProblemTrendRecord(problem_number=number, trend_key=trend.key))
+        row = self.session.scalars(
+            select(ProblemRecord).where(ProblemRecord.number == number)
+        ).one()
+        if getattr(row, trend.dimension) is None:
+            setattr(row, trend.dimension, trend.value[:100])
+        note = joined_note(trend, shared)
+        row.description = f"{row.description} {note}".strip()
+        row.updated_at = now
+        self.session.flush()
+        return note
 
     def _open_many(self, trends: Sequence[Trend], rule: TrendRule, now: datetime) -> dict[str, str]:
         """New problems for trends nobody owns, in one INSERT per chunk; trend key -> number
@@ -212,7 +317,12 @@ class TrendRepository:
                 .values(number=bindparam("b_number")),
                 numbers,
             )
-            opened.update({key: problem_number(row_id) for row_id, key in new})
+            fresh = {key: problem_number(row_id) for row_id, key in new}
+            self.session.execute(
+                insert(ProblemTrendRecord),
+                [{"problem_number": n, "trend_key": key} for key, n in fresh.items()],
+            )
+            opened.update(fresh)
         return opened
 
     def _link_dimension(
@@ -220,32 +330,26 @@ class TrendRepository:
     ) -> int:
         """Link the incidents of a dimension's trends (value -> problem number) with one
         INSERT .. SELECT per chunk of trends: the incidents in the window whose value is one
-        of the trends', joined to their problem by trend key. How many links were new.
+        of the trends', each given its trend's problem by a CASE on the value. How many links
+        were new.
 
         One statement per dimension, not one per trend: PostgreSQL reads a busy window
         through the created_at index whatever the value, so 300 per-trend statements read the
         window 300 times (1.3 s over 1,000,000 incidents); here it is read once per dimension.
-        A major incident's trend links that incident only, whatever the window.
+        No join to the problems either: the owners are known (found under the lock), and a
+        join let SQLite's planner read the window once per problem. A major incident's trend
+        links that incident only, whatever the window.
         """
         incidents = IncidentRecord.__table__.c
-        problem = ProblemRecord.__table__.c
         value = incidents.number if dimension == "major" else incidents[dimension]
         insert = dialect_insert(self.session)
         linked = 0
         items = list(problems.items())
         for start in range(0, len(items), CHUNK):
             chunk = dict(items[start : start + CHUNK])
-            owner = (problem.trend_key == literal(f"{dimension}:", String) + value) & (
-                problem.closed_at.is_(None)
-            )
-            rows = (
-                select(problem.number, incidents.number, literal(now, UTCDateTime()))
-                .select_from(IncidentRecord.__table__.join(ProblemRecord.__table__, owner))
-                .where(
-                    value.in_(list(chunk)),
-                    problem.number.in_(list(chunk.values())),
-                    incidents.number.is_not(None),
-                )
+            owner = case(chunk, value=value)
+            rows = select(owner, incidents.number, literal(now, UTCDateTime())).where(
+                value.in_(list(chunk)), incidents.number.is_not(None)
             )
             if dimension != "major":
                 rows = rows.where(incidents.created_at >= since, incidents.created_at <= now)
