@@ -15,6 +15,7 @@ from prefect.deployments.runner import RunnerDeployment
 
 from flows.event.process_events import process_events
 from flows.event.record_missed_check import record_missed_check
+from flows.event.silences import SILENCE_FLOWS
 from flows.incident.log_incident import log_incident
 from flows.incident.transitions import TRANSITION_FLOWS
 from flows.oncall.paging import acknowledge_page_flow, page_on_call
@@ -57,6 +58,7 @@ ON_DEMAND: tuple[Flow, ...] = (
     fulfil_request,
     *REQUEST_ITEM_FLOWS,
     record_missed_check,
+    *SILENCE_FLOWS,
     log_problem,
     *PROBLEM_FLOWS,
     set_oncall_override,
@@ -92,7 +94,10 @@ PROCESSES: dict[str, Process] = {
         for flow in (fulfil_request, *REQUEST_ITEM_FLOWS)
     },
     review_access.name: Process.ACCESS,
-    **{flow.name: Process.EVENT for flow in (EVENT_FLOW, record_missed_check, CHECK_FLOW)},
+    **{
+        flow.name: Process.EVENT
+        for flow in (EVENT_FLOW, record_missed_check, *SILENCE_FLOWS, CHECK_FLOW)
+    },
     **{flow.name: Process.PROBLEM for flow in (log_problem, *PROBLEM_FLOWS, *HOURLY_FLOWS)},
     **{f.name: Process.ONCALL for f in (set_oncall_override, page_on_call, acknowledge_page_flow)},
     **{flow.name: Process.OPERATIONS for flow in (*EVERY_MINUTE_FLOWS, REPORT_FLOW)},

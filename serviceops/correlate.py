@@ -13,13 +13,23 @@ from datetime import datetime
 from pydantic import BaseModel
 from sqlalchemy.orm import Session, sessionmaker
 
-from serviceops.domain.event import Alert, AlertChange, Correlator, EventPolicy, Notice
+from serviceops.domain.cmdb import Dependencies
+from serviceops.domain.event import (
+    Alert,
+    AlertChange,
+    Correlator,
+    Decisions,
+    EventPolicy,
+    Notice,
+)
 from serviceops.domain.machine import AuditEntry
 from serviceops.domain.provenance import EVENT_ACTOR
 from serviceops.notify.outbox import Outbox
 from serviceops.notify.render import render_message
 from serviceops.store.audit import AuditRepository
-from serviceops.store.event import AlertRepository, EventRepository
+from serviceops.store.cmdb import CatalogueRepository
+from serviceops.store.event import AlertRepository, EventRepository, SilenceRepository
+from serviceops.store.event.events import PendingEvent
 
 # A batch holds the write lock from its first statement to its commit (on SQLite, against
 # every writer; the gateway's intake included): 250 events hold it about 12 ms on this
@@ -64,8 +74,14 @@ def correlate_batch(
         if not pending:
             return BatchReport()
         alerts = AlertRepository(session)
-        known = alerts.touched_by({e.resource for e in pending}, {e.fingerprint for e in pending})
-        correlator = Correlator(policy, known)
+        resources = {event.resource for event in pending}
+        dependencies = (
+            CatalogueRepository(session).dependencies() if policy.inhibit_dependents else None
+        )
+        needed = _needed(dependencies, resources)
+        known = alerts.touched_by(resources, {e.fingerprint for e in pending}, needed)
+        silences = SilenceRepository(session).active_index(at)
+        correlator = Correlator(policy, known, dependencies, silences)
         seconds: list[float] = []
         for event in pending:
             started = time.perf_counter()
@@ -73,13 +89,7 @@ def correlate_batch(
             if timings:
                 seconds.append(time.perf_counter() - started)
         decisions = correlator.decisions
-        numbers = alerts.apply(decisions, pending, at)
-        AuditRepository(session).add_many(
-            [_audit(numbers[c.alert_key], c, flow_run_id) for c in decisions.changes]
-        )
-        outbox = Outbox(session)
-        for notice in decisions.notices:
-            _queue(outbox, decisions.alerts[notice.alert_key], notice, policy, at)
+        _write(alerts, decisions, pending, policy, at, flow_run_id)
     verdicts = decisions.verdicts
     return BatchReport(
         events=len(pending),
@@ -111,6 +121,54 @@ def correlate_pending(
             break
         time.sleep(BETWEEN_BATCHES_S)
     return total
+
+
+def release_held(
+    session: Session,
+    policy: EventPolicy,
+    holders: dict[str, str],
+    at: datetime,
+    flow_run_id: str | None = None,
+) -> int:
+    """Let go of the alerts held by these silences (number -> why they are gone): those still
+    firing proceed as if they had just fired. In the caller's transaction, which has taken the
+    processing lock (EventRepository.lock_processing) so no batch decides them meanwhile.
+    Returns how many alerts were let go."""
+    alerts = AlertRepository(session)
+    held = alerts.held_by(list(holders))
+    correlator = Correlator(policy, held)
+    for alert in held:
+        correlator.release([alert], holders[alert.suppressed_by or ""], at)
+    _write(alerts, correlator.decisions, [], policy, at, flow_run_id)
+    return len(held)
+
+
+def _write(
+    alerts: AlertRepository,
+    decisions: Decisions,
+    events: list[PendingEvent],
+    policy: EventPolicy,
+    at: datetime,
+    flow_run_id: str | None,
+) -> None:
+    """Everything decided, in the caller's transaction: the alerts, the events' verdicts and
+    the actions (`alerts`, the repository that loaded them, knows their row ids), the audit
+    rows, the queued messages."""
+    session = alerts.session
+    numbers = alerts.apply(decisions, events, at)
+    AuditRepository(session).add_many(
+        [_audit(numbers[c.alert_key], c, flow_run_id) for c in decisions.changes]
+    )
+    outbox = Outbox(session)
+    for notice in decisions.notices:
+        _queue(outbox, decisions.alerts[notice.alert_key], notice, policy, at)
+
+
+def _needed(dependencies: Dependencies | None, resources: set[str]) -> set[str]:
+    """Every item the batch's resources need: where the outages they may be symptoms of are."""
+    if dependencies is None:
+        return set()
+    return set().union(*(dependencies.needs(resource) for resource in resources))
 
 
 def _audit(number: str, change: AlertChange, flow_run_id: str | None) -> AuditEntry:

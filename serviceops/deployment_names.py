@@ -21,6 +21,9 @@ DETECT_PROBLEMS = "detect-problems"
 SET_ONCALL_OVERRIDE = "set-oncall-override"
 PAGE_ON_CALL = "page-on-call"
 ACKNOWLEDGE_PAGE = "acknowledge-page"
+ADD_SILENCE = "add-silence"
+EXTEND_SILENCE = "extend-silence"
+LIFT_SILENCE = "lift-silence"
 
 
 def deployment(flow: str, name: str | None = None) -> str:

@@ -121,13 +121,15 @@ def follow_up_incident(action: AlertAction) -> str | None:
     a new incident must be raised instead (closed, or past its reopen window)."""
     policy, slack = load_policy(), load_slack()
     with sessions().begin() as session:
-        number = AlertRepository(session).get(action.alert_number).incident_number
+        alert = AlertRepository(session).get(action.alert_number)
+        number = alert.incident_number
         if number is None:
             return "no incident linked"
         incidents = IncidentRepository(session)
+        incident = incidents.get(number, for_update=True)
         try:
             change = follow_up(
-                action.kind, incidents.get(number, for_update=True), policy, action.note, now()
+                action.kind, incident, policy, action.note, now(), symptoms=alert.symptoms
             )
         except NeedsNewIncident as reason:
             logger.info("%s: %s; raising a new incident", action.alert_number, reason)

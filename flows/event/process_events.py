@@ -4,7 +4,9 @@ The gateway only records events. One run watches for them: every half second it 
 pending events (one indexed query) and, when there are some, correlates them all in short
 batches, then carries out what the alerts ask for: raise an incident through the
 incident procedure (log-incident as a subflow), resolve or reopen it, run a runbook. Once a
-minute it also retries released actions and reviews and closes resolved alerts.
+minute it also ends the silences whose time has come (what they held and is still firing
+proceeds), reminds silence owners, retries released actions and reviews and closes resolved
+alerts.
 
 A run watches for longer than a minute and the schedule starts the next one before it ends:
 a storm and a trickle cost the same one run a minute, and there is always a watcher (the
@@ -40,6 +42,7 @@ from tasks.events import (
     run_runbook,
 )
 from tasks.notifications import deliver_notifications
+from tasks.silences import sweep_silences
 
 POLL_S = 0.5
 SWEEP_S = 60.0
@@ -52,6 +55,7 @@ class EventsProcessed(BaseModel):
     actions_done: list[str] = Field(default_factory=list)
     actions_failed: list[str] = Field(default_factory=list)
     alerts_closed: list[str] = Field(default_factory=list)
+    silences_expired: list[str] = Field(default_factory=list)
 
 
 @flow(name=names.PROCESS_EVENTS)
@@ -83,7 +87,13 @@ def process_events(
         if STOPPING.wait(0 if owed else POLL_S):
             break
     report = result.correlation
-    if report.events or result.actions_done or result.actions_failed or result.alerts_closed:
+    if (
+        report.events
+        or result.actions_done
+        or result.actions_failed
+        or result.alerts_closed
+        or result.silences_expired
+    ):
         _publish(result)
     if result.actions_failed:  # the run shows Failed; what succeeded is committed all the same
         raise ActionsFailed("; ".join(result.actions_failed))
@@ -100,6 +110,8 @@ def _one_pass(result: EventsProcessed, max_batches: int, *, sweep: bool, owed: b
     storm that opens twenty alerts, events wait for one action, not for all twenty. Returns
     True when some may be left.
     """
+    if sweep:  # first: what an ended silence lets go is acted on in this same pass
+        result.silences_expired += sweep_silences().expired
     report = correlate_events(max_batches)
     result.correlation = result.correlation.add(report)
     result.passes += 1
@@ -184,5 +196,6 @@ def _publish(result: EventsProcessed) -> None:
         {"figure": "actions done", "value": len(result.actions_done)},
         {"figure": "actions failed", "value": len(result.actions_failed)},
         {"figure": "alerts closed after review", "value": len(result.alerts_closed)},
+        {"figure": "silences expired", "value": len(result.silences_expired)},
     ]
     create_table_artifact(key="process-events", table=rows, description="What this run decided")

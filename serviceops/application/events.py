@@ -1,20 +1,29 @@
-"""Reading events and alerts: the documents the read API and `serviceops events|alerts`
-return, built once."""
+"""Reading events, alerts and silences: the documents the read API and `serviceops
+events|alerts|silence` return, built once."""
 
 from sqlalchemy.orm import Session
 
-from serviceops.domain.event import AlertState, EventStatus
+from serviceops.domain.event import AlertState, EventStatus, SilenceState
 from serviceops.domain.views import (
     ALERT_EVENTS_SHOWN,
     AlertDocument,
     AlertList,
     AlertView,
+    AuditView,
     EventDocument,
     EventList,
     EventView,
+    SilenceDocument,
+    SilenceList,
+    SilenceView,
 )
 from serviceops.store.audit import AuditRepository
-from serviceops.store.event import AlertActionRepository, AlertRepository, EventRepository
+from serviceops.store.event import (
+    AlertActionRepository,
+    AlertRepository,
+    EventRepository,
+    SilenceRepository,
+)
 
 
 def event_document(session: Session, number: str) -> EventDocument:
@@ -57,3 +66,23 @@ def alert_page(
     alerts = AlertRepository(session).list(state=state, limit=limit, offset=offset)
     views = [AlertView.of(alert) for alert in alerts]
     return AlertList(alerts=views, count=len(views), limit=limit, offset=offset)
+
+
+def silence_document(session: Session, number: str) -> SilenceDocument:
+    """The silence, the alerts it holds back now and its audit trail; RecordNotFound when
+    there is no such silence."""
+    silence = SilenceRepository(session).get(number)
+    return SilenceDocument(
+        silence=SilenceView.of(silence),
+        held=[AlertView.of(alert) for alert in AlertRepository(session).held_by([number])],
+        audit=[AuditView.of(entry) for entry in AuditRepository(session).for_record(number)],
+    )
+
+
+def silence_page(
+    session: Session, *, state: SilenceState | None = None, limit: int = 100, offset: int = 0
+) -> SilenceList:
+    """One page of silences, newest first, optionally in one state."""
+    silences = SilenceRepository(session).list(state=state, limit=limit, offset=offset)
+    views = [SilenceView.of(silence) for silence in silences]
+    return SilenceList(silences=views, count=len(views), limit=limit, offset=offset)

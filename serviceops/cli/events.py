@@ -253,6 +253,10 @@ def _alert_detail(document: AlertDocument) -> str:
         ("closed", when(alert.closed_at)),
         ("reopened", str(alert.reopen_count)),
     ]
+    if alert.suppressed_by:
+        pairs.insert(3, ("symptom of", alert.suppressed_by))
+    if alert.symptoms:
+        pairs.insert(3, ("symptoms", str(alert.symptoms)))
     parts = [f"{alert.number}  {clip(alert.title, 80)}", fields(pairs)]
     shown = len(document.events)
     more = f" (latest {shown} of {alert.event_count})" if shown < alert.event_count else ""

@@ -32,6 +32,7 @@ from serviceops.cli.kedb import kedb_app
 from serviceops.cli.oncall import oncall_app, page_app
 from serviceops.cli.problems import problem_app
 from serviceops.cli.requests import catalogue_app, request_app
+from serviceops.cli.silences import silence_app
 from serviceops.settings import get_settings
 from serviceops.store.db import migrate
 
@@ -53,6 +54,7 @@ app.add_typer(services_app, name="services", no_args_is_help=True)
 app.add_typer(checks_app, name="checks", no_args_is_help=True)
 app.add_typer(events_app, name="events", no_args_is_help=True)
 app.add_typer(alerts_app, name="alerts", no_args_is_help=True)
+app.add_typer(silence_app, name="silence", no_args_is_help=True)
 app.add_typer(problem_app, name="problem", no_args_is_help=True)
 app.add_typer(kedb_app, name="kedb", no_args_is_help=True)
 app.add_typer(oncall_app, name="oncall", no_args_is_help=True)

@@ -1,5 +1,5 @@
-"""Read API for event management: `GET /api/v1/events[/{number}]` and
-`GET /api/v1/alerts[/{number}]`.
+"""Read API for event management: `GET /api/v1/events[/{number}]`,
+`GET /api/v1/alerts[/{number}]` and `GET /api/v1/silences[/{number}]`.
 
 The documents are serviceops.domain.views.events, the same ones `serviceops events|alerts
 --json` prints. Events are what monitoring sent; alerts are the correlated groups they became,
@@ -10,17 +10,33 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Query, status
 
-from serviceops.application.events import alert_document, alert_page, event_document, event_page
-from serviceops.domain.event import NAME_PATTERN, AlertState, EventStatus
+from serviceops.application.events import (
+    alert_document,
+    alert_page,
+    event_document,
+    event_page,
+    silence_document,
+    silence_page,
+)
+from serviceops.domain.event import NAME_PATTERN, AlertState, EventStatus, SilenceState
 from serviceops.domain.views import (
     AlertDocument,
     AlertList,
     EventDocument,
     EventList,
+    SilenceDocument,
+    SilenceList,
 )
 from serviceops.gateway.auth import require_token
 from serviceops.gateway.deps import SessionDep
-from serviceops.gateway.params import AlertFilter, AlertNumber, EventNumber, Limit, Offset
+from serviceops.gateway.params import (
+    AlertFilter,
+    AlertNumber,
+    EventNumber,
+    Limit,
+    Offset,
+    SilenceNumber,
+)
 from serviceops.store.base import RecordNotFound
 
 router = APIRouter(prefix="/api/v1", dependencies=[Depends(require_token)])
@@ -72,3 +88,23 @@ def get_alert(session: SessionDep, number: AlertNumber) -> AlertDocument:
         return alert_document(session, number)
     except RecordNotFound:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no alert {number}") from None
+
+
+@router.get("/silences", response_model=SilenceList, tags=["silences"])
+def list_silences(
+    session: SessionDep,
+    state: Annotated[SilenceState | None, Query(description="active, expired or lifted")] = None,
+    limit: Limit = 100,
+    offset: Offset = 0,
+) -> SilenceList:
+    """One page of silences, newest first, optionally in one state."""
+    return silence_page(session, state=state, limit=limit, offset=offset)
+
+
+@router.get("/silences/{number}", response_model=SilenceDocument, tags=["silences"])
+def get_silence(session: SessionDep, number: SilenceNumber) -> SilenceDocument:
+    """One silence with the alerts it holds back now and its audit trail; 404 when unknown."""
+    try:
+        return silence_document(session, number)
+    except RecordNotFound:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no silence {number}") from None

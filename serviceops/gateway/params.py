@@ -62,6 +62,7 @@ IncidentNumber = Annotated[str, _number("INC"), _WITHIN_ROW_IDS]
 RequestNumber = Annotated[str, _number("REQ"), _WITHIN_ROW_IDS]
 EventNumber = Annotated[str, _number("EVT"), _WITHIN_ROW_IDS]
 AlertNumber = Annotated[str, _number("ALR"), _WITHIN_ROW_IDS]
+SilenceNumber = Annotated[str, _number("SIL"), _WITHIN_ROW_IDS]
 ProblemNumber = Annotated[str, _number("PRB"), _WITHIN_ROW_IDS]
 KnownErrorNumber = Annotated[str, _number("KE"), _WITHIN_ROW_IDS]
 

@@ -7,7 +7,7 @@ import contextvars
 import threading
 import time
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -25,7 +25,7 @@ from deployments.automations import deadman_automations, disable_automations
 from flows.event.process_events import ActionsFailed, process_events
 from flows.event.record_missed_check import record_missed_check
 from flows.operations.run_checks import CHECKS_REPORTED, reporter_resource, run_checks
-from serviceops.domain.cmdb import CheckKind, CheckStatus
+from serviceops.domain.cmdb import Catalogue, CheckKind, CheckStatus
 from serviceops.domain.event import (
     AlertState,
     MissedCheck,
@@ -33,7 +33,7 @@ from serviceops.domain.event import (
 from serviceops.domain.incident import IncidentState, Source
 from serviceops.stopping import STOPPING
 from serviceops.store.audit import AuditRepository
-from serviceops.store.cmdb import CheckRunRepository
+from serviceops.store.cmdb import CatalogueRepository, CheckRunRepository
 from serviceops.store.event import AlertActionRepository, AlertRepository, EventRepository
 from serviceops.store.incident import IncidentRepository
 from tests.flows.event_support import (
@@ -74,6 +74,40 @@ def test_a_storm_is_one_incident_and_at_most_five_messages(
     assert len(fake_slack.messages) <= 5
     again = process_events()  # nothing pending, nothing claimed twice
     assert again.correlation.events == 0 and again.actions_done == []
+
+
+def test_a_storm_across_twenty_dependents_of_a_failed_switch_is_one_incident(
+    serviceops_env: str, sessions: sessionmaker[Session], fake_slack: Any
+) -> None:
+    web = [f"web-{i}" for i in range(1, 21)]
+    items = [{"name": "core-sw-1", "type": "network", "owner_group": "network", "tier": 3}]
+    items += [
+        {"name": n, "owner_group": "web", "tier": 3, "depends_on": ["core-sw-1"]} for n in web
+    ]
+    with sessions.begin() as session:
+        CatalogueRepository(session).replace(
+            Catalogue.model_validate({"items": items}), datetime.now(UTC), "cmdb.toml"
+        )
+    storm = [event(service=None, ci="core-sw-1", check="LinkDown")]
+    storm += [event(service=None, ci=web[i % 20], check=f"Check{i % 3}") for i in range(99)]
+    for start in range(0, 100, 25):  # four deliveries, the switch's first
+        record(sessions, storm[start : start + 25])
+    result = process_events()
+    assert result.correlation.events == 100 and result.actions_failed == []
+    with sessions.begin() as session:
+        incidents = IncidentRepository(session).list()
+        found = AlertRepository(session).list(limit=100)
+    assert len(incidents) == 1  # not 21
+    (switch,) = [alert for alert in found if alert.key == "core-sw-1"]
+    assert switch.symptoms == 20 and switch.incident_number == incidents[0].number
+    assert {alert.suppressed_by for alert in found if alert is not switch} == {switch.number}
+    raised = incident(sessions, switch.incident_number or "")
+    assert raised.impact == "high"  # 20 dependents, 20 symptoms: a wide outage
+    with sessions.begin() as session:
+        trail = AuditRepository(session).for_record(raised.number)
+    noted = [e.reason for e in trail if e.reason.startswith("symptom: ")]
+    assert sorted(reason.split(":")[1].strip() for reason in noted) == sorted(web)
+    assert len(fake_slack.messages) <= 5
 
 
 def test_a_watch_decides_what_arrives_while_it_watches_in_one_run(

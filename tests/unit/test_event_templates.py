@@ -2,14 +2,23 @@
 monitoring source's text inert (a summary cannot ping a channel), the limit shown."""
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from serviceops.domain.event import Alert, AlertState, Notice, NoticeKind, Response, Significance
+from serviceops.domain.event import (
+    Alert,
+    AlertState,
+    Notice,
+    NoticeKind,
+    Response,
+    Significance,
+    Silence,
+    reminders,
+)
 from serviceops.notify.render import render_message
 
-EVENT_TEMPLATES = ("alert_notice",)
+EVENT_TEMPLATES = ("alert_notice", "silence_reminder")
 T0 = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
 HOSTILE = '<!channel> {{ 7*7 }} "quoted" \\ <script> & co'
 
@@ -53,3 +62,29 @@ def test_alert_notice_names_the_incident_once_raised() -> None:
     raised = alert(incident_number="INC-000007", response=Response.INCIDENT)
     message = render_message("alert_notice", alert=raised, notice=notice, limit=5)
     assert "INC-000007" in message.blocks[1]["elements"][0]["text"]
+
+
+def test_silence_reminders_are_block_kit_with_the_reason_escaped() -> None:
+    silence = Silence(
+        number="SIL-000007",
+        ci="db-01",
+        check="DiskFull",
+        ends_at=T0 + timedelta(minutes=10),
+        reason=HOSTILE,
+        owner="alex",
+        created_at=T0,
+        updated_at=T0,
+        extensions=3,
+    )
+    ending, extended = reminders(silence, T0)
+    for reminder in (ending, extended):
+        message = render_message("silence_reminder", reminder=reminder)
+        text = message.text + json.dumps(message.blocks)
+        assert [block["type"] for block in message.blocks] == ["section", "context"]
+        assert "<!channel>" not in text and "&lt;!channel&gt;" in text
+        assert "ci db-01, check DiskFull" in message.text
+    ending_text = render_message("silence_reminder", reminder=ending)
+    assert ending_text.text.startswith(":hourglass_flowing_sand: SIL-000007 ends at 2026-11-26")
+    assert "serviceops silence extend SIL-000007" in json.dumps(ending_text.blocks)
+    told = render_message("silence_reminder", reminder=extended)
+    assert told.text.startswith(":warning: SIL-000007 has been extended 3 times")

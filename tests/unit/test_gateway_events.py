@@ -31,6 +31,7 @@ ALERT_FIELDS = {
     "number", "key", "service", "ci", "title", "state", "significance", "response", "firing",
     "fingerprints", "event_count", "duplicate_count", "notified", "incident_number",
     "first_event_at", "last_event_at", "resolved_at", "closed_at", "reopen_count",
+    "suppressed_by", "symptoms",
 }  # fmt: skip
 
 

@@ -84,13 +84,22 @@ def test_the_enumeration_finds_every_read_endpoint() -> None:
     paged = {path for path, name, _ in INTEGERS if name == "offset"}
     assert paged == {
         f"/api/v1/{records}"
-        for records in ("incidents", "requests", "events", "alerts", "problems", "known-errors")
+        for records in (
+            "incidents",
+            "requests",
+            "events",
+            "alerts",
+            "silences",
+            "problems",
+            "known-errors",
+        )
     }
     assert {_prefix(schema) for _, _, schema in NUMBERS} == {
         "INC",
         "REQ",
         "EVT",
         "ALR",
+        "SIL",
         "PRB",
         "KE",
     }

@@ -4,6 +4,7 @@ what (catalogue); each kind of check, its result and its thresholds (checks).
 
 from serviceops.domain.cmdb.catalogue import (
     NAME_PATTERN,
+    WIDE_OUTAGE,
     Catalogue,
     ConfigurationItem,
     Endpoint,
@@ -28,6 +29,7 @@ from serviceops.domain.cmdb.checks import (
     TlsCheck,
     hide_password,
 )
+from serviceops.domain.cmdb.dependencies import Dependencies
 from serviceops.domain.cmdb.results import (
     CheckResult,
     as_utc,
@@ -47,6 +49,7 @@ __all__ = [
     "KIND_NAMES",
     "MODEL_OF_KIND",
     "NAME_PATTERN",
+    "WIDE_OUTAGE",
     "BackupCheck",
     "Catalogue",
     "Check",
@@ -55,6 +58,7 @@ __all__ = [
     "CheckStatus",
     "ConfigurationItem",
     "DatabaseCheck",
+    "Dependencies",
     "DiskCheck",
     "Endpoint",
     "HttpCheck",

@@ -1,7 +1,7 @@
 """Event management (ITIL SO 4.1): events and their filtering and significance (record),
 Alertmanager's webhook (alertmanager), correlation of events into alerts and the actions they
-decide (correlation), what those actions do to incidents (incidents), and check results as
-events (check_events).
+decide (correlation), what those actions do to incidents (incidents), the quiet operators declare
+(silences), and check results as events (check_events).
 """
 
 from serviceops.domain.event.alertmanager import AlertmanagerPayload, to_events
@@ -37,11 +37,32 @@ from serviceops.domain.event.record import (
     Significance,
     SignificanceRule,
 )
+from serviceops.domain.event.silences import (
+    EXTENDED_TOO_OFTEN,
+    REMIND_BEFORE,
+    SILENCES,
+    AddSilence,
+    ExtendSilence,
+    LiftSilence,
+    Reminder,
+    Silence,
+    SilenceAction,
+    SilenceChange,
+    SilenceDraft,
+    SilenceIndex,
+    SilenceRefused,
+    SilenceState,
+    reminders,
+)
 
 __all__ = [
+    "EXTENDED_TOO_OFTEN",
     "NAME_PATTERN",
+    "REMIND_BEFORE",
+    "SILENCES",
     "Action",
     "ActionKind",
+    "AddSilence",
     "Alert",
     "AlertChange",
     "AlertState",
@@ -51,11 +72,14 @@ __all__ = [
     "EventIn",
     "EventPolicy",
     "EventStatus",
+    "ExtendSilence",
+    "LiftSilence",
     "Match",
     "MissedCheck",
     "NeedsNewIncident",
     "Notice",
     "NoticeKind",
+    "Reminder",
     "Response",
     "ResponseRule",
     "Runbook",
@@ -63,10 +87,18 @@ __all__ = [
     "Severity",
     "Significance",
     "SignificanceRule",
+    "Silence",
+    "SilenceAction",
+    "SilenceChange",
+    "SilenceDraft",
+    "SilenceIndex",
+    "SilenceRefused",
+    "SilenceState",
     "draft_for",
     "events_for",
     "follow_up",
     "missed_check_event",
+    "reminders",
     "reported_check_event",
     "to_events",
 ]

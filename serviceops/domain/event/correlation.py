@@ -5,6 +5,16 @@ resource within the correlation window join it, and so does any later event with
 it already carries. An alert's response only climbs (log, notify, remediate, incident), so a
 storm raises one incident and a bounded number of messages, however many events it has.
 
+Inhibition through the CMDB: a new alert on an item that needs (directly or through others)
+an item with an open exception alert joins that alert as a symptom. It is recorded and counted
+as usual, but holds its response back (no incident, no page, no message): the parent's
+incident gets a note for it instead. When the parent resolves, a symptom still firing proceeds
+on its own, as if it had just fired.
+
+Silences (domain.event.silences) hold a new alert the same way, marked with the silence's
+number; an event the silence does not cover lets its alert go, and so does the silence's end
+(`release`, from the sweep).
+
 The correlator is pure and works on what the store loaded for a batch: it decides every event
 in order and says which alerts changed and which actions follow. The store writes them back
 in one transaction; the actions (incidents, runbooks) run after, from an outbox of their own.
@@ -15,6 +25,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, Field
 
+from serviceops.domain.cmdb import Dependencies
 from serviceops.domain.event.record import (
     EventIn,
     EventPolicy,
@@ -23,6 +34,7 @@ from serviceops.domain.event.record import (
     Significance,
     event_time,
 )
+from serviceops.domain.event.silences import SILENCE_PREFIX, Silence, SilenceIndex
 
 
 class AlertState(StrEnum):
@@ -39,6 +51,7 @@ class ActionKind(StrEnum):
     RESOLVE_INCIDENT = "resolve_incident"
     REOPEN_INCIDENT = "reopen_incident"
     PAGE_INCIDENT = "page_incident"  # the alert climbed to page after its incident was raised
+    ADD_SYMPTOM = "add_symptom"  # a dependent's alert joined this one: noted on its incident
     RUN_RUNBOOK = "run_runbook"
 
 
@@ -73,6 +86,17 @@ class Alert(BaseModel):
     resolved_at: datetime | None = None
     closed_at: datetime | None = None
     reopen_count: int = 0
+    runbook: str | None = Field(None, description="The runbook its remediate response chose.")
+    suppressed_by: str | None = Field(
+        None,
+        description="What holds its response back: the alert (ALR-) it is a symptom of, "
+        "or the silence (SIL-) it is under.",
+    )
+    symptoms: int = Field(0, description="Alerts of dependent items that joined it.")
+
+    @property
+    def held(self) -> bool:
+        return self.suppressed_by is not None
 
 
 class Action(BaseModel):
@@ -123,25 +147,46 @@ class Decisions(BaseModel):
     actions: list[Action] = Field(default_factory=list)
     notices: list[Notice] = Field(default_factory=list)
     changes: list[AlertChange] = Field(default_factory=list)
+    symptom_of: dict[int, int] = Field(
+        default_factory=dict,
+        description="A symptom's place in `alerts` -> its parent's: the store names the parent "
+        "once both are numbered (a parent may be new in the batch).",
+    )
 
 
 class Correlator:
     """Decides a batch of events against the alerts the store loaded for it.
 
-    `alerts` are the not-closed alerts on the batch's correlation keys and fingerprints; they
-    are changed in place (the store built them for this batch), and every alert that changed
-    is in Decisions.alerts.
+    `alerts` are the not-closed alerts on the batch's correlation keys and fingerprints, the
+    open exception alerts on what those keys need and the symptoms of all of them; they are
+    changed in place (the store built them for this batch), and every alert that changed is in
+    Decisions.alerts. `dependencies`: the CMDB's graph, None for no inhibition; `silences`:
+    the active ones.
     """
 
-    def __init__(self, policy: EventPolicy, alerts: list[Alert]) -> None:
+    def __init__(
+        self,
+        policy: EventPolicy,
+        alerts: list[Alert],
+        dependencies: Dependencies | None = None,
+        silences: SilenceIndex | None = None,
+    ) -> None:
         self.policy = policy
+        self.dependencies = dependencies
+        self.silences = silences
         self.decisions = Decisions()
         self._index: dict[int, int] = {}  # id(alert) -> position in decisions.alerts
         self._by_fingerprint: dict[str, Alert] = {}
         self._by_key: dict[str, Alert] = {}
         self._updates: dict[int, Action] = {}
+        self._symptoms: dict[int, list[Alert]] = {}  # id(parent) -> its symptoms
         for alert in sorted(alerts, key=lambda a: a.last_event_at):
             self._remember(alert)
+        by_number = {alert.number: alert for alert in alerts if alert.number is not None}
+        for alert in alerts:
+            parent = by_number.get(alert.suppressed_by or "")
+            if parent is not None:
+                self._symptoms.setdefault(id(parent), []).append(alert)
 
     def decide(self, event: EventIn, received_at: datetime) -> Verdict:
         at = event_time(event, received_at)
@@ -165,8 +210,11 @@ class Correlator:
         if alert is not None and reopened:
             alert = self._after_resolution(alert, event, at)
         if alert is None:
-            alert = self._open(event, at, verdict)
-            self._respond(alert, verdict.response, runbook, event, escalated=False)
+            parent = self._inhibitor(event)
+            silence = None if parent is not None else self._silence_for(event)
+            alert = self._open(event, at, verdict, runbook, parent, silence)
+            if not alert.held:
+                self._respond(alert, event.summary, _note(event), escalated=False)
             return
         position = self._touch(alert, at, verdict)
         fingerprint = verdict.fingerprint
@@ -182,10 +230,15 @@ class Correlator:
             alert.significance = verdict.significance
         if verdict.response.rank > alert.response.rank:
             raised = alert.response.raises_incident
-            alert.response = verdict.response
-            self._respond(alert, verdict.response, runbook, event, escalated=True, raised=raised)
+            alert.response, alert.runbook = verdict.response, runbook or alert.runbook
+            self._respond(alert, event.summary, _note(event), escalated=True, raised=raised)
         elif not reopened and alert.response.raises_incident:
             self._act(ActionKind.UPDATE_INCIDENT, position, note=_note(event))
+        silence = alert.suppressed_by or ""
+        if silence.startswith(SILENCE_PREFIX) and not (
+            self.silences is not None and self.silences.covers(silence, event)
+        ):
+            self._proceed(alert, f"{event.check} on {event.resource} is not under {silence}", at)
 
     def _resolve(self, event: EventIn, at: datetime, verdict: Verdict) -> None:
         alert = self._by_fingerprint.get(verdict.fingerprint)
@@ -202,6 +255,7 @@ class Correlator:
         self._notify(NoticeKind.RESOLVED, alert, position, f"resolved: {event.summary}")
         if self.policy.auto_resolve and alert.response.raises_incident:
             self._act(ActionKind.RESOLVE_INCIDENT, position, note=_note(event))
+        self._release_symptoms(alert, at)
 
     def _alert_for(self, event: EventIn, at: datetime) -> Alert | None:
         """The alert carrying this fingerprint, else the open alert on its resource if its
@@ -233,6 +287,7 @@ class Correlator:
             return alert
         alert.state, alert.closed_at = AlertState.CLOSED, at
         self._change(position, AlertState.RESOLVED, alert, at, "superseded by a new alert")
+        self._release_symptoms(alert, at)
         for fingerprint in alert.fingerprints:
             if self._by_fingerprint.get(fingerprint) is alert:
                 del self._by_fingerprint[fingerprint]
@@ -240,7 +295,17 @@ class Correlator:
             del self._by_key[alert.key]
         return None
 
-    def _open(self, event: EventIn, at: datetime, verdict: Verdict) -> Alert:
+    def _open(
+        self,
+        event: EventIn,
+        at: datetime,
+        verdict: Verdict,
+        runbook: str | None,
+        parent: Alert | None,
+        silence: Silence | None,
+    ) -> Alert:
+        """A new alert; with a `parent`, as its symptom (held, noted on the parent's incident);
+        under a `silence`, held by it."""
         alert = Alert(
             key=event.resource,
             service=event.service,
@@ -248,6 +313,7 @@ class Correlator:
             title=event.summary,
             significance=verdict.significance,
             response=verdict.response,
+            runbook=runbook,
             firing=[verdict.fingerprint],
             fingerprints=[verdict.fingerprint],
             first_event_at=at,
@@ -255,32 +321,87 @@ class Correlator:
         )
         self._remember(alert)
         position = self._touch(alert, at, verdict)
-        self._change(position, None, alert, at, f"{verdict.significance.value}: {event.summary}")
+        reason = f"{verdict.significance.value}: {event.summary}"
+        if parent is not None:
+            reason += f" (a symptom of {parent.number or 'the alert'} on {parent.key})"
+            self._join(alert, position, parent, event)
+        elif silence is not None:
+            reason += f" (silenced by {silence.number}: {silence.reason})"
+            alert.suppressed_by = silence.number
+        self._change(position, None, alert, at, reason)
         return alert
 
+    def _inhibitor(self, event: EventIn) -> Alert | None:
+        """The open exception alert on an item the event's resource needs, if any: the one
+        that is no symptom itself, then the oldest."""
+        if self.dependencies is None:
+            return None
+        candidates = [
+            alert
+            for name in self.dependencies.needs(event.resource)
+            if (alert := self._by_key.get(name)) is not None
+            and alert.state is AlertState.OPEN
+            and alert.significance is Significance.EXCEPTION
+        ]
+        if not candidates:
+            return None
+        return min(candidates, key=lambda a: (a.held, a.first_event_at, a.key))
+
+    def _silence_for(self, event: EventIn) -> Silence | None:
+        return None if self.silences is None else self.silences.covering(event)
+
+    def _join(self, alert: Alert, position: int, parent: Alert, event: EventIn) -> None:
+        parent.symptoms += 1
+        parent_position = self._position(parent)
+        alert.suppressed_by = parent.number or ""  # the store names a parent new in the batch
+        self._symptoms.setdefault(id(parent), []).append(alert)
+        self.decisions.symptom_of[position] = parent_position
+        if parent.response.raises_incident:
+            note = f"symptom: {event.resource}: {event.summary}"
+            self._act(ActionKind.ADD_SYMPTOM, parent_position, note=note)
+
+    def _release_symptoms(self, parent: Alert, at: datetime) -> None:
+        """The parent's outage is over: its symptoms are let go (see _proceed)."""
+        why = f"{parent.number or parent.key} is over"
+        for alert in self._symptoms.pop(id(parent), []):
+            if alert.held:
+                self._proceed(alert, why, at)
+
+    def release(self, alerts: list[Alert], why: str, at: datetime) -> None:
+        """What held these alerts is gone (a silence ended): see _proceed."""
+        for alert in alerts:
+            if alert.held:
+                self._proceed(alert, why, at)
+
+    def _proceed(self, alert: Alert, why: str, at: datetime) -> None:
+        """Let a held alert go: still firing, it proceeds as if it had just fired (its
+        response, now); cleared meanwhile, it has nothing to do."""
+        alert.suppressed_by = None
+        position = self._position(alert)
+        self.decisions.symptom_of.pop(position, None)
+        if alert.state is not AlertState.OPEN or not alert.firing:
+            return
+        self._change(position, AlertState.OPEN, alert, at, f"proceeds on its own: {why}")
+        note = f"{alert.title} (held until {why}, still firing)"
+        self._respond(alert, alert.title, note, escalated=False)
+
     def _respond(
-        self,
-        alert: Alert,
-        response: Response,
-        runbook: str | None,
-        event: EventIn,
-        *,
-        escalated: bool,
-        raised: bool = False,
+        self, alert: Alert, summary: str, note: str, *, escalated: bool, raised: bool = False
     ) -> None:
         """Act on the response the alert has reached; `raised`: it had reached an incident
         before (climbing on to page pages that incident instead of raising another)."""
         position = self._position(alert)
         kind = NoticeKind.ESCALATED if escalated else NoticeKind.OPENED
+        response, runbook = alert.response, alert.runbook
         if response is Response.NOTIFY:
-            self._notify(kind, alert, position, event.summary)
+            self._notify(kind, alert, position, summary)
         elif response is Response.REMEDIATE:
-            self._notify(kind, alert, position, f"{event.summary} (runbook {runbook})")
-            self._act(ActionKind.RUN_RUNBOOK, position, note=_note(event), runbook=runbook)
+            self._notify(kind, alert, position, f"{summary} (runbook {runbook})")
+            self._act(ActionKind.RUN_RUNBOOK, position, note=note, runbook=runbook)
         elif response.raises_incident and alert.incident_number is None and not raised:
-            self._act(ActionKind.RAISE_INCIDENT, position, note=_note(event))
+            self._act(ActionKind.RAISE_INCIDENT, position, note=note)
         elif response is Response.PAGE:
-            self._act(ActionKind.PAGE_INCIDENT, position, note=_note(event))
+            self._act(ActionKind.PAGE_INCIDENT, position, note=note)
 
     def _touch(self, alert: Alert, at: datetime, verdict: Verdict) -> int:
         alert.event_count += 1
@@ -290,8 +411,9 @@ class Correlator:
         return position
 
     def _notify(self, kind: NoticeKind, alert: Alert, position: int, summary: str) -> None:
-        """Within the notify limit; a storm's later notices are counted on the alert only."""
-        if alert.notified >= self.policy.notify_limit:
+        """Within the notify limit; a storm's later notices are counted on the alert only.
+        A held alert (a symptom) says nothing."""
+        if alert.held or alert.notified >= self.policy.notify_limit:
             return
         alert.notified += 1
         self.decisions.notices.append(
@@ -314,7 +436,10 @@ class Correlator:
     def _act(
         self, kind: ActionKind, position: int, *, note: str, runbook: str | None = None
     ) -> None:
-        """Queue an action; updates to one incident within a batch become one action."""
+        """Queue an action; updates to one incident within a batch become one action. A held
+        alert (a symptom) asks for nothing."""
+        if self.decisions.alerts[position].held:
+            return
         if kind is ActionKind.UPDATE_INCIDENT:
             pending = self._updates.get(position)
             if pending is not None:

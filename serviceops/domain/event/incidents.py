@@ -3,10 +3,15 @@
 
 An incident that people have moved on (resolved by hand, closed) is never forced: a resolve
 on a resolved incident is a no-op, and a firing after closure asks for a new incident.
+
+An outage's symptoms (alerts of dependent items held back by inhibition) are listed on its
+incident one note each, and count in its impact: WIDE_OUTAGE of them make it high, as that
+many dependents do in the CMDB's blast radius.
 """
 
 from datetime import datetime
 
+from serviceops.domain.cmdb import WIDE_OUTAGE
 from serviceops.domain.event.correlation import ActionKind, Alert
 from serviceops.domain.event.record import Response, Significance
 from serviceops.domain.incident import (
@@ -31,12 +36,16 @@ class NeedsNewIncident(Exception):
 
 def draft_for(alert: Alert, note: str, impact: Impact | None, category: str) -> IncidentDraft:
     """The incident monitoring raises for an alert: impact from the CMDB's blast radius when
-    the CI is known, urgency from significance."""
+    the CI is known, and from the symptoms that joined the alert; urgency from significance."""
     urgency = Urgency.HIGH if alert.significance is Significance.EXCEPTION else Urgency.MEDIUM
+    if alert.symptoms >= WIDE_OUTAGE:
+        impact = Impact.HIGH
+    symptoms = f", {alert.symptoms} symptom(s) of dependent items" if alert.symptoms else ""
     return IncidentDraft(
         title=_title(alert.title),
         description=(
-            f"Raised by {alert.number} on {alert.key}: {alert.event_count} event(s).\n{note}"
+            f"Raised by {alert.number} on {alert.key}: {alert.event_count} event(s)"
+            f"{symptoms}.\n{note}"
         ),
         service=alert.service or alert.ci or alert.key,
         ci=alert.ci,
@@ -50,10 +59,18 @@ def draft_for(alert: Alert, note: str, impact: Impact | None, category: str) -> 
 
 
 def follow_up(
-    kind: ActionKind, incident: Incident, policy: IncidentPolicy, note: str, at: datetime
+    kind: ActionKind,
+    incident: Incident,
+    policy: IncidentPolicy,
+    note: str,
+    at: datetime,
+    *,
+    symptoms: int = 0,
 ) -> Change:
     """The change `kind` makes to the incident; raises NeedsNewIncident for a reopen the
-    incident cannot take."""
+    incident cannot take. `symptoms`: how many the alert has now (for ADD_SYMPTOM)."""
+    if kind is ActionKind.ADD_SYMPTOM and incident.is_open:
+        return _symptom(incident, policy, note, symptoms, at)
     if (
         kind is ActionKind.RESOLVE_INCIDENT
         and incident.is_open
@@ -70,6 +87,21 @@ def follow_up(
         except ReopenWindowClosed as exc:
             raise NeedsNewIncident(str(exc)) from None
     return _noted(incident, kind, note, at)
+
+
+def _symptom(
+    incident: Incident, policy: IncidentPolicy, note: str, symptoms: int, at: datetime
+) -> Change:
+    """A symptom on the incident's trail; the one that makes the outage wide raises its impact
+    (and priority) to high."""
+    note = f"{note} ({symptoms} symptom(s) so far)"
+    if symptoms < WIDE_OUTAGE or incident.impact is Impact.HIGH:
+        return incident_steps.note(incident, EVENT_ACTOR, at, note)
+    change = incident_steps.prioritize(
+        incident.model_copy(update={"impact": Impact.HIGH}), policy, at
+    )
+    reason = f"{note}: {change.audit.reason}"
+    return change.model_copy(update={"audit": change.audit.model_copy(update={"reason": reason})})
 
 
 def _noted(incident: Incident, kind: ActionKind, note: str, at: datetime) -> Change:

@@ -286,6 +286,12 @@ class EventPolicy(BaseModel):
     review_after: timedelta = Field(
         timedelta(hours=1), description="A resolved alert is reviewed and closed after this."
     )
+    inhibit_dependents: bool = Field(
+        True,
+        description="A new alert on an item that needs one with an open exception alert "
+        "(through the CMDB's depends_on) joins that alert as a symptom instead of raising an "
+        "incident of its own.",
+    )
     runbooks: dict[str, Runbook] = Field(default_factory=dict, description="By name.")
     allowed_commands: list[str] = Field(
         default_factory=list, description="Absolute paths of the executables runbooks may run."

@@ -24,6 +24,9 @@ from serviceops.domain.views.events import (
     EventDocument,
     EventList,
     EventView,
+    SilenceDocument,
+    SilenceList,
+    SilenceView,
     shown_details,
 )
 from serviceops.domain.views.incidents import (
@@ -100,6 +103,9 @@ __all__ = [
     "ServiceDocument",
     "ServiceList",
     "ServiceView",
+    "SilenceDocument",
+    "SilenceList",
+    "SilenceView",
     "SlaLevel",
     "SubmittedDocument",
     "check_views",

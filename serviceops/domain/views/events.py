@@ -16,7 +16,15 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel, Field
 
-from serviceops.domain.event import ActionKind, Alert, EventStatus, Response, Severity, Significance
+from serviceops.domain.event import (
+    ActionKind,
+    Alert,
+    EventStatus,
+    Response,
+    Severity,
+    Significance,
+    Silence,
+)
 from serviceops.domain.machine import AuditEntry
 from serviceops.domain.views.audit import AuditView
 
@@ -29,6 +37,9 @@ __all__ = [
     "EventDocument",
     "EventList",
     "EventView",
+    "SilenceDocument",
+    "SilenceList",
+    "SilenceView",
     "shown_details",
 ]
 
@@ -218,6 +229,10 @@ class AlertView(BaseModel):
     resolved_at: datetime | None
     closed_at: datetime | None
     reopen_count: int
+    suppressed_by: str | None = Field(
+        description="The alert (ALR-) it is a symptom of: it raises nothing while held"
+    )
+    symptoms: int = Field(description="Alerts of dependent items that joined it as symptoms")
 
     @classmethod
     def of(cls, alert: Alert) -> "AlertView":
@@ -244,6 +259,8 @@ class AlertView(BaseModel):
             resolved_at=alert.resolved_at,
             closed_at=alert.closed_at,
             reopen_count=alert.reopen_count,
+            suppressed_by=alert.suppressed_by,
+            symptoms=alert.symptoms,
         )
 
 
@@ -310,3 +327,60 @@ class AlertDocument(BaseModel):
             actions=[AlertActionView.of(action) for action in actions],
             audit=[AuditView.of(entry) for entry in audit],
         )
+
+
+class SilenceView(BaseModel):
+    """A silence: what it matches, until when, why, whose, and where it stands."""
+
+    number: str = Field(description="SIL-000123")
+    ci: str | None
+    service: str | None
+    check: str | None
+    scope: str = Field(description="What it silences, e.g. `ci db-01, check DiskFull`")
+    state: str = Field(description="active, expired or lifted")
+    reason: str
+    owner: str = Field(description="Who answers for it: reminded in Slack before it ends")
+    ends_at: datetime
+    extensions: int = Field(description="How often its end was put back")
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, silence: Silence) -> "SilenceView":
+        return cls(
+            scope=silence.scope,
+            **silence.model_dump(
+                include={
+                    "number",
+                    "ci",
+                    "service",
+                    "check",
+                    "reason",
+                    "owner",
+                    "ends_at",
+                    "extensions",
+                    "created_at",
+                    "updated_at",
+                }
+            ),
+            state=silence.state.value,
+        )
+
+
+class SilenceList(BaseModel):
+    """`{"silences": [...], "count": n, "limit", "offset"}`: one page, newest first."""
+
+    silences: list[SilenceView]
+    count: int = Field(description="How many silences this page holds.")
+    limit: int
+    offset: int
+
+
+class SilenceDocument(BaseModel):
+    """`{"silence": {...}, "held": [...], "audit": [...]}`: a silence, the alerts it holds back
+    now, and its history (oldest first). From `GET /api/v1/silences/{number}` and
+    `serviceops silence show SIL-.. --json`."""
+
+    silence: SilenceView
+    held: list[AlertView]
+    audit: list[AuditView]

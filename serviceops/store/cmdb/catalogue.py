@@ -7,7 +7,7 @@ from pydantic import TypeAdapter
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from serviceops.domain.cmdb import Catalogue, Check, ConfigurationItem
+from serviceops.domain.cmdb import Catalogue, Check, ConfigurationItem, Dependencies
 from serviceops.store.base import RecordNotFound
 from serviceops.store.cmdb.tables import (
     CatalogueSettingsRecord,
@@ -17,6 +17,8 @@ from serviceops.store.cmdb.tables import (
 from serviceops.store.db import dialect_insert
 
 _SETTINGS_ID = 1
+# The last dependency graph read, by database and catalogue load: see dependencies().
+_GRAPHS: dict[tuple[str, datetime], Dependencies] = {}
 _CHECK = TypeAdapter[Check](Check)
 # replace() writes with INSERT .. ON CONFLICT, past the session's identity map: reads refresh
 # rows the session may have loaded before, instead of returning them as they were.
@@ -137,6 +139,23 @@ class CatalogueRepository:
         """The file the stored catalogue came from and when it was loaded; None before any."""
         settings = self._settings()
         return None if settings is None else (settings.source_file, settings.loaded_at)
+
+    def dependencies(self) -> Dependencies:
+        """The items' depends_on graph, read once per load of the catalogue (event correlation
+        asks for it every batch, and a CMDB may have thousands of items)."""
+        loaded = self.loaded()
+        if loaded is None:
+            return Dependencies({})
+        key = (self.session.get_bind().url.render_as_string(), loaded[1])
+        graph = _GRAPHS.get(key)
+        if graph is None:
+            rows = self.session.execute(
+                select(ConfigurationItemRecord.name, ConfigurationItemRecord.depends_on)
+            ).all()
+            graph = Dependencies({name: needed for name, needed in rows})
+            _GRAPHS.clear()  # the newest load only (one database a process, tests aside)
+            _GRAPHS[key] = graph
+        return graph
 
     def _settings(self) -> CatalogueSettingsRecord | None:
         return self.session.get(CatalogueSettingsRecord, _SETTINGS_ID, populate_existing=True)

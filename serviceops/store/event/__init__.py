@@ -8,11 +8,13 @@ back with bulk statements: the per-event work is the pure Correlator's."""
 from serviceops.store.event.actions import AlertAction, AlertActionRepository
 from serviceops.store.event.alerts import AlertRepository
 from serviceops.store.event.events import EventRepository, event_id
+from serviceops.store.event.silences import SilenceRepository
 
 __all__ = [
     "AlertAction",
     "AlertActionRepository",
     "AlertRepository",
     "EventRepository",
+    "SilenceRepository",
     "event_id",
 ]

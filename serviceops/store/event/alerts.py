@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection, Iterable, Iterator
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy import bindparam, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from serviceops.domain.event import (
@@ -26,23 +27,56 @@ from serviceops.store.event.tables import (
     EventRecord,
 )
 
+# Names per IN (...) list when loading the alerts a batch's new alerts may be symptoms of.
+_IN_CHUNK = 500
+
 
 class AlertRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
         self._ids: dict[str, int] = {}
 
-    def touched_by(self, resources: set[str], fingerprints: set[str]) -> list[Alert]:
-        """The not-closed alerts a batch on these resources and fingerprints can join."""
+    def touched_by(
+        self, resources: set[str], fingerprints: set[str], needed: Collection[str] = ()
+    ) -> list[Alert]:
+        """The not-closed alerts a batch on these resources and fingerprints can join, the
+        open exception alerts on the items they `needed` (the outages new alerts would be
+        symptoms of), and the not-closed symptoms of those that have some (released when
+        their parent resolves)."""
         by_fingerprint = select(AlertFingerprintRecord.alert_number).where(
             AlertFingerprintRecord.fingerprint.in_(fingerprints)
         )
-        rows = self.session.scalars(
-            select(AlertRecord).where(
-                AlertRecord.state != AlertState.CLOSED.value,
-                or_(AlertRecord.key.in_(resources), AlertRecord.number.in_(by_fingerprint)),
+        rows = list(
+            self.session.scalars(
+                select(AlertRecord).where(
+                    AlertRecord.state != AlertState.CLOSED.value,
+                    or_(AlertRecord.key.in_(resources), AlertRecord.number.in_(by_fingerprint)),
+                )
             )
-        ).all()
+        )
+        names = sorted(set(needed) - resources)
+        for chunk in _chunks(names):
+            _add_new(
+                rows,
+                self.session.scalars(
+                    select(AlertRecord).where(
+                        AlertRecord.state == AlertState.OPEN.value,
+                        AlertRecord.significance == Significance.EXCEPTION.value,
+                        AlertRecord.key.in_(chunk),
+                    )
+                ),
+            )
+        parents = [row.number for row in rows if row.symptoms and row.number is not None]
+        for chunk in _chunks(parents):
+            _add_new(
+                rows,
+                self.session.scalars(
+                    select(AlertRecord).where(
+                        AlertRecord.state != AlertState.CLOSED.value,
+                        AlertRecord.suppressed_by.in_(chunk),
+                    )
+                ),
+            )
         self._ids.update({row.number: row.id for row in rows if row.number is not None})
         return [_alert(row) for row in rows]
 
@@ -50,6 +84,19 @@ class AlertRepository:
         """Write a batch's decisions: alerts (numbering new ones), fingerprints, the events'
         verdicts and the actions. Returns the alert number of each Decisions.alerts entry."""
         numbers = self._save_all(decisions.alerts)
+        if decisions.symptom_of:  # symptoms name their parents, new ones numbered just now
+            table = AlertRecord.__table__
+            self.session.execute(
+                update(table)
+                .where(table.c.number == bindparam("b_number"))
+                .values(suppressed_by=bindparam("b_parent")),
+                [
+                    {"b_number": numbers[symptom], "b_parent": numbers[parent]}
+                    for symptom, parent in decisions.symptom_of.items()
+                ],
+            )
+            for symptom, parent in decisions.symptom_of.items():
+                decisions.alerts[symptom].suppressed_by = numbers[parent]
         links = {
             fp: numbers[i]
             for i, a in enumerate(decisions.alerts)
@@ -88,6 +135,23 @@ class AlertRepository:
                 ],
             )
         return numbers
+
+    def held_by(self, holders: list[str]) -> list[Alert]:
+        """The not-closed alerts these (silences, alerts) hold back, oldest first."""
+        rows: list[AlertRecord] = []
+        for chunk in _chunks(holders):
+            rows.extend(
+                self.session.scalars(
+                    select(AlertRecord)
+                    .where(
+                        AlertRecord.state != AlertState.CLOSED.value,
+                        AlertRecord.suppressed_by.in_(chunk),
+                    )
+                    .order_by(AlertRecord.id)
+                )
+            )
+        self._ids.update({row.number: row.id for row in rows if row.number is not None})
+        return [_alert(row) for row in rows]
 
     def get(self, number: str) -> Alert:
         row = self._row(number)
@@ -198,7 +262,21 @@ _ALERT_FIELDS = (
     "resolved_at",
     "closed_at",
     "reopen_count",
+    "runbook",
+    "suppressed_by",
+    "symptoms",
 )
+
+
+def _chunks(names: list[str]) -> Iterator[list[str]]:
+    for start in range(0, len(names), _IN_CHUNK):
+        yield names[start : start + _IN_CHUNK]
+
+
+def _add_new(rows: list[AlertRecord], more: Iterable[AlertRecord]) -> None:
+    """Append the rows of `more` that `rows` does not have yet."""
+    seen = {row.id for row in rows}
+    rows.extend(row for row in more if row.id not in seen)
 
 
 def _alert_values(alert: Alert) -> dict[str, Any]:

@@ -78,6 +78,10 @@ class AlertRecord(Base):
     resolved_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]
     reopen_count: Mapped[int] = mapped_column(default=0)
+    runbook: Mapped[str | None] = mapped_column(String(100))
+    # what holds it back (the alert it is a symptom of, a silence), how many symptoms it has
+    suppressed_by: Mapped[str | None] = mapped_column(String(20), index=True)
+    symptoms: Mapped[int] = mapped_column(default=0, server_default=text("0"))
 
 
 class AlertFingerprintRecord(Base):
@@ -114,3 +118,31 @@ class AlertActionRecord(Base):
     attempts: Mapped[int] = mapped_column(default=0)
     done_at: Mapped[datetime | None]
     outcome: Mapped[str | None] = mapped_column(Text)
+
+
+class SilenceRecord(Base):
+    """A silence (SIL-000001): what it matches, until when, why, whose; its state and how often
+    it was extended. The partial index finds the active ones, which every batch reads."""
+
+    __tablename__ = "silences"
+    __table_args__ = (
+        Index(
+            "ix_silences_active",
+            "ends_at",
+            sqlite_where=text("state = 'active'"),
+            postgresql_where=text("state = 'active'"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str | None] = mapped_column(String(20), unique=True)
+    ci: Mapped[str | None] = mapped_column(String(100))
+    service: Mapped[str | None] = mapped_column(String(100))
+    check: Mapped[str | None] = mapped_column(String(200))
+    reason: Mapped[str] = mapped_column(String(500))
+    owner: Mapped[str] = mapped_column(String(200))
+    state: Mapped[str] = mapped_column(String(10))
+    ends_at: Mapped[datetime]
+    extensions: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]

@@ -1,0 +1,132 @@
+"""Silences: numbered on their first save, read active by every correlation batch."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from serviceops.domain.event import Silence, SilenceDraft, SilenceIndex, SilenceState
+from serviceops.store.base import RecordNotFound
+from serviceops.store.event.tables import SilenceRecord
+
+_FIELDS = ("ci", "service", "check", "reason", "owner", "ends_at", "extensions", "created_at")
+
+
+_Version = tuple[int, int | None, datetime | None]
+# The active silences as last read, per database: (version, valid until, index); see
+# SilenceRepository.active_index.
+_INDEXES: dict[str, tuple[_Version, datetime, SilenceIndex]] = {}
+_NEVER = datetime.max.replace(tzinfo=UTC)
+
+
+def silence_number(row_id: int) -> str:
+    return f"SIL-{row_id:06d}"
+
+
+class SilenceRepository:
+    """The caller owns the session and its transaction, as everywhere in the store."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, draft: SilenceDraft, at: datetime) -> Silence:
+        """A new active silence from `at`, numbered from its id."""
+        row = SilenceRecord(
+            state=SilenceState.ACTIVE.value, extensions=0, created_at=at, updated_at=at
+        )
+        for name in ("ci", "service", "check", "reason", "owner", "ends_at"):
+            setattr(row, name, getattr(draft, name))
+        self.session.add(row)
+        self.session.flush()
+        row.number = silence_number(row.id)
+        self.session.flush()
+        return _silence(row)
+
+    def save(self, silence: Silence) -> Silence:
+        row = self._row(silence.number, for_update=False)
+        row.state, row.ends_at = silence.state.value, silence.ends_at
+        row.extensions, row.updated_at = silence.extensions, silence.updated_at
+        self.session.flush()
+        return _silence(row)
+
+    def get(self, number: str, *, for_update: bool = False) -> Silence:
+        return _silence(self._row(number, for_update=for_update))
+
+    def active(self, at: datetime) -> list[Silence]:
+        """The silences in force at `at`, oldest first (the partial index on active ones)."""
+        rows = self.session.scalars(
+            select(SilenceRecord)
+            .where(
+                SilenceRecord.state == SilenceState.ACTIVE.value,
+                SilenceRecord.ends_at > at,
+                SilenceRecord.created_at <= at,
+            )
+            .order_by(SilenceRecord.id)
+        )
+        return [_silence(row) for row in rows]
+
+    def active_index(self, at: datetime) -> SilenceIndex:
+        """The silences in force at `at`, indexed for matching. Every correlation batch asks,
+        and reading a thousand silences cost a batch more than deciding its events: they are
+        read again only when one was added, changed or lifted since (one aggregate query over
+        the active ones says), or the first of them reached its end."""
+        version: _Version = tuple(  # type: ignore[assignment]
+            self.session.execute(
+                select(
+                    func.count(), func.max(SilenceRecord.id), func.max(SilenceRecord.updated_at)
+                ).where(SilenceRecord.state == SilenceState.ACTIVE.value)
+            ).one()
+        )
+        database = self.session.get_bind().url.render_as_string()
+        cached = _INDEXES.get(database)
+        if cached is not None and cached[0] == version and at < cached[1]:
+            return cached[2]
+        silences = self.active(at)
+        index = SilenceIndex(silences)
+        _INDEXES[database] = (version, min((s.ends_at for s in silences), default=_NEVER), index)
+        return index
+
+    def ended(self, at: datetime) -> list[Silence]:
+        """Active silences whose end has come: to expire, letting go of what they hold."""
+        rows = self.session.scalars(
+            select(SilenceRecord)
+            .where(SilenceRecord.state == SilenceState.ACTIVE.value, SilenceRecord.ends_at <= at)
+            .order_by(SilenceRecord.id)
+            .with_for_update()
+        )
+        return [_silence(row) for row in rows]
+
+    def list(
+        self, *, state: SilenceState | None = None, limit: int = 100, offset: int = 0
+    ) -> list[Silence]:
+        """Newest first."""
+        statement = (
+            select(SilenceRecord).order_by(SilenceRecord.id.desc()).limit(limit).offset(offset)
+        )
+        if state is not None:
+            statement = statement.where(SilenceRecord.state == state.value)
+        return [_silence(row) for row in self.session.scalars(statement)]
+
+    def _row(self, number: str, *, for_update: bool) -> SilenceRecord:
+        statement = select(SilenceRecord).where(SilenceRecord.number == number)
+        if for_update:
+            statement = statement.with_for_update()
+        row = self.session.scalars(
+            statement.execution_options(populate_existing=True)
+        ).one_or_none()
+        if row is None:
+            raise RecordNotFound("silence", number)
+        return row
+
+
+def _silence(row: SilenceRecord) -> Silence:
+    if row.number is None:  # only between the two statements that add one
+        raise RuntimeError(f"silence row {row.id} has no number yet")
+    return Silence(
+        number=row.number,
+        state=SilenceState(row.state),
+        updated_at=row.updated_at,
+        **{name: getattr(row, name) for name in _FIELDS},
+    )
