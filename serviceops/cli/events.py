@@ -254,7 +254,7 @@ def _alert_detail(document: AlertDocument) -> str:
         ("reopened", str(alert.reopen_count)),
     ]
     if alert.suppressed_by:
-        pairs.insert(3, ("symptom of", alert.suppressed_by))
+        pairs.insert(3, ("held by", alert.suppressed_by))  # a symptom's parent, a silence
     if alert.symptoms:
         pairs.insert(3, ("symptoms", str(alert.symptoms)))
     parts = [f"{alert.number}  {clip(alert.title, 80)}", fields(pairs)]

@@ -12,10 +12,11 @@ from typer.testing import CliRunner
 
 from serviceops.cli import app as cli
 from serviceops.cli import runs as cli_runs
-from serviceops.domain.event import AddSilence
+from serviceops.correlate import correlate_batch
+from serviceops.domain.event import AddSilence, EventIn, EventPolicy
 from serviceops.domain.event import silences as steps
 from serviceops.store.audit import AuditRepository
-from serviceops.store.event import SilenceRepository
+from serviceops.store.event import EventRepository, SilenceRepository
 from tests.unit.cli.support import COMPLETED, RUN_ID, _fake_run
 
 UNTIL = (datetime.now(UTC) + timedelta(hours=2)).replace(second=0, microsecond=0)
@@ -82,3 +83,20 @@ def test_show_and_list_without_silences(runner: CliRunner, cli_db: sessionmaker[
     missing = runner.invoke(cli, ["silence", "show", "SIL-000042"])
     assert (missing.exit_code, missing.stderr) == (1, "error: no silence SIL-000042\n")
     assert runner.invoke(cli, ["silence", "show", "ALR-000001"]).exit_code == 2
+
+
+def test_an_alert_shows_what_holds_it_back(
+    runner: CliRunner, cli_db: sessionmaker[Session]
+) -> None:
+    now = datetime.now(UTC)
+    draft = AddSilence(ci="db-01", ends_at=UNTIL, reason="kernel update", owner="a", actor="a")
+    event = {"source": "prometheus", "ci": "db-01", "check": "Down", "severity": "critical"}
+    with cli_db.begin() as session:
+        SilenceRepository(session).add(draft, now)
+        EventRepository(session).record([EventIn.model_validate(event | {"summary": "x"})], now)
+    correlate_batch(cli_db, EventPolicy(), now)
+    shown = runner.invoke(cli, ["events", "show", "ALR-000001"])
+    assert shown.exit_code == 0, shown.output
+    assert "held by       SIL-000001" in shown.stdout
+    held = json.loads(runner.invoke(cli, ["silence", "show", "SIL-000001", "--json"]).stdout)
+    assert [alert["number"] for alert in held["held"]] == ["ALR-000001"]
