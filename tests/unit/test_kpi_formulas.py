@@ -16,6 +16,7 @@ from serviceops.domain.report import (
     percent,
     period_ending,
     period_through,
+    silenced_time,
 )
 from tests.unit.kpi_support import DAY, at
 
@@ -127,3 +128,17 @@ def test_period_validation() -> None:
         period_ending(ReportKind.DAILY, datetime(2026, 1, 1))
     with pytest.raises(ValidationError, match="unknown timezone"):
         ReportPeriod(kind=ReportKind.DAILY, start=at(0), end=at(1), timezone="Nowhere")
+
+
+def test_silenced_time_counts_each_silence_within_the_period() -> None:
+    period = period_through(ReportKind.DAILY, date(2026, 11, 25))
+    start, hour = period.start, timedelta(hours=1)
+    windows = [
+        (start - 2 * hour, start + hour),  # from the day before: its first hour counts
+        (start + 10 * hour, start + 12 * hour),  # inside: two hours
+        (start + 11 * hour, start + 13 * hour),  # at the same time, on something else: two
+        (start - 5 * hour, start - hour),  # over before the day
+        (period.end - hour, period.end + 9 * hour),  # into the next day: its last hour
+    ]
+    assert silenced_time(period, windows) == 6 * hour
+    assert silenced_time(period, []) == timedelta(0)

@@ -8,7 +8,7 @@ diff; without the variable any difference fails.
 
 import json
 import os
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -29,6 +29,7 @@ from tests.unit.kpi_support import FIRST_LINE, INCIDENTS, PAGES, STAGES, at, req
 
 REPORT_TEMPLATES = ("ops_report_summary",)
 GOLDEN = Path(__file__).with_name("golden")
+HOUR = timedelta(hours=1)
 UPDATE = "SERVICEOPS_UPDATE_GOLDEN"
 HOSTILE = '<!channel> & <@U123> "quoted" \\ | back'
 REQUESTS = [
@@ -44,7 +45,16 @@ def fixed_report(kind: ReportKind, first_line_group: str = FIRST_LINE) -> KpiRep
         period,
         INCIDENTS,
         REQUESTS,
-        EventFacts(received=20, correlated=15, became_incident=5, incidents=2),
+        EventFacts(
+            received=20,
+            correlated=15,
+            became_incident=5,
+            incidents=2,
+            symptoms=6,
+            silence_windows=[
+                (period.start - timedelta(hours=1), period.start + timedelta(hours=3))
+            ],
+        ),
         ProblemFacts(opened=2, closed=1, open_at_end=4),
         3,
         first_line_group,

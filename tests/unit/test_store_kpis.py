@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from serviceops.domain.oncall import Paged, PageState
 from serviceops.domain.report import ReportKind, compute_report, period_through
 from serviceops.store.audit import AuditRecord
-from serviceops.store.event.tables import AlertRecord, EventRecord
+from serviceops.store.event.tables import AlertRecord, EventRecord, SilenceRecord
 from serviceops.store.incident.tables import IncidentRecord
 from serviceops.store.oncall import PageRepository
 from serviceops.store.problem.tables import KnownErrorRecord, ProblemRecord
@@ -172,9 +172,10 @@ def seed_the_rest(session: Session) -> None:
     request(3, at(30, 12), at(25, 9), "closed")  # fulfilled today, due later
     request(4, at(22, 12), at(22, 11), "closed")  # neither
 
-    def alert(number: int, incident_number: str | None) -> None:
+    def alert(number: int, incident_number: str | None, symptoms: int = 0) -> None:
         session.execute(
             insert(AlertRecord).values(
+                symptoms=symptoms,
                 number=f"ALR-{number:06d}",
                 key=f"key-{number}",
                 title="disk full",
@@ -189,9 +190,29 @@ def seed_the_rest(session: Session) -> None:
             )
         )
 
-    alert(1, "INC-000002")
+    alert(1, "INC-000002", symptoms=7)  # a switch: seven dependents held as its symptoms
     alert(2, None)
     alert(3, "INC-000004")
+
+    def silence(number: int, start: datetime, end: datetime, state: str) -> None:
+        lifted = state == "lifted"
+        session.execute(
+            insert(SilenceRecord).values(
+                number=f"SIL-{number:06d}",
+                ci="db-01",
+                reason="kernel update",
+                owner="alex",
+                state=state,
+                ends_at=end + timedelta(hours=5) if lifted else end,
+                extensions=0,
+                created_at=start,
+                updated_at=end if lifted else start,
+            )
+        )
+
+    silence(1, at(24, 22), at(25, 2), "lifted")  # lifted two hours into the day
+    silence(2, at(25, 20), at(26, 6), "active")  # the day's last four hours
+    silence(3, at(24, 8), at(24, 12), "expired")  # over before the day
     for received, alert_number in [
         (at(25, 1), "ALR-000001"),
         (at(25, 2), "ALR-000001"),
@@ -288,6 +309,8 @@ def test_requests_events_problems_and_known_errors(seeded: sessionmaker[Session]
         "correlated": 4,
         "became_incident": 3,
         "incidents": 2,
+        "symptoms": 7,
+        "silence_windows": [(at(24, 22), at(25, 2)), (at(25, 20), at(26, 6))],
     }
     assert problems.model_dump() == {"opened": 1, "closed": 1, "open_at_end": 2}  # open: 1, 3
     assert known_errors == 1
@@ -316,6 +339,9 @@ def test_kpis_computed_from_the_database(seeded: sessionmaker[Session]) -> None:
         "fulfilled": 2,
     }
     assert report.events.became_incident.percent == 60.0  # 3 of 5
+    # SIL-1's last two hours of the day's first and SIL-2's first four of its last: 6 hours
+    assert (report.events.symptoms, report.events.silences) == (7, 2)
+    assert report.events.silenced_for == timedelta(hours=6)
     assert report.known_errors_added == 1
 
 

@@ -16,6 +16,7 @@ from serviceops.domain.report.kpi import (
     mean_duration,
     percent,
     request_kpis,
+    silenced_time,
 )
 from serviceops.domain.report.oncall import (
     AcknowledgeTimes,
@@ -53,4 +54,5 @@ __all__ = [
     "period_ending",
     "period_through",
     "request_kpis",
+    "silenced_time",
 ]

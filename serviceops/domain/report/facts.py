@@ -46,6 +46,16 @@ class EventFacts(BaseModel):
     correlated: int = Field(0, description="Grouped into an alert.")
     became_incident: int = Field(0, description="In an alert that raised an incident.")
     incidents: int = Field(0, description="Distinct incidents those alerts raised.")
+    symptoms: int = Field(
+        0,
+        description="Alerts of dependent items held as symptoms of an outage first seen in "
+        "the period (inhibition through the CMDB).",
+    )
+    silence_windows: list[tuple[datetime, datetime]] = Field(
+        default_factory=list,
+        description="When each silence in force during the period started and ended (its "
+        "end, or when it was lifted).",
+    )
 
 
 class ProblemFacts(BaseModel):

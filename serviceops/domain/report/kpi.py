@@ -151,6 +151,22 @@ class EventKpis(BaseModel):
     correlated: int
     became_incident: Rate
     incidents: int
+    symptoms: int = Field(0, description="Dependents' alerts held as symptoms of an outage.")
+    silences: int = Field(0, description="Silences in force at some time in the period.")
+    silenced_for: timedelta = Field(
+        timedelta(0), description="Their time in force within the period, added up."
+    )
+
+
+def silenced_time(period: ReportPeriod, windows: Iterable[tuple[datetime, datetime]]) -> timedelta:
+    """How long silences were in force within the period, each counted on its own (two at
+    once count twice: each silenced something of its own)."""
+    total = timedelta(0)
+    for start, end in windows:
+        overlap = min(end, period.end) - max(start, period.start)
+        if overlap > timedelta(0):
+            total += overlap
+    return total
 
 
 class KpiReport(BaseModel):
@@ -322,6 +338,9 @@ def compute_kpis(
             correlated=events.correlated,
             became_incident=Rate(count=events.became_incident, of=events.received),
             incidents=events.incidents,
+            symptoms=events.symptoms,
+            silences=len(events.silence_windows),
+            silenced_for=silenced_time(period, events.silence_windows),
         ),
         problems=problems,
         known_errors_added=known_errors_added,

@@ -7,12 +7,13 @@ database; per-incident rules (SLA met, first line, ...) are domain formulas
 (serviceops.domain.report.kpi), so the store only says what happened, never what it means.
 """
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, case, distinct, func, or_, select
 from sqlalchemy.orm import Session
 
+from serviceops.domain.event import SilenceState
 from serviceops.domain.incident import IncidentAction
 from serviceops.domain.report import (
     EventFacts,
@@ -25,7 +26,7 @@ from serviceops.domain.report import (
     RequestFacts,
 )
 from serviceops.store.audit import AuditRecord
-from serviceops.store.event.tables import AlertRecord, EventRecord
+from serviceops.store.event.tables import AlertRecord, EventRecord, SilenceRecord
 from serviceops.store.incident.tables import IncidentRecord
 from serviceops.store.oncall.tables import PageRecord
 from serviceops.store.problem.tables import KnownErrorRecord, ProblemRecord
@@ -194,12 +195,34 @@ class KpiRepository:
             .where(_within(EventRecord.received_at, period))
         )
         received, correlated, became_incident, incidents = self.session.execute(statement).one()
+        symptoms = self.session.scalar(
+            select(func.coalesce(func.sum(AlertRecord.symptoms), 0)).where(
+                _within(AlertRecord.first_event_at, period)
+            )
+        )
         return EventFacts(
             received=received,
             correlated=correlated,
             became_incident=became_incident,
             incidents=incidents,
+            symptoms=symptoms or 0,
+            silence_windows=self._silence_windows(period),
         )
+
+    def _silence_windows(self, period: ReportPeriod) -> list[tuple[datetime, datetime]]:
+        """(start, end) of every silence in force at some time in the period: a lifted one
+        ended when it was lifted (its last change), the others at their end."""
+        silence = SilenceRecord
+        ended = case(
+            (silence.state == SilenceState.LIFTED.value, silence.updated_at),
+            else_=silence.ends_at,
+        )
+        rows = self.session.execute(
+            select(silence.created_at, ended).where(
+                silence.created_at < period.end, ended > period.start
+            )
+        ).all()
+        return [(start, end) for start, end in rows]
 
     def problems(self, period: ReportPeriod) -> ProblemFacts:
         """Problems opened in the period, closed in it, and open at its end (logged before
