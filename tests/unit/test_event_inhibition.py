@@ -63,6 +63,7 @@ def test_a_storm_across_twenty_dependents_of_a_failed_switch_raises_one_incident
     assert {a.alert_key for a in decisions.actions} == {0}  # every action is the switch's
     notes = [a.note for a in decisions.actions if a.kind is ActionKind.ADD_SYMPTOM]
     assert len(notes) == 20 and notes[0].startswith("symptom: web-1: ")
+    assert notes[0].endswith("(1 so far)") and notes[-1].endswith("(20 so far)")
     assert switch.symptoms == 20 and not switch.held
     assert all(s.held for s in symptoms)
     assert {decisions.alerts[s].key for s in decisions.symptom_of} == {
@@ -170,22 +171,22 @@ def incident(impact: Impact) -> Incident:
 
 def test_symptoms_are_listed_on_the_incident_and_a_wide_outage_makes_it_high() -> None:
     policy = IncidentPolicy()
-    note = "symptom: web-1: down"
+    note = "symptom: web-1: down (1 so far)"
     few = follow_up(ActionKind.ADD_SYMPTOM, incident(Impact.LOW), policy, note, T0, symptoms=4)
     assert few.incident.impact is Impact.LOW
-    assert few.audit.reason == "symptom: web-1: down (4 symptom(s) so far)"
+    assert few.audit.reason == note
     wide = follow_up(
         ActionKind.ADD_SYMPTOM,
         incident(Impact.LOW),
         policy,
-        "symptom: web-5: down",
+        "symptom: web-5: down (5 so far)",
         T0,
         symptoms=WIDE_OUTAGE,
     )
     assert wide.incident.impact is Impact.HIGH
     high = policy.priorities.priority_for(Impact.HIGH, Urgency.HIGH, service="network")
     assert (wide.audit.action, wide.incident.priority) == ("prioritize", high)
-    assert wide.audit.reason.startswith("symptom: web-5: down (5 symptom(s) so far): high impact")
+    assert wide.audit.reason.startswith("symptom: web-5: down (5 so far): high impact")
 
 
 def test_an_incident_raised_for_an_outage_counts_its_symptoms() -> None:

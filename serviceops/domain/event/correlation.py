@@ -357,7 +357,7 @@ class Correlator:
         self._symptoms.setdefault(id(parent), []).append(alert)
         self.decisions.symptom_of[position] = parent_position
         if parent.response.raises_incident:
-            note = f"symptom: {event.resource}: {event.summary}"
+            note = f"symptom: {event.resource}: {event.summary} ({parent.symptoms} so far)"
             self._act(ActionKind.ADD_SYMPTOM, parent_position, note=note)
 
     def _release_symptoms(self, parent: Alert, at: datetime) -> None:

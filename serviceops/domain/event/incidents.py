@@ -92,9 +92,8 @@ def follow_up(
 def _symptom(
     incident: Incident, policy: IncidentPolicy, note: str, symptoms: int, at: datetime
 ) -> Change:
-    """A symptom on the incident's trail; the one that makes the outage wide raises its impact
-    (and priority) to high."""
-    note = f"{note} ({symptoms} symptom(s) so far)"
+    """A symptom on the incident's trail (the note says how many there were then); once the
+    alert has WIDE_OUTAGE of them, the outage is wide: impact (and priority) high."""
     if symptoms < WIDE_OUTAGE or incident.impact is Impact.HIGH:
         return incident_steps.note(incident, EVENT_ACTOR, at, note)
     change = incident_steps.prioritize(

@@ -268,7 +268,7 @@ class TrendRepository:
             ]
             if not fitting:
                 continue
-            count, number = max(fitting, key=lambda pair: (pair[0], [-ord(c) for c in pair[1]]))
+            count, number = min(fitting, key=lambda pair: (-pair[0], pair[1]))  # most shared
             joined[trend.key] = number, self._give(number, trend, count, now)
         return joined
 
