@@ -75,9 +75,7 @@ def correlate_batch(
             return BatchReport()
         alerts = AlertRepository(session)
         resources = {event.resource for event in pending}
-        dependencies = (
-            CatalogueRepository(session).dependencies() if policy.inhibit_dependents else None
-        )
+        dependencies = _dependencies(session, policy)
         needed = _needed(dependencies, resources)
         known = alerts.touched_by(resources, {e.fingerprint for e in pending}, needed)
         silences = SilenceRepository(session).active_index(at)
@@ -131,12 +129,21 @@ def release_held(
     flow_run_id: str | None = None,
 ) -> int:
     """Let go of the alerts held by these silences (number -> why they are gone): those still
-    firing proceed as if they had just fired. In the caller's transaction, which has taken the
+    firing proceed as if they had just fired, unless another holder has them now (an outage
+    they are symptoms of, another silence). In the caller's transaction, which has taken the
     processing lock (EventRepository.lock_processing) so no batch decides them meanwhile.
     Returns how many alerts were let go."""
     alerts = AlertRepository(session)
     held = alerts.held_by(list(holders))
-    correlator = Correlator(policy, held)
+    dependencies = _dependencies(session, policy)
+    keys, numbers = {alert.key for alert in held}, {alert.number for alert in held}
+    outages = [  # and the others near them: the outages they may be symptoms of now
+        alert
+        for alert in alerts.touched_by(keys, set(), _needed(dependencies, keys))
+        if alert.number not in numbers
+    ]
+    silences = SilenceRepository(session).active_index(at)
+    correlator = Correlator(policy, held + outages, dependencies, silences)
     for alert in held:
         correlator.release([alert], holders[alert.suppressed_by or ""], at)
     _write(alerts, correlator.decisions, [], policy, at, flow_run_id)
@@ -162,6 +169,11 @@ def _write(
     outbox = Outbox(session)
     for notice in decisions.notices:
         _queue(outbox, decisions.alerts[notice.alert_key], notice, policy, at)
+
+
+def _dependencies(session: Session, policy: EventPolicy) -> Dependencies | None:
+    """The CMDB's graph when the policy inhibits dependents, else None."""
+    return CatalogueRepository(session).dependencies() if policy.inhibit_dependents else None
 
 
 def _needed(dependencies: Dependencies | None, resources: set[str]) -> set[str]:

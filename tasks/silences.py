@@ -45,10 +45,14 @@ def add_silence(command: AddSilence) -> Silence:
 
 @task(cache_policy=NO_CACHE)
 def extend_silence(command: ExtendSilence) -> Silence:
+    """Under the processing lock, like lift and the sweep: on SQLite the row lock is no lock,
+    and an extension read before a lift committed would make the lifted silence active."""
+    at = now()
     with sessions().begin() as session:
+        EventRepository(session).lock_processing(at)
         silences = SilenceRepository(session)
         change = steps.extend(
-            silences.get(command.number, for_update=True), command.ends_at, command.actor, now()
+            silences.get(command.number, for_update=True), command.ends_at, command.actor, at
         )
         saved = silences.save(change.silence)
         audit(session, change.audit)

@@ -194,3 +194,45 @@ def test_an_incident_raised_for_an_outage_counts_its_symptoms() -> None:
     assert draft.impact is Impact.HIGH
     assert f"{WIDE_OUTAGE} symptom(s) of dependent items" in draft.description
     assert draft_for(switch_alert(), "critical", Impact.LOW, "network").impact is Impact.LOW
+
+
+def test_a_later_warning_on_the_failed_item_does_not_hide_its_outage() -> None:
+    warning = switch_alert(
+        number="ALR-000002",
+        significance=Significance.WARNING,
+        response=Response.NOTIFY,
+        incident_number=None,
+        first_event_at=T0 + timedelta(minutes=30),
+        last_event_at=T0 + timedelta(minutes=30),
+        firing=["fp-cpu"],
+        fingerprints=["fp-cpu"],
+    )
+    correlator = Correlator(EventPolicy(), [switch_alert(), warning], GRAPH)
+    correlator.decide(on("web-4"), T0 + timedelta(minutes=31))  # type: ignore[arg-type]
+    (web,) = [a for a in correlator.decisions.alerts if a.key == "web-4"]
+    assert web.suppressed_by == "ALR-000001"
+
+
+def test_a_symptom_let_go_while_another_outage_it_needs_is_open_joins_that_one() -> None:
+    graph = Dependencies({"sw-a": [], "sw-b": [], "web-1": ["sw-a", "sw-b"]})
+    down = on("sw-a").fingerprint  # type: ignore[attr-defined]
+    first = switch_alert(key="sw-a", ci="sw-a", symptoms=1, firing=[down], fingerprints=[down])
+    second = switch_alert(
+        number="ALR-000002", key="sw-b", ci="sw-b", first_event_at=T0 + timedelta(minutes=1)
+    )
+    web = switch_alert(
+        number="ALR-000003",
+        key="web-1",
+        ci="web-1",
+        incident_number=None,
+        suppressed_by="ALR-000001",
+        firing=["fp-web"],
+        fingerprints=["fp-web"],
+    )
+    correlator = Correlator(EventPolicy(), [first, second, web], graph)
+    correlator.decide(on("sw-a", status="resolved"), T0 + timedelta(minutes=5))  # type: ignore[arg-type]
+    assert web.suppressed_by == "ALR-000002" and second.symptoms == 1
+    kinds = [
+        (correlator.decisions.alerts[a.alert_key].key, a.kind) for a in correlator.decisions.actions
+    ]
+    assert kinds == [("sw-a", ActionKind.RESOLVE_INCIDENT), ("sw-b", ActionKind.ADD_SYMPTOM)]

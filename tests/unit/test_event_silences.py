@@ -149,3 +149,33 @@ def test_the_end_of_a_silence_lets_what_still_fires_proceed() -> None:
         (0, ActionKind.RAISE_INCIDENT)
     ]
     assert release.decisions.changes[0].reason == "proceeds on its own: SIL-000001 ended"
+
+
+def test_an_alert_let_go_by_one_silence_and_under_another_stays_held() -> None:
+    alert = Correlator(EventPolicy(), [], silences=SilenceIndex([declared()]))
+    decide_all(alert, [event(ci="db-01")])
+    (held,) = alert.decisions.alerts
+    held.number = "ALR-000001"
+    longer = declared(number="SIL-000002", ends_at=T0 + timedelta(hours=5))
+    release = Correlator(EventPolicy(), [held], silences=SilenceIndex([longer]))
+    release.release([held], "SIL-000001 ended", T0 + timedelta(hours=2))
+    assert held.suppressed_by == "SIL-000002" and release.decisions.actions == []
+    assert release.decisions.changes[0].reason == "silenced by SIL-000002 now: SIL-000001 ended"
+
+
+def test_an_alert_that_cleared_while_held_and_fires_again_raises_its_incident() -> None:
+    correlator = Correlator(EventPolicy(), [], silences=SilenceIndex([declared()]))
+    decide_all(correlator, [event(ci="db-01"), event(ci="db-01", status="resolved")])
+    (alert,) = correlator.decisions.alerts
+    alert.number = "ALR-000001"
+    release = Correlator(EventPolicy(), [alert])
+    release.release([alert], "SIL-000001 ended", T0 + timedelta(hours=2))
+    assert release.decisions.actions == []  # cleared: nothing to do
+    later = Correlator(EventPolicy(), [alert])
+    later.decide(event(ci="db-01"), T0 + timedelta(hours=2, minutes=5))
+    assert [a.kind for a in later.decisions.actions] == [ActionKind.RAISE_INCIDENT]
+
+
+def test_silences_are_ordered_by_their_number_s_value() -> None:
+    index = SilenceIndex([declared(number="SIL-1000000"), declared(number="SIL-999999")])
+    assert index.covering(event(ci="db-01")).number == "SIL-999999"  # type: ignore[union-attr]

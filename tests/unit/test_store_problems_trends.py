@@ -217,6 +217,18 @@ def test_a_later_incident_joins_the_one_problem_once(sessions: Sessions) -> None
     assert problem.description.count("joined it") == 1
 
 
+def test_a_joined_trend_that_grows_apart_leaves_the_problem(sessions: Sessions) -> None:
+    mail = incidents(sessions, 3, NOW - DAY, service="mail", category="network")
+    assert record(sessions, now=NOW - DAY) == [("PRB-000001", True), ("PRB-000001", False)]
+    incidents(sessions, 2, NOW, service="vpn", category="network")
+    incidents(sessions, 2, NOW, service="dns", category="network")
+    # network has 7 incidents now, 3 of them mail's: it is no longer mail's problem
+    assert record(sessions) == [("PRB-000001", False), ("PRB-000002", True)]
+    assert get(sessions, "PRB-000001").incident_numbers == mail
+    network = get(sessions, "PRB-000002")
+    assert (network.trend_key, network.frequency) == ("category:network", 7)
+
+
 def test_a_broad_trend_sharing_a_minority_of_its_incidents_stays_apart(
     sessions: Sessions,
 ) -> None:

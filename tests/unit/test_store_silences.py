@@ -100,3 +100,26 @@ def test_a_silence_that_ends_after_its_alert_cleared_raises_nothing(
         EventRepository(session).lock_processing(end)
         release_held(session, EventPolicy(), {number: f"{number} ended"}, end)
     assert actions(sessions) == {"db-01": []}
+
+
+def test_the_active_index_is_read_again_when_a_silence_changes_or_ends(
+    sessions: sessionmaker[Session],
+) -> None:
+    def covering(at: datetime) -> str | None:
+        with sessions.begin() as session:
+            found = SilenceRepository(session).active_index(at).covering(on("db-01"))
+        return None if found is None else found.number
+
+    assert covering(T0) is None
+    first = silence(sessions)  # until T0 + 1 h
+    assert covering(T0) == first
+    later = silence(sessions, ends_at=T0 + timedelta(hours=3))
+    assert covering(T0 + timedelta(hours=1)) == later  # the first has ended
+    with sessions.begin() as session:
+        silences = SilenceRepository(session)
+        silences.save(steps.lift(silences.get(later), "alex", T0).silence)
+    assert covering(T0 + timedelta(hours=1)) is None
+    ahead = silence(sessions, ends_at=T0 + timedelta(hours=2))  # created at T0: in force
+    assert (
+        covering(T0 - timedelta(seconds=1)) == first and covering(T0 + timedelta(hours=1)) == ahead
+    )

@@ -180,6 +180,7 @@ class Correlator:
         self._by_key: dict[str, Alert] = {}
         self._updates: dict[int, Action] = {}
         self._symptoms: dict[int, list[Alert]] = {}  # id(parent) -> its symptoms
+        self._outages: dict[str, list[Alert]] = {}  # key -> its exception alerts
         for alert in sorted(alerts, key=lambda a: a.last_event_at):
             self._remember(alert)
         by_number = {alert.number: alert for alert in alerts if alert.number is not None}
@@ -210,7 +211,7 @@ class Correlator:
         if alert is not None and reopened:
             alert = self._after_resolution(alert, event, at)
         if alert is None:
-            parent = self._inhibitor(event)
+            parent = self._inhibitor(event.resource)
             silence = None if parent is not None else self._silence_for(event)
             alert = self._open(event, at, verdict, runbook, parent, silence)
             if not alert.held:
@@ -228,6 +229,7 @@ class Correlator:
         self._by_fingerprint[fingerprint] = alert
         if verdict.significance.rank > alert.significance.rank:
             alert.significance = verdict.significance
+            self._note_outage(alert)
         if verdict.response.rank > alert.response.rank:
             raised = alert.response.raises_incident
             alert.response, alert.runbook = verdict.response, runbook or alert.runbook
@@ -282,8 +284,10 @@ class Correlator:
             alert.reopen_count += 1
             self._change(position, AlertState.RESOLVED, alert, at, f"firing: {event.summary}")
             self._notify(NoticeKind.REOPENED, alert, position, f"firing again: {event.summary}")
-            if alert.incident_number is not None or alert.response.raises_incident:
+            if alert.incident_number is not None:
                 self._act(ActionKind.REOPEN_INCIDENT, position, note=_note(event))
+            elif alert.response.raises_incident:  # it cleared while held: raised nothing yet
+                self._respond(alert, event.summary, _note(event), escalated=False)
             return alert
         alert.state, alert.closed_at = AlertState.CLOSED, at
         self._change(position, AlertState.RESOLVED, alert, at, "superseded by a new alert")
@@ -324,24 +328,28 @@ class Correlator:
         reason = f"{verdict.significance.value}: {event.summary}"
         if parent is not None:
             reason += f" (a symptom of {parent.number or 'the alert'} on {parent.key})"
-            self._join(alert, position, parent, event)
+            self._join(alert, position, parent, event.summary)
         elif silence is not None:
             reason += f" (silenced by {silence.number}: {silence.reason})"
             alert.suppressed_by = silence.number
         self._change(position, None, alert, at, reason)
         return alert
 
-    def _inhibitor(self, event: EventIn) -> Alert | None:
-        """The open exception alert on an item the event's resource needs, if any: the one
-        that is no symptom itself, then the oldest."""
+    def _inhibitor(self, resource: str, *, free_only: bool = False) -> Alert | None:
+        """The open exception alert on an item `resource` needs, if any: the one that is no
+        symptom itself, then the oldest; with `free_only`, only one that nothing holds (an
+        alert let go must not become a symptom of its own symptom when items need each
+        other). Every open one counts, not only the newest alert on the item (a later warning
+        there must not hide its outage)."""
         if self.dependencies is None:
             return None
         candidates = [
             alert
-            for name in self.dependencies.needs(event.resource)
-            if (alert := self._by_key.get(name)) is not None
-            and alert.state is AlertState.OPEN
+            for name in self.dependencies.needs(resource)
+            for alert in self._outages.get(name, ())
+            if alert.state is AlertState.OPEN
             and alert.significance is Significance.EXCEPTION
+            and not (free_only and alert.held)
         ]
         if not candidates:
             return None
@@ -350,14 +358,14 @@ class Correlator:
     def _silence_for(self, event: EventIn) -> Silence | None:
         return None if self.silences is None else self.silences.covering(event)
 
-    def _join(self, alert: Alert, position: int, parent: Alert, event: EventIn) -> None:
+    def _join(self, alert: Alert, position: int, parent: Alert, summary: str) -> None:
         parent.symptoms += 1
         parent_position = self._position(parent)
         alert.suppressed_by = parent.number or ""  # the store names a parent new in the batch
         self._symptoms.setdefault(id(parent), []).append(alert)
         self.decisions.symptom_of[position] = parent_position
         if parent.response.raises_incident:
-            note = f"symptom: {event.resource}: {event.summary} ({parent.symptoms} so far)"
+            note = f"symptom: {alert.key}: {summary} ({parent.symptoms} so far)"
             self._act(ActionKind.ADD_SYMPTOM, parent_position, note=note)
 
     def _release_symptoms(self, parent: Alert, at: datetime) -> None:
@@ -375,11 +383,26 @@ class Correlator:
 
     def _proceed(self, alert: Alert, why: str, at: datetime) -> None:
         """Let a held alert go: still firing, it proceeds as if it had just fired (its
-        response, now); cleared meanwhile, it has nothing to do."""
+        response, now), unless something else holds it now (another outage it is a symptom
+        of, another silence over its CI or service); cleared meanwhile, it has nothing to do."""
         alert.suppressed_by = None
         position = self._position(alert)
         self.decisions.symptom_of.pop(position, None)
         if alert.state is not AlertState.OPEN or not alert.firing:
+            return
+        parent = self._inhibitor(alert.key, free_only=True)
+        if parent is not None:
+            self._join(alert, position, parent, alert.title)
+            reason = f"a symptom of {parent.number or parent.key} now: {why}"
+            self._change(position, AlertState.OPEN, alert, at, reason)
+            return
+        silence = (
+            None if self.silences is None else self.silences.covering_alert(alert.ci, alert.service)
+        )
+        if silence is not None:
+            alert.suppressed_by = silence.number
+            reason = f"silenced by {silence.number} now: {why}"
+            self._change(position, AlertState.OPEN, alert, at, reason)
             return
         self._change(position, AlertState.OPEN, alert, at, f"proceeds on its own: {why}")
         note = f"{alert.title} (held until {why}, still firing)"
@@ -455,6 +478,14 @@ class Correlator:
         self._by_key[alert.key] = alert
         for fingerprint in alert.fingerprints:
             self._by_fingerprint[fingerprint] = alert
+        self._note_outage(alert)
+
+    def _note_outage(self, alert: Alert) -> None:
+        """An exception alert is an outage its item's dependents may be symptoms of."""
+        if alert.significance is Significance.EXCEPTION:
+            outages = self._outages.setdefault(alert.key, [])
+            if all(known is not alert for known in outages):
+                outages.append(alert)
 
     def _position(self, alert: Alert) -> int:
         """Where the alert sits in decisions.alerts, added on its first change."""

@@ -146,7 +146,7 @@ class SilenceIndex:
     def __init__(self, silences: Iterable[Silence]) -> None:
         self._by: dict[tuple[str, str], list[Silence]] = {}
         self._numbered: dict[str, Silence] = {}
-        for silence in sorted(silences, key=lambda s: s.number):
+        for silence in sorted(silences, key=_order):
             self._by.setdefault(_first_named(silence), []).append(silence)
             self._numbered[silence.number] = silence
 
@@ -157,15 +157,37 @@ class SilenceIndex:
             if value is None:
                 continue
             for silence in self._by.get((name, value), ()):
-                if silence.matches(event) and (found is None or silence.number < found.number):
+                if silence.matches(event) and (found is None or _order(silence) < _order(found)):
                     found = silence
                     break
+        return found
+
+    def covering_alert(self, ci: str | None, service: str | None) -> Silence | None:
+        """A silence (lowest number) over this CI or service and no particular check: what
+        holds an alert let go by another holder (an alert keeps no one check of its own)."""
+        found: Silence | None = None
+        for name, value in (("ci", ci), ("service", service)):
+            if value is None:
+                continue
+            for silence in self._by.get((name, value), ()):
+                fits = (
+                    silence.check is None
+                    and (silence.ci is None or silence.ci == ci)
+                    and (silence.service is None or silence.service == service)
+                )
+                if fits and (found is None or _order(silence) < _order(found)):
+                    found = silence
         return found
 
     def covers(self, number: str, event: EventIn) -> bool:
         """Whether silence `number` is active and matches the event."""
         silence = self._numbered.get(number)
         return silence is not None and silence.matches(event)
+
+
+def _order(silence: Silence) -> int:
+    """Silences by their number's value: SIL-999999 comes before SIL-1000000."""
+    return int(silence.number.removeprefix(SILENCE_PREFIX))
 
 
 def _first_named(silence: Silence) -> tuple[str, str]:

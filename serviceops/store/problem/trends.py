@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import NamedTuple
 
-from sqlalchemy import bindparam, case, func, literal, select, update
+from sqlalchemy import bindparam, case, delete, func, literal, select, update
 from sqlalchemy.orm import Session
 
 from serviceops.domain.problem import (
@@ -156,6 +156,7 @@ class TrendRepository:
             first_of.setdefault(trend.key, trend)
         owners = self._owners(list(first_of))
         since = now - rule.window
+        self._let_drifted_go(first_of, owners, since, now)
         opened: dict[str, str] = {}
         joined: dict[str, tuple[str, str]] = {}  # trend key -> (problem number, note)
         for dimension in dict.fromkeys(trend.dimension for trend in first_of.values()):
@@ -212,6 +213,51 @@ class TrendRepository:
             ).all()
             owners.update(dict(rows))
         return owners
+
+    def _let_drifted_go(
+        self, trends: dict[str, Trend], owners: dict[str, str], since: datetime, now: datetime
+    ) -> None:
+        """A trend that joined a problem and no longer coincides with the trend the problem was
+        opened for (in this window) leaves it: the category network trend that joined service
+        mail's problem over three incidents, grown to seven across vpn and dns, is a problem
+        of its own again (an incident joins the mail problem when it is mail's). Its key is
+        dropped from the problem and from `owners`, so record opens or gives it anew."""
+        owned = {key: number for key, number in owners.items() if key in trends}
+        if not owned:
+            return
+        primaries = dict(
+            self.session.execute(
+                select(ProblemRecord.number, ProblemRecord.trend_key).where(
+                    ProblemRecord.number.in_(sorted(set(owned.values())))
+                )
+            ).all()
+        )
+        incidents = IncidentRecord.__table__.c
+        in_window = (incidents.created_at >= since) & (incidents.created_at <= now)
+        for key, number in owned.items():
+            primary = primaries.get(number)
+            trend = trends[key]
+            if primary is None or primary == key or trend.dimension == "major":
+                continue
+            dimension, value = primary.split(":", 1)
+            if dimension not in ("service", "ci", "category"):
+                continue
+            own = incidents[dimension] == value
+            both, of_primary = self.session.execute(
+                select(
+                    func.count(case((incidents[trend.dimension] == trend.value, 1))),
+                    func.count(),
+                ).where(in_window, own)
+            ).one()
+            if coincides(both, trend.count, of_primary):
+                continue
+            self.session.execute(
+                delete(ProblemTrendRecord).where(
+                    ProblemTrendRecord.problem_number == number,
+                    ProblemTrendRecord.trend_key == key,
+                )
+            )
+            del owners[key]
 
     def _join_coinciding(
         self, dimension: str, trends: Sequence[Trend], since: datetime, now: datetime
