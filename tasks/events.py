@@ -18,6 +18,7 @@ from blocks.slack import load_slack
 from serviceops.correlate import BatchReport, correlate_pending
 from serviceops.domain.cmdb import blast_radius
 from serviceops.domain.event import (
+    ActionKind,
     AlertState,
     MissedCheck,
     NeedsNewIncident,
@@ -118,11 +119,14 @@ def release_alert_action(action: AlertAction, error: str) -> bool:
 @task(cache_policy=NO_CACHE)
 def follow_up_incident(action: AlertAction) -> str | None:
     """Resolve, reopen or annotate the alert's incident. Returns what was done, or None when
-    a new incident must be raised instead (closed, or past its reopen window)."""
+    a new incident must be raised instead (closed, past its reopen window, or none to reopen:
+    a held alert that cleared before it was let go and fires again)."""
     policy, slack = load_policy(), load_slack()
     with sessions().begin() as session:
         alert = AlertRepository(session).get(action.alert_number)
         number = alert.incident_number
+        if number is None and action.kind is ActionKind.REOPEN_INCIDENT:
+            return None  # it never had one: held while it fired, it cleared before it was let go
         if number is None:
             return "no incident linked"
         incidents = IncidentRepository(session)

@@ -119,3 +119,23 @@ def test_lifting_a_silence_lets_what_it_holds_proceed_now(
         assert SilenceRepository(session).get(number).state is SilenceState.LIFTED
         (alert,) = AlertRepository(session).list()
     assert alert.incident_number == raised.number
+
+
+def test_an_alert_that_cleared_under_the_silence_and_fires_after_it_raises_one_incident(
+    serviceops_env: str, sessions: sessionmaker[Session]
+) -> None:
+    number = silence(datetime.now(UTC) + timedelta(minutes=10))
+    down = event(service=None, ci="db-01", check="Down", summary="db-01 down")
+    record(sessions, [down])
+    record(sessions, [event(service=None, ci="db-01", check="Down", status="resolved")])
+    process_events()
+    end_now(sessions, number)
+    assert process_events().silences_expired == [number]
+    assert incidents(sessions) == []  # it had cleared: nothing to raise when the silence ended
+    record(sessions, [down])  # down again, after the reboot the silence was for
+    again = process_events()
+    assert again.actions_failed == []
+    (raised,) = incidents(sessions)
+    with sessions.begin() as session:
+        (alert,) = AlertRepository(session).list()
+    assert (alert.state, alert.incident_number) == ("open", raised.number)

@@ -284,10 +284,8 @@ class Correlator:
             alert.reopen_count += 1
             self._change(position, AlertState.RESOLVED, alert, at, f"firing: {event.summary}")
             self._notify(NoticeKind.REOPENED, alert, position, f"firing again: {event.summary}")
-            if alert.incident_number is not None:
+            if alert.incident_number is not None or alert.response.raises_incident:
                 self._act(ActionKind.REOPEN_INCIDENT, position, note=_note(event))
-            elif alert.response.raises_incident:  # it cleared while held: raised nothing yet
-                self._respond(alert, event.summary, _note(event), escalated=False)
             return alert
         alert.state, alert.closed_at = AlertState.CLOSED, at
         self._change(position, AlertState.RESOLVED, alert, at, "superseded by a new alert")

@@ -29,6 +29,8 @@ from tests.flows.paging.support import (
 )
 from tests.flows.run_support import wait
 
+EARLY = timedelta(seconds=1)  # serve polls every second here (PREFECT_RUNNER_POLL_FREQUENCY)
+
 
 def test_nobody_answering_walks_the_whole_ladder_once_then_tells_management(
     on_call: ServedStack,
@@ -47,7 +49,9 @@ def test_nobody_answering_walks_the_whole_ladder_once_then_tells_management(
     ]
     page = page_of(on_call, incident.number)
     gaps = [b.at - a.at for a, b in zip(page.paged, page.paged[1:], strict=False)]
-    assert all(WAIT <= gap < WAIT + timedelta(seconds=30) for gap in gaps), gaps
+    # Prefect's runner starts a scheduled run when it polls within its prefetch, so a step
+    # may start a poll before its time (once 0.12 s early of a 2 s wait here)
+    assert all(WAIT - EARLY <= gap < WAIT + timedelta(seconds=30) for gap in gaps), gaps
 
 
 def test_an_acknowledgement_at_level_two_stops_the_ladder_and_owns_the_incident(
