@@ -12,7 +12,7 @@ many dependents do in the CMDB's blast radius.
 from datetime import datetime
 
 from serviceops.domain.cmdb import WIDE_OUTAGE
-from serviceops.domain.event.correlation import ActionKind, Alert
+from serviceops.domain.event.alerts import ActionKind, Alert
 from serviceops.domain.event.record import Response, Significance
 from serviceops.domain.incident import (
     OPEN_STATES,

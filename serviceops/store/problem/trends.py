@@ -16,21 +16,15 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import NamedTuple
 
-from sqlalchemy import bindparam, case, delete, func, literal, select, update
+from sqlalchemy import bindparam, case, func, literal, select, update
 from sqlalchemy.orm import Session
 
-from serviceops.domain.problem import (
-    ProblemSource,
-    Trend,
-    TrendRule,
-    coincides,
-    draft_for,
-    joined_note,
-)
+from serviceops.domain.problem import Trend, TrendRule, draft_for
 from serviceops.store.base import UTCDateTime
 from serviceops.store.db import dialect_insert
 from serviceops.store.incident.tables import IncidentRecord
 from serviceops.store.locks import ProcessingLockRecord
+from serviceops.store.problem.coinciding import join_coinciding, let_drifted_go
 from serviceops.store.problem.problems import CHUNK, chunks, new_row_values, problem_number, recount
 from serviceops.store.problem.tables import (
     ProblemIncidentRecord,
@@ -156,14 +150,14 @@ class TrendRepository:
             first_of.setdefault(trend.key, trend)
         owners = self._owners(list(first_of))
         since = now - rule.window
-        self._let_drifted_go(first_of, owners, since, now)
+        let_drifted_go(self.session, first_of, owners, since, now)
         opened: dict[str, str] = {}
         joined: dict[str, tuple[str, str]] = {}  # trend key -> (problem number, note)
         for dimension in dict.fromkeys(trend.dimension for trend in first_of.values()):
             of_dimension = {k: t for k, t in first_of.items() if t.dimension == dimension}
             unowned = [t for k, t in of_dimension.items() if k not in owners]
             if unowned and dimension != "major":
-                given = self._join_coinciding(dimension, unowned, since, now)
+                given = join_coinciding(self.session, dimension, unowned, since, now)
                 joined.update(given)
                 owners.update({key: number for key, (number, _) in given.items()})
             opened.update(self._open_many([t for t in unowned if t.key not in owners], rule, now))
@@ -213,124 +207,6 @@ class TrendRepository:
             ).all()
             owners.update(dict(rows))
         return owners
-
-    def _let_drifted_go(
-        self, trends: dict[str, Trend], owners: dict[str, str], since: datetime, now: datetime
-    ) -> None:
-        """A trend that joined a problem and no longer coincides with the trend the problem was
-        opened for (in this window) leaves it: the category network trend that joined service
-        mail's problem over three incidents, grown to seven across vpn and dns, is a problem
-        of its own again (an incident joins the mail problem when it is mail's). Its key is
-        dropped from the problem and from `owners`, so record opens or gives it anew."""
-        owned = {key: number for key, number in owners.items() if key in trends}
-        if not owned:
-            return
-        primaries = dict(
-            self.session.execute(
-                select(ProblemRecord.number, ProblemRecord.trend_key).where(
-                    ProblemRecord.number.in_(sorted(set(owned.values())))
-                )
-            ).all()
-        )
-        incidents = IncidentRecord.__table__.c
-        in_window = (incidents.created_at >= since) & (incidents.created_at <= now)
-        for key, number in owned.items():
-            primary = primaries.get(number)
-            trend = trends[key]
-            if primary is None or primary == key or trend.dimension == "major":
-                continue
-            dimension, value = primary.split(":", 1)
-            if dimension not in ("service", "ci", "category"):
-                continue
-            own = incidents[dimension] == value
-            both, of_primary = self.session.execute(
-                select(
-                    func.count(case((incidents[trend.dimension] == trend.value, 1))),
-                    func.count(),
-                ).where(in_window, own)
-            ).one()
-            if coincides(both, trend.count, of_primary):
-                continue
-            self.session.execute(
-                delete(ProblemTrendRecord).where(
-                    ProblemTrendRecord.problem_number == number,
-                    ProblemTrendRecord.trend_key == key,
-                )
-            )
-            del owners[key]
-
-    def _join_coinciding(
-        self, dimension: str, trends: Sequence[Trend], since: datetime, now: datetime
-    ) -> dict[str, tuple[str, str]]:
-        """The trends (of one dimension, owned by nobody) that coincide with an open trend
-        problem, given to it: their key is the problem's too, the dimension's value fills the
-        problem's empty field of that name, and its description says so. Trend key ->
-        (problem number, the note).
-
-        Two statements for the whole dimension: how many of each trend's incidents in the
-        window each open trend problem links, and how many each of those problems links.
-        """
-        incidents = IncidentRecord.__table__.c
-        link, problem = ProblemIncidentRecord.__table__.c, ProblemRecord.__table__.c
-        column = incidents[dimension]
-        by_value = {trend.value: trend for trend in trends}
-        shared: dict[str, dict[str, int]] = {}  # value -> problem number -> incidents shared
-        for chunk in chunks(list(by_value)):
-            rows = self.session.execute(
-                select(column, link.problem_number, func.count())
-                .select_from(
-                    IncidentRecord.__table__.join(
-                        ProblemIncidentRecord.__table__, link.incident_number == incidents.number
-                    ).join(ProblemRecord.__table__, problem.number == link.problem_number)
-                )
-                .where(
-                    column.in_(list(chunk)),
-                    incidents.created_at >= since,
-                    incidents.created_at <= now,
-                    problem.closed_at.is_(None),
-                    problem.source == ProblemSource.TREND.value,
-                )
-                .group_by(column, link.problem_number)
-            ).all()
-            for value, number, count in rows:
-                shared.setdefault(value, {})[number] = count
-        candidates = sorted({number for counts in shared.values() for number in counts})
-        linked: dict[str, int] = {}
-        for chunk in chunks(candidates):
-            linked.update(
-                self.session.execute(
-                    select(link.problem_number, func.count())
-                    .where(link.problem_number.in_(list(chunk)))
-                    .group_by(link.problem_number)
-                ).all()
-            )
-        joined: dict[str, tuple[str, str]] = {}
-        for value, counts in shared.items():
-            trend = by_value[value]
-            fitting = [
-                (count, number)
-                for number, count in counts.items()
-                if coincides(count, trend.count, linked[number])
-            ]
-            if not fitting:
-                continue
-            count, number = min(fitting, key=lambda pair: (-pair[0], pair[1]))  # most shared
-            joined[trend.key] = number, self._give(number, trend, count, now)
-        return joined
-
-    def _give(self, number: str, trend: Trend, shared: int, now: datetime) -> str:
-        """`trend` joins problem `number`: its key, its dimension's value, its note (returned)."""
-        self.session.add(ProblemTrendRecord(problem_number=number, trend_key=trend.key))
-        row = self.session.scalars(
-            select(ProblemRecord).where(ProblemRecord.number == number)
-        ).one()
-        if getattr(row, trend.dimension) is None:
-            setattr(row, trend.dimension, trend.value[:100])
-        note = joined_note(trend, shared)
-        row.description = f"{row.description} {note}".strip()
-        row.updated_at = now
-        self.session.flush()
-        return note
 
     def _open_many(self, trends: Sequence[Trend], rule: TrendRule, now: datetime) -> dict[str, str]:
         """New problems for trends nobody owns, in one INSERT per chunk; trend key -> number
