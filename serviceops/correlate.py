@@ -28,8 +28,9 @@ from serviceops.notify.outbox import Outbox
 from serviceops.notify.render import render_message
 from serviceops.store.audit import AuditRepository
 from serviceops.store.cmdb import CatalogueRepository
-from serviceops.store.event import AlertRepository, EventRepository, SilenceRepository
+from serviceops.store.event import AlertRepository, EventRepository
 from serviceops.store.event.events import PendingEvent
+from serviceops.store.event.holds import hold_index
 
 # A batch holds the write lock from its first statement to its commit (on SQLite, against
 # every writer; the gateway's intake included): 250 events hold it about 12 ms on this
@@ -78,7 +79,7 @@ def correlate_batch(
         dependencies = _dependencies(session, policy)
         needed = _needed(dependencies, resources)
         known = alerts.touched_by(resources, {e.fingerprint for e in pending}, needed)
-        silences = SilenceRepository(session).active_index(at)
+        silences = hold_index(session, at)
         correlator = Correlator(policy, known, dependencies, silences)
         seconds: list[float] = []
         for event in pending:
@@ -128,11 +129,11 @@ def release_held(
     at: datetime,
     flow_run_id: str | None = None,
 ) -> int:
-    """Let go of the alerts held by these silences (number -> why they are gone): those still
-    firing proceed as if they had just fired, unless another holder has them now (an outage
-    they are symptoms of, another silence). In the caller's transaction, which has taken the
-    processing lock (EventRepository.lock_processing) so no batch decides them meanwhile.
-    Returns how many alerts were let go."""
+    """Let go of the alerts held by these silences or changes (number -> why they are gone):
+    those still firing proceed as if they had just fired, unless another holder has them now
+    (an outage they are symptoms of, another silence). In the caller's transaction, which
+    has taken the processing lock (EventRepository.lock_processing) so no batch decides them
+    meanwhile. Returns how many alerts were let go."""
     alerts = AlertRepository(session)
     held = alerts.held_by(list(holders))
     dependencies = _dependencies(session, policy)
@@ -142,7 +143,7 @@ def release_held(
         for alert in alerts.touched_by(keys, set(), _needed(dependencies, keys))
         if alert.number not in numbers
     ]
-    silences = SilenceRepository(session).active_index(at)
+    silences = hold_index(session, at)
     correlator = Correlator(policy, held + outages, dependencies, silences)
     for alert in held:
         correlator.release([alert], holders[alert.suppressed_by or ""], at)

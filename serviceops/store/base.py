@@ -2,14 +2,15 @@
 datetimes on every backend, named constraints), the largest row id, the not-found error."""
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import (
     DateTime,
     MetaData,
     TypeDecorator,
+    select,
 )
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import DeclarativeBase, Session
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -60,3 +61,20 @@ class RecordNotFound(LookupError):
     def __init__(self, kind: str, number: str) -> None:
         super().__init__(f"no {kind} {number}")
         self.kind, self.number = kind, number
+
+
+RowT = TypeVar("RowT", bound=Base)
+
+
+def numbered_row(
+    session: Session, table: type[RowT], kind: str, number: str, *, for_update: bool
+) -> RowT:
+    """The row of record `number` (a `number` column), fresh from the database, locked for
+    the caller's transaction with `for_update`; RecordNotFound(kind, number) when none."""
+    statement = select(table).where(table.number == number)  # type: ignore[attr-defined]
+    if for_update:
+        statement = statement.with_for_update()
+    row = session.scalars(statement.execution_options(populate_existing=True)).one_or_none()
+    if row is None:
+        raise RecordNotFound(kind, number)
+    return row

@@ -7,6 +7,7 @@ so the metadata compared with the migrated database is never missing a table.
 # Imported for what importing does: each module adds its tables to Base.metadata.
 from serviceops.store import audit, locks, notifications, tickets  # noqa: F401
 from serviceops.store.base import Base
+from serviceops.store.change import tables as change_tables  # noqa: F401
 from serviceops.store.cmdb import tables as cmdb_tables  # noqa: F401
 from serviceops.store.event import tables as event_tables  # noqa: F401
 from serviceops.store.incident import tables as incident_tables  # noqa: F401

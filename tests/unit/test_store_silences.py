@@ -14,6 +14,7 @@ from serviceops.store.event import (
     EventRepository,
     SilenceRepository,
 )
+from serviceops.store.event.holds import hold_index
 
 T0 = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
 
@@ -102,12 +103,12 @@ def test_a_silence_that_ends_after_its_alert_cleared_raises_nothing(
     assert actions(sessions) == {"db-01": []}
 
 
-def test_the_active_index_is_read_again_when_a_silence_changes_or_ends(
+def test_the_hold_index_is_read_again_when_a_silence_changes_or_ends(
     sessions: sessionmaker[Session],
 ) -> None:
     def covering(at: datetime) -> str | None:
         with sessions.begin() as session:
-            found = SilenceRepository(session).active_index(at).covering(on("db-01"))
+            found = hold_index(session, at).covering(on("db-01"))
         return None if found is None else found.number
 
     assert covering(T0) is None

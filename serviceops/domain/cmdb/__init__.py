@@ -30,6 +30,7 @@ from serviceops.domain.cmdb.checks import (
     hide_password,
 )
 from serviceops.domain.cmdb.dependencies import Dependencies
+from serviceops.domain.cmdb.freezes import FreezePeriod
 from serviceops.domain.cmdb.results import (
     CheckResult,
     as_utc,
@@ -61,6 +62,7 @@ __all__ = [
     "Dependencies",
     "DiskCheck",
     "Endpoint",
+    "FreezePeriod",
     "HttpCheck",
     "ItemType",
     "NetworkPolicy",

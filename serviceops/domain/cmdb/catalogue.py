@@ -34,6 +34,7 @@ from serviceops.domain.cmdb.checks import (
     TcpCheck,
     TlsCheck,
 )
+from serviceops.domain.cmdb.freezes import FreezePeriod
 from serviceops.domain.oncall import Schedule
 from serviceops.domain.priority import Impact
 
@@ -164,6 +165,10 @@ class Catalogue(BaseModel):
         default_factory=list,
         description="Each support group's on-call schedule: layers of rotations, its manager.",
     )
+    freezes: list[FreezePeriod] = Field(
+        default_factory=list,
+        description="Times no normal change may be scheduled in, on the CIs named or on all.",
+    )
 
     @field_validator("checks", mode="before")
     @classmethod
@@ -215,6 +220,10 @@ class Catalogue(BaseModel):
                 raise ValueError(
                     f"items: {item.name}.endpoints give a bad check: {problems}"
                 ) from None
+        for freeze in self.freezes:
+            unknown = [name for name in freeze.cis if name not in known]
+            if unknown:
+                raise ValueError(f"freezes: {freeze.name} names unknown items {', '.join(unknown)}")
         groups = [schedule.group for schedule in self.oncall]
         twice = sorted(group for group, count in Counter(groups).items() if count > 1)
         if twice:

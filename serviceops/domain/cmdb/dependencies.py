@@ -21,6 +21,7 @@ class Dependencies:
     def __init__(self, depends_on: Mapping[str, Iterable[str]]) -> None:
         self._depends_on = {name: tuple(needed) for name, needed in depends_on.items()}
         self._needs: dict[str, frozenset[str]] = {}
+        self._needed_by: dict[str, list[str]] | None = None
 
     @classmethod
     def of(cls, catalogue: Catalogue) -> "Dependencies":
@@ -43,6 +44,27 @@ class Dependencies:
         seen.discard(name)
         self._needs[name] = answer = frozenset(seen)
         return answer
+
+    def dependents(self, name: str) -> frozenset[str]:
+        """Every item that needs `name`, transitively (what fails with it); never `name`."""
+        if self._needed_by is None:
+            self._needed_by = {}
+            for item, needed in self._depends_on.items():
+                for other in needed:
+                    self._needed_by.setdefault(other, []).append(item)
+        seen: set[str] = {name}
+        queue = deque([name])
+        while queue:
+            for item in self._needed_by.get(queue.popleft(), ()):
+                if item not in seen:
+                    seen.add(item)
+                    queue.append(item)
+        seen.discard(name)
+        return frozenset(seen)
+
+    def related(self, one: str, other: str) -> bool:
+        """Whether one of the two needs the other: a change to either touches both."""
+        return other in self.needs(one) or one in self.needs(other)
 
     def __len__(self) -> int:
         return len(self._depends_on)

@@ -13,7 +13,8 @@ on its own, as if it had just fired.
 
 Silences (domain.event.silences) hold a new alert the same way, marked with the silence's
 number; an event the silence does not cover lets its alert go, and so does the silence's end
-(`release`, from the sweep).
+(`release`, from the sweep). An implementing change holds its CIs' alerts as silences of its
+own number (domain.change.windows), let go when it leaves implementing.
 
 The correlator is pure and works on what the store loaded for a batch: it decides every event
 in order and says which alerts changed and which actions follow. The store writes them back
@@ -43,7 +44,7 @@ from serviceops.domain.event.record import (
     Significance,
     event_time,
 )
-from serviceops.domain.event.silences import SILENCE_PREFIX, Silence, SilenceIndex
+from serviceops.domain.event.silences import WINDOW_PREFIXES, Silence, SilenceIndex
 
 
 class Correlator:
@@ -104,7 +105,10 @@ class Correlator:
             alert = self._after_resolution(alert, event, at)
         if alert is None:
             parent = self._inhibitor(event.resource)
-            silence = None if parent is not None else self._silence_for(event)
+            # A window over the event beats a parent that is held itself (a symptom of a
+            # switch under change is the change's: it is marked with the change's number).
+            silence = None if parent is not None and not parent.held else self._silence_for(event)
+            parent = None if silence is not None else parent
             alert = self._open(event, at, verdict, runbook, parent, silence)
             if not alert.held:
                 self._respond(alert, event.summary, _note(event), escalated=False)
@@ -129,7 +133,7 @@ class Correlator:
         elif not reopened and alert.response.raises_incident:
             self._act(ActionKind.UPDATE_INCIDENT, position, note=_note(event))
         silence = alert.suppressed_by or ""
-        if silence.startswith(SILENCE_PREFIX) and not (
+        if silence.startswith(WINDOW_PREFIXES) and not (
             self.silences is not None and self.silences.covers(silence, event)
         ):
             self._proceed(alert, f"{event.check} on {event.resource} is not under {silence}", at)

@@ -137,6 +137,10 @@ class Silence(SilenceDraft):
 
 
 SILENCE_PREFIX = "SIL-"
+# An implementing change holds alerts as silences numbered with its own number
+# (domain.change.windows): a holder with either prefix is a window, not a parent alert.
+CHANGE_PREFIX = "CHG-"
+WINDOW_PREFIXES = (CHANGE_PREFIX, SILENCE_PREFIX)
 
 
 class SilenceIndex:
@@ -185,9 +189,11 @@ class SilenceIndex:
         return silence is not None and silence.matches(event)
 
 
-def _order(silence: Silence) -> int:
-    """Silences by their number's value: SIL-999999 comes before SIL-1000000."""
-    return int(silence.number.removeprefix(SILENCE_PREFIX))
+def _order(silence: Silence) -> tuple[str, int]:
+    """Changes' windows first, then silences, each by their number's value: SIL-999999 comes
+    before SIL-1000000."""
+    prefix, _, value = silence.number.partition("-")
+    return prefix, int(value)
 
 
 def _first_named(silence: Silence) -> tuple[str, str]:

@@ -7,7 +7,13 @@ from pydantic import TypeAdapter
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from serviceops.domain.cmdb import Catalogue, Check, ConfigurationItem, Dependencies
+from serviceops.domain.cmdb import (
+    Catalogue,
+    Check,
+    ConfigurationItem,
+    Dependencies,
+    FreezePeriod,
+)
 from serviceops.store.base import RecordNotFound
 from serviceops.store.cmdb.tables import (
     CatalogueSettingsRecord,
@@ -86,6 +92,7 @@ class CatalogueRepository:
             "network": catalogue.network.model_dump(mode="json"),
             "schedules": {kind.value: seconds for kind, seconds in catalogue.schedules.items()},
             "oncall": [schedule.model_dump(mode="json") for schedule in catalogue.oncall],
+            "freezes": [freeze.model_dump(mode="json") for freeze in catalogue.freezes],
             "loaded_at": at,
             "source_file": source_file,
         }
@@ -105,6 +112,7 @@ class CatalogueRepository:
                 "network": settings.network,
                 "schedules": settings.schedules,
                 "oncall": settings.oncall or [],
+                "freezes": settings.freezes or [],
             }
         return Catalogue.model_validate(document)
 
@@ -121,6 +129,21 @@ class CatalogueRepository:
         if row is None:
             raise RecordNotFound("configuration item", name)
         return _item_from_row(row)
+
+    def owner_groups(self, names: list[str]) -> dict[str, str]:
+        """Each named item's owner group; names the catalogue lacks are left out."""
+        rows = self.session.execute(
+            select(ConfigurationItemRecord.name, ConfigurationItemRecord.owner_group).where(
+                ConfigurationItemRecord.name.in_(names)
+            )
+        ).all()
+        return {name: group for name, group in rows}
+
+    def freezes(self) -> list[FreezePeriod]:
+        """The freeze periods of the last load, none before any."""
+        settings = self._settings()
+        stored = [] if settings is None else settings.freezes or []
+        return [FreezePeriod.model_validate(freeze) for freeze in stored]
 
     def checks(self) -> list[Check]:
         """Every check to run (declared and derived from endpoints), by name."""

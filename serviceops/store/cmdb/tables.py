@@ -56,6 +56,7 @@ class CatalogueSettingsRecord(Base):
     network: Mapped[dict[str, Any]] = mapped_column(JSON)
     schedules: Mapped[dict[str, int]] = mapped_column(JSON)
     oncall: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)  # null: loaded before
+    freezes: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)  # null: loaded before
     loaded_at: Mapped[datetime]
     source_file: Mapped[str] = mapped_column(String(1000))
 

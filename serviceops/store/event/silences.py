@@ -2,23 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from serviceops.domain.event import Silence, SilenceDraft, SilenceIndex, SilenceState
-from serviceops.store.base import RecordNotFound
+from serviceops.domain.event import Silence, SilenceDraft, SilenceState
+from serviceops.store.base import numbered_row
 from serviceops.store.event.tables import SilenceRecord
 
 _FIELDS = ("ci", "service", "check", "reason", "owner", "ends_at", "extensions", "created_at")
-
-
-_Version = tuple[int, int | None, datetime | None]
-# The active silences as last read, per database: (version, valid until, index); see
-# SilenceRepository.active_index.
-_INDEXES: dict[str, tuple[_Version, datetime, SilenceIndex]] = {}
-_NEVER = datetime.max.replace(tzinfo=UTC)
 
 
 def silence_number(row_id: int) -> str:
@@ -64,26 +57,17 @@ class SilenceRepository:
         )
         return [_silence(row) for row in rows]
 
-    def active_index(self, at: datetime) -> SilenceIndex:
-        """The silences in force at `at`, indexed for matching. Every correlation batch asks,
-        and reading a thousand silences cost a batch more than deciding its events: they are
-        read again only when one was added, changed or lifted since (one aggregate query over
-        the active ones says), or the first of them reached its end."""
-        version: _Version = tuple(  # type: ignore[assignment]
+    def active_version(self) -> tuple[int, int | None, datetime | None]:
+        """What changes when a silence is added, changed or lifted: count, highest id and
+        latest update of the active ones (no created_at filter: what the version counts is
+        what `active` reads)."""
+        return tuple(  # type: ignore[return-value]
             self.session.execute(
                 select(
                     func.count(), func.max(SilenceRecord.id), func.max(SilenceRecord.updated_at)
                 ).where(SilenceRecord.state == SilenceState.ACTIVE.value)
             ).one()
         )
-        database = self.session.get_bind().url.render_as_string()
-        cached = _INDEXES.get(database)
-        if cached is not None and cached[0] == version and at < cached[1]:
-            return cached[2]
-        silences = self.active(at)
-        index = SilenceIndex(silences)
-        _INDEXES[database] = (version, min((s.ends_at for s in silences), default=_NEVER), index)
-        return index
 
     def ended(self, at: datetime) -> list[Silence]:
         """Active silences whose end has come: to expire, letting go of what they hold."""
@@ -107,15 +91,7 @@ class SilenceRepository:
         return [_silence(row) for row in self.session.scalars(statement)]
 
     def _row(self, number: str, *, for_update: bool) -> SilenceRecord:
-        statement = select(SilenceRecord).where(SilenceRecord.number == number)
-        if for_update:
-            statement = statement.with_for_update()
-        row = self.session.scalars(
-            statement.execution_options(populate_existing=True)
-        ).one_or_none()
-        if row is None:
-            raise RecordNotFound("silence", number)
-        return row
+        return numbered_row(self.session, SilenceRecord, "silence", number, for_update=for_update)
 
 
 def _silence(row: SilenceRecord) -> Silence:
